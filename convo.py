@@ -1,0 +1,852 @@
+#!/usr/bin/env python3
+# /// script
+# requires-python = ">=3.9"
+# dependencies = [
+#     "pyjwt>=2.6",
+#     "cryptography>=39",
+# ]
+# ///
+"""See inside a live Vonage voice call: its Conversation, members, channels and legs.
+
+    python convo.py jwt --app-id APP_ID --key private.key   an application JWT
+    python convo.py jwt --inspect TOKEN [--key private.key] why a token fails
+    python convo.py show sample_response.json               a saved conversation, as a tree
+
+Run `python convo.py --help` for the environment variables and exit codes.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from typing import Any, Iterable, Sequence, TextIO
+
+# jwt, cryptography, http.client, http.server and friends are imported inside
+# the functions that need them, so that `--help` and `show` start as fast as
+# Python itself (bench/startup.py measures this).
+
+__version__ = "0.1.0"
+
+# ############################################################################
+# Constants
+# ############################################################################
+
+EXIT_OK = 0
+EXIT_ERROR = 1          # runtime failure: network, API error, expired token
+EXIT_USAGE = 2          # usage error or bad input: arguments, files, keys
+EXIT_INTERRUPTED = 130  # 128 + SIGINT
+
+DEFAULT_TTL_S = 900           # what Vonage's SDKs mint, and the API's default
+MIN_TTL_S = 30                # Vonage: exp at least 30 s after iat...
+MAX_TTL_S = 24 * 3600         # ...and no token is accepted 24 h after iat
+MIN_RSA_BITS = 2048
+TIME_CLAIMS = ("iat", "exp", "nbf")
+
+ENV_HELP = """\
+environment:
+  VONAGE_APPLICATION_ID                 application ID (--app-id)
+  VONAGE_APPLICATION_PRIVATE_KEY_PATH   private key file (--key)
+  VONAGE_PRIVATE_KEY                    the private key's PEM text itself, for CI secrets
+  VONAGE_PRIVATE_KEY_PASSPHRASE         passphrase of an encrypted private key
+  NO_COLOR                              never colour the output
+
+exit codes:
+  0    success
+  1    runtime failure: network, API error, expired or badly signed token
+  2    usage error or bad input: arguments, files, keys
+  130  interrupted (Ctrl-C)
+"""
+
+
+# ############################################################################
+# Errors
+# ############################################################################
+
+class ConvoError(Exception):
+    """Raised for every failure the user can act on; main() prints it as one line."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_ERROR) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+# ############################################################################
+# Small pure helpers: JSON shapes, time and durations
+# ############################################################################
+
+def _dict(value: Any) -> dict[str, Any]:
+    """Return value if it is a JSON object, else an empty one (any field may be missing)."""
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _text(value: Any) -> str | None:
+    """Return a JSON string or number as text; anything else as None."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (str, int, float)):
+        return str(value) if str(value) != "" else None
+    return None
+
+
+def _number(value: Any) -> float | None:
+    """Return a JSON number, or a string holding one (Vonage sends "duration":"2")."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return value
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _prune(obj: dict[str, Any]) -> dict[str, Any]:
+    """Drop keys whose value is None or empty, keeping insertion order."""
+    return {k: v for k, v in obj.items() if v not in (None, "", [], {})}
+
+
+_ISO_RE = re.compile(
+    r"(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?\s*(Z|[+-]\d\d:?\d\d)?$")
+
+
+def parse_time(text: Any) -> datetime | None:
+    """Parse an API timestamp ('2018-10-25T09:26:18.999Z', '2020-01-01 12:00:00') as UTC."""
+    m = _ISO_RE.match(text.strip()) if isinstance(text, str) else None
+    if not m:
+        return None
+    year, month, day, hour, minute, second, frac, zone = m.groups()
+    micro = int((frac or "0")[:6].ljust(6, "0"))
+    try:
+        dt = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second),
+                      micro, tzinfo=timezone.utc)
+    except ValueError:
+        return None
+    if zone and zone != "Z":
+        sign = 1 if zone[0] == "+" else -1
+        zone = zone[1:].replace(":", "")
+        dt -= sign * timedelta(minutes=int(zone[:2]) * 60 + int(zone[2:]))
+    return dt
+
+
+def format_utc(epoch_or_dt: float | datetime) -> str:
+    """Format a time as '2018-10-25 09:26:18 UTC'."""
+    dt = (epoch_or_dt if isinstance(epoch_or_dt, datetime)
+          else datetime.fromtimestamp(epoch_or_dt, timezone.utc))
+    return dt.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def format_clock(dt: datetime) -> str:
+    """Format a time of day with milliseconds: '09:26:30.334'."""
+    return dt.strftime("%H:%M:%S.") + f"{dt.microsecond // 1000:03d}"
+
+
+def format_span(seconds: float, unit_sep: str = "") -> str:
+    """Format a duration in its two largest units: '14m 58s', '48h', or '60 s' with unit_sep=' '."""
+    seconds = int(abs(seconds))
+    parts = []
+    for unit, size in (("h", 3600), ("m", 60), ("s", 1)):
+        if seconds >= size or (unit == "s" and not parts):
+            parts.append(f"{seconds // size}{unit_sep}{unit}")
+            seconds %= size
+        elif parts:
+            break  # '1h 0m 5s' reads as '1h': two adjacent units at most
+        if len(parts) == 2:
+            break
+    return " ".join(parts)
+
+
+# ############################################################################
+# JWT: claims, ttl and token inspection (pure)
+# ############################################################################
+
+_TTL_RE = re.compile(r"(\d+)\s*([smhd]?)")
+_TTL_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_ttl(text: str) -> int:
+    """Parse '900', '90s', '15m', '24h' or '1d' as seconds, within Vonage's 30 s to 24 h.
+
+    Raises ConvoError (exit 2) for anything else.
+    """
+    m = _TTL_RE.fullmatch(text.strip().lower())
+    if not m:
+        raise ConvoError(f"--ttl {text!r} is not a duration: use e.g. 900, 90s, 15m, 24h or 1d",
+                         EXIT_USAGE)
+    seconds = int(m.group(1)) * _TTL_UNITS[m.group(2)]
+    if not MIN_TTL_S <= seconds <= MAX_TTL_S:
+        raise ConvoError(
+            f"--ttl {text} is outside 30s..24h: Vonage wants exp at least 30 s after iat "
+            f"and rejects any token more than 24 h after iat", EXIT_USAGE)
+    return seconds
+
+
+def parse_claim_args(items: Iterable[str]) -> dict[str, Any]:
+    """Parse NAME=VALUE claims: a value that is valid JSON is decoded, anything else is text.
+
+    Unlike nexmo-cli, iat/exp/nbf must then be whole numbers of seconds.
+    """
+    claims: dict[str, Any] = {}
+    for item in items:
+        name, sep, raw = item.partition("=")
+        if not sep or not name:
+            raise ConvoError(f"claim {item!r} is not NAME=VALUE (e.g. exp=1700086400)", EXIT_USAGE)
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            value = raw
+        claims[name] = value
+    for name in TIME_CLAIMS:
+        if name in claims:
+            value = claims[name]
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ConvoError(f"{name} must be whole seconds since 1970 (e.g. "
+                                 f"{name}=1700086400), not {json.dumps(value)}", EXIT_USAGE)
+    return claims
+
+
+def build_claims(app_id: str, *, now: int, ttl_s: int, jti: str,
+                 extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Build a Vonage application token's claims: application_id, iat, jti, exp = iat + ttl.
+
+    Claims in `extra` (the tutorial's name=value form, --sub, --acl) win over the defaults.
+    Raises ConvoError (exit 2) when the result would be refused by Vonage.
+    """
+    claims: dict[str, Any] = {"application_id": app_id, "iat": now, "jti": jti}
+    claims.update(extra or {})
+    claims.setdefault("exp", claims["iat"] + ttl_s)
+    life = claims["exp"] - claims["iat"]
+    if life < MIN_TTL_S:
+        raise ConvoError(f"exp is {life} s after iat; Vonage wants at least {MIN_TTL_S} s",
+                         EXIT_USAGE)
+    if life > MAX_TTL_S:
+        raise ConvoError(f"exp is {format_span(life)} after iat; Vonage rejects any token "
+                         f"more than 24 h after iat", EXIT_USAGE)
+    return claims
+
+
+def _b64decode_json(segment: str) -> Any:
+    import base64
+    raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+    return json.loads(raw)
+
+
+def decode_unverified(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Return a JWT's header and claims without checking its signature.
+
+    Raises ConvoError (exit 2) when the text is not a JWT.
+    """
+    token = token.strip()
+    if token.lower().startswith("bearer "):
+        token = token[7:].strip()
+    parts = token.split(".")
+    try:
+        if len(parts) != 3:
+            raise ValueError
+        header, claims = _b64decode_json(parts[0]), _b64decode_json(parts[1])
+    except ValueError:
+        raise ConvoError("that is not a JWT: expected three base64url parts separated by dots",
+                         EXIT_USAGE) from None
+    if not isinstance(header, dict) or not isinstance(claims, dict):
+        raise ConvoError("that is not a JWT: its header and claims must be JSON objects",
+                         EXIT_USAGE)
+    return header, claims
+
+
+def token_expiry(claims: dict[str, Any]) -> tuple[int | None, str]:
+    """Return when Vonage stops accepting a token, and why, from its exp and iat claims."""
+    iat, exp = claims.get("iat"), claims.get("exp")
+    iat = iat if isinstance(iat, int) and not isinstance(iat, bool) else None
+    exp = exp if isinstance(exp, int) and not isinstance(exp, bool) else None
+    if exp is None and iat is None:
+        return None, "no iat and no exp: Vonage rejects such a token"
+    if exp is None:
+        return iat + DEFAULT_TTL_S, "no exp: Vonage accepts it for 15 minutes after iat"
+    if iat is not None and exp - iat > MAX_TTL_S:
+        return iat + MAX_TTL_S, "exp is more than 24 h after iat: Vonage stops at iat + 24 h"
+    return exp, ""
+
+
+def describe_expiry(expires: int | None, now: float) -> tuple[str, bool]:
+    """Say in words how long a token has left: 'expires in 14m 58s' or 'EXPIRED 3h 2m ago'."""
+    if expires is None:
+        return "never accepted", True
+    left = expires - now
+    if left <= 0:
+        return f"EXPIRED {format_span(-left)} ago", True
+    return f"expires in {format_span(left)}", False
+
+
+# ############################################################################
+# Conversations: normalise every API shape, then render a tree (pure)
+# ############################################################################
+# Three shapes reach us (see API-FACTS §1): the legacy beta/v0.1 conversation
+# with embedded `members` (member_id, user_id, name), v1 full member objects
+# (id, _embedded.user, ...), and a bare v1 conversation without members.
+# Everything is normalised to one shape first, so rendering has one input.
+
+_CHANNEL_OPTIONS = ("ring_timeout", "max_length", "cpa", "cpa_time", "preanswer")
+_ENDPOINT_KEYS = ("number", "uri", "user", "extension")
+
+
+def normalize_endpoint(value: Any) -> dict[str, Any] | None:
+    e = _dict(value)
+    out = _prune({"type": _text(e.get("type")),
+                  **{k: _text(e.get(k)) for k in _ENDPOINT_KEYS}})
+    return out or None
+
+
+def normalize_channel(value: Any) -> dict[str, Any] | None:
+    c = _dict(value)
+    if not c:
+        return None
+    legs: list[str] = []
+    for leg in [c.get("leg_id"), *_list(c.get("leg_ids"))]:
+        leg = _text(leg)
+        if leg and leg not in legs:
+            legs.append(leg)
+    out = {"type": _text(c.get("type")), "id": _text(c.get("id")),
+           "from": normalize_endpoint(c.get("from")), "to": normalize_endpoint(c.get("to")),
+           "leg_ids": legs}
+    out.update({k: c[k] for k in _CHANNEL_OPTIONS
+                if isinstance(c.get(k), (int, float, bool))})
+    return _prune(out)
+
+
+def normalize_member(value: Any) -> dict[str, Any]:
+    m = _dict(value)
+    user = _dict(_dict(m.get("_embedded")).get("user"))
+    stamps = _dict(m.get("timestamp"))
+    return _prune({
+        "id": _text(m.get("id")) or _text(m.get("member_id")),
+        "state": _text(m.get("state")),
+        "user": _prune({
+            "id": _text(user.get("id")) or _text(m.get("user_id")),
+            "name": _text(user.get("name")) or _text(m.get("name")) or _text(m.get("user_name")),
+            "display_name": _text(user.get("display_name")),
+        }),
+        "timestamp": _prune({k: _text(stamps.get(k)) for k in ("invited", "joined", "left")}),
+        "invited_by": _text(m.get("invited_by")),
+        "channel": normalize_channel(m.get("channel")),
+        "media": _dict(m.get("media")),
+        "initiator": _dict(m.get("initiator")),
+        "detail_missing": m.get("_detail_missing") is True or None,
+    })
+
+
+def normalize_conversation(doc: Any) -> dict[str, Any]:
+    """Return one shape for a legacy (beta/v0.1) or v1 conversation document.
+
+    `members` is None when the document holds no members list at all.
+    """
+    d = _dict(doc)
+    props = _dict(d.get("properties"))
+    members = d.get("members")
+    seq = d.get("sequence_number")
+    conv = _prune({
+        "id": _text(d.get("id")) or _text(d.get("uuid")),
+        "name": _text(d.get("name")),
+        "display_name": _text(d.get("display_name")),
+        "state": _text(d.get("state")),
+        "timestamp": _prune({k: _text(_dict(d.get("timestamp")).get(k))
+                             for k in ("created", "updated", "destroyed")}),
+        "sequence_number": int(seq) if _text(seq) and str(seq).isdigit() else None,
+        "ttl": _number(props.get("ttl")),
+    })
+    conv["members"] = ([normalize_member(m) for m in members]
+                       if isinstance(members, list) else None)
+    return conv
+
+
+class Style:
+    """How output looks: ANSI colours (or none) and box-drawing glyphs (or ASCII)."""
+
+    COLORS = {"bold": "\033[1m", "dim": "\033[2m", "red": "\033[31m", "green": "\033[32m",
+              "yellow": "\033[33m", "cyan": "\033[36m"}
+    UNICODE = {"tee": "├─ ", "last": "└─ ", "pipe": "│  ", "arrow": "→", "dot": "·",
+               "more": "…"}
+    ASCII = {"tee": "|- ", "last": "`- ", "pipe": "|  ", "arrow": "->", "dot": "-",
+             "more": "..."}
+
+    def __init__(self, *, color: bool = False, unicode: bool = True) -> None:
+        self.color = color
+        glyphs = self.UNICODE if unicode else self.ASCII
+        self.tee, self.last, self.pipe = glyphs["tee"], glyphs["last"], glyphs["pipe"]
+        self.arrow, self.more = glyphs["arrow"], glyphs["more"]
+        self.sep = f" {glyphs['dot']} "
+
+    def paint(self, text: str, *names: str) -> str:
+        if not self.color or not text:
+            return text
+        return "".join(self.COLORS[n] for n in names) + text + "\033[0m"
+
+    def state(self, state: str) -> str:
+        color = {"JOINED": "green", "ACTIVE": "green", "INVITED": "yellow",
+                 "LEFT": "red", "INACTIVE": "yellow", "DELETED": "red"}.get(state.upper())
+        return self.paint(state, "bold", color) if color else self.paint(state, "bold")
+
+
+def _endpoint_text(endpoint: dict[str, Any] | None) -> str:
+    e = endpoint or {}
+    return next((e[k] for k in _ENDPOINT_KEYS if e.get(k)), "?")
+
+
+def _when(stamp: str | None, day: str | None) -> str | None:
+    """Show a member's time as '09:26:30.334', with its date when not the conversation's day."""
+    dt = parse_time(stamp)
+    if dt is None:
+        return stamp
+    clock = format_clock(dt)
+    return clock if dt.strftime("%Y-%m-%d") == day else f"{dt:%Y-%m-%d} {clock}"
+
+
+def _user_text(user: dict[str, Any], style: Style) -> str | None:
+    uid, name, display = user.get("id"), user.get("name"), user.get("display_name")
+    label = name or uid
+    if label is None:
+        return None
+    if display and display != label:
+        label = f'{label} "{display}"'
+    if uid and label != uid:
+        label += f" ({uid[:13]}{style.more})"
+    return label
+
+
+def _channel_lines(channel: dict[str, Any], style: Style) -> tuple[str, list[str]]:
+    kind = channel.get("type") or "unknown"
+    head = f"{kind} channel"
+    if channel.get("id"):
+        head += f" {channel['id']}"
+    head += (f": {_endpoint_text(channel.get('from'))} {style.arrow} "
+             f"{_endpoint_text(channel.get('to'))}")
+    extras = []
+    if isinstance(channel.get("ring_timeout"), (int, float)):  # ms; NCCO's timeout is in s
+        extras.append(f"ring timeout {channel['ring_timeout'] / 1000:g} s")
+    if isinstance(channel.get("max_length"), (int, float)):
+        extras.append(f"max length {format_span(channel['max_length'] / 1000, ' ')}")
+    return style.sep.join([head, *extras]), channel.get("leg_ids", [])
+
+
+def render_tree(conv: dict[str, Any], style: Style) -> list[str]:
+    """Render a normalised conversation as the tree of members, channels and legs."""
+    p = style.paint
+    created = parse_time(_dict(conv.get("timestamp")).get("created"))
+    day = created.strftime("%Y-%m-%d") if created else None
+    title = f"Conversation {p(conv.get('id') or '(no id)', 'bold', 'cyan')}"
+    if conv.get("state"):
+        title += f"  {style.state(conv['state'])}"
+    lines = [title]
+    facts = []
+    if conv.get("name") and conv["name"] != conv.get("id"):
+        facts.append(f"name {conv['name']}")
+    if conv.get("display_name"):
+        facts.append(f"display name {conv['display_name']}")
+    if created:
+        facts.append(f"created {format_utc(created)}")
+    if "sequence_number" in conv:
+        facts.append(f"sequence {conv['sequence_number']}")
+    if conv.get("ttl") is not None:
+        facts.append(f"ttl {format_span(conv['ttl'])}")
+    if facts:
+        lines.append("  " + p(style.sep.join(facts), "dim"))
+
+    members = conv.get("members")
+    if members is None:
+        target = conv.get("id") or "CON-…"
+        lines.append("This document holds no members: the Conversation API v1 lists them "
+                     "separately.")
+        lines.append(f"Run `python convo.py get {target}` while the call is live to see them.")
+        return lines
+
+    states: dict[str, int] = {}
+    kinds: dict[str, int] = {}
+    legs = 0
+    for i, member in enumerate(members):
+        last = i == len(members) - 1
+        branch, cont = (style.last, "   ") if last else (style.tee, style.pipe)
+        state = member.get("state") or "UNKNOWN"
+        states[state] = states.get(state, 0) + 1
+        lines.append(f"{branch}Member {p(member.get('id') or '(no id)', 'bold')}  "
+                     f"{style.state(state)}")
+        facts = []
+        user = _user_text(member.get("user", {}), style)
+        if user:
+            facts.append(f"user {user}")
+        for key in ("invited", "joined", "left"):
+            when = _when(member.get("timestamp", {}).get(key), day)
+            if when:
+                facts.append(f"{key} {when}")
+        if facts:
+            lines.append(f"{cont}  " + p(style.sep.join(facts), "dim"))
+        if member.get("detail_missing"):
+            lines.append(f"{cont}  " + p("(left the call before its details could be fetched)",
+                                         "yellow"))
+        channel = member.get("channel")
+        if not channel:
+            continue
+        kind = channel.get("type") or "unknown"
+        kinds[kind] = kinds.get(kind, 0) + 1
+        head, leg_ids = _channel_lines(channel, style)
+        lines.append(f"{cont}{style.last}{head}")
+        for j, leg in enumerate(leg_ids):
+            glyph = style.last if j == len(leg_ids) - 1 else style.tee
+            lines.append(f"{cont}   {glyph}leg {leg}")
+            legs += 1
+
+    def counted(n: int, noun: str, parts: dict[str, int]) -> str:
+        text = f"{n} {noun}{'' if n == 1 else 's'}"
+        if parts:
+            text += " (" + ", ".join(f"{v} {k}" for k, v in parts.items()) + ")"
+        return text
+
+    lines.append(style.sep.join([
+        "1 conversation", counted(len(members), "member", states),
+        counted(sum(kinds.values()), "channel", kinds), counted(legs, "leg", {})]))
+    return lines
+
+
+# ############################################################################
+# I/O: terminal, files and keys
+# ############################################################################
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def warn(message: str) -> None:
+    _stderr(f"convo: warning: {message}")
+
+
+def style_for(stream: TextIO) -> Style:
+    """Pick colours only for a terminal without NO_COLOR, and ASCII if it can't show '├─→'."""
+    color = (not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+             and hasattr(stream, "isatty") and stream.isatty())
+    try:
+        "├─│└→·…“”".encode(getattr(stream, "encoding", None) or "ascii")
+        unicode = True
+    except (UnicodeEncodeError, LookupError):
+        unicode = False
+    return Style(color=bool(color), unicode=unicode)
+
+
+def read_input(path: str) -> str:
+    """Read a text file, or standard input for '-'. Raises ConvoError (exit 2)."""
+    try:
+        if path == "-":
+            return sys.stdin.read()
+        with open(path, encoding="utf-8-sig") as f:
+            return f.read()
+    except FileNotFoundError:
+        raise ConvoError(f"{path}: no such file", EXIT_USAGE) from None
+    except IsADirectoryError:
+        raise ConvoError(f"{path}: is a directory, not a file", EXIT_USAGE) from None
+    except UnicodeDecodeError as e:
+        raise ConvoError(f"{path}: not UTF-8 text (byte {e.start})", EXIT_USAGE) from None
+    except OSError as e:
+        raise ConvoError(f"{path}: cannot read: {e.strerror}", EXIT_USAGE) from None
+
+
+def parse_json(text: str, label: str) -> Any:
+    """Decode JSON, reporting the line and column of any error. Raises ConvoError (exit 2)."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ConvoError(f"{label}: invalid JSON at line {e.lineno}, column {e.colno}: {e.msg}",
+                         EXIT_USAGE) from None
+
+
+def read_key_pem(key_path: str | None) -> tuple[bytes, str]:
+    """Find the private key: --key, then $VONAGE_APPLICATION_PRIVATE_KEY_PATH, then
+    $VONAGE_PRIVATE_KEY (the PEM text). Returns the PEM and a label for messages.
+
+    Warns when the key file is readable by group or others.
+    """
+    path = key_path or os.environ.get("VONAGE_APPLICATION_PRIVATE_KEY_PATH")
+    if not path:
+        text = os.environ.get("VONAGE_PRIVATE_KEY", "")
+        if not text.strip():
+            raise ConvoError("no private key: pass --key private.key, or set "
+                             "VONAGE_APPLICATION_PRIVATE_KEY_PATH or VONAGE_PRIVATE_KEY",
+                             EXIT_USAGE)
+        if "\\n" in text and "\n" not in text.strip():
+            text = text.replace("\\n", "\n")  # a secret pasted with escaped newlines
+        return text.encode(), "$VONAGE_PRIVATE_KEY"
+    try:
+        with open(path, "rb") as f:
+            mode = os.fstat(f.fileno()).st_mode
+            pem = f.read(1 << 20)
+    except FileNotFoundError:
+        raise ConvoError(f"private key {path}: no such file; pass --key PATH or set "
+                         f"VONAGE_APPLICATION_PRIVATE_KEY_PATH", EXIT_USAGE) from None
+    except OSError as e:
+        raise ConvoError(f"private key {path}: cannot read: {e.strerror}", EXIT_USAGE) from None
+    if os.name == "posix" and mode & 0o077:
+        warn(f"private key {path} is readable by others (mode {mode & 0o777:04o}); "
+             f"run: chmod 600 {path}")
+    return pem, path
+
+
+def _passphrase(pem: bytes, label: str) -> bytes | None:
+    if b"ENCRYPTED" not in pem:
+        return None
+    secret = os.environ.get("VONAGE_PRIVATE_KEY_PASSPHRASE")
+    if secret is None and sys.stdin is not None and sys.stdin.isatty():
+        import getpass
+        secret = getpass.getpass(f"Passphrase for {label}: ")
+    if not secret:
+        raise ConvoError(f"private key {label} is encrypted: set VONAGE_PRIVATE_KEY_PASSPHRASE",
+                         EXIT_USAGE)
+    return secret.encode()
+
+
+def load_private_key(pem: bytes, label: str):
+    """Load an RSA private key (PKCS#1 or PKCS#8 PEM, encrypted or not) of 2048+ bits.
+
+    Raises ConvoError (exit 2) naming the problem; no part of the key is ever echoed.
+    """
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    if b"-----BEGIN" not in pem:
+        raise ConvoError(f"private key {label} is not PEM: expected a "
+                         f"'-----BEGIN PRIVATE KEY-----' block", EXIT_USAGE)
+    if b"PRIVATE KEY-----" not in pem:
+        raise ConvoError(f"{label} holds no private key (a public key or certificate?); "
+                         f"use the private.key Vonage gave you", EXIT_USAGE)
+    password = _passphrase(pem, label)
+    try:
+        # The key is the user's own; skipping OpenSSL's consistency check of its
+        # primes saves ~80 ms a run, and OpenSSL still verifies each CRT signature.
+        key = load_pem_private_key(pem, password, unsafe_skip_rsa_key_validation=True)
+    except (ValueError, TypeError):
+        if password is not None:
+            raise ConvoError(f"cannot decrypt private key {label}: wrong passphrase?",
+                             EXIT_USAGE) from None
+        raise ConvoError(f"private key {label} is not a valid PEM private key",
+                         EXIT_USAGE) from None
+    except UnsupportedAlgorithm:
+        raise ConvoError(f"private key {label} uses an algorithm this machine's OpenSSL "
+                         f"does not support", EXIT_USAGE) from None
+    if not isinstance(key, rsa.RSAPrivateKey):
+        kind = ("an EC" if isinstance(key, ec.EllipticCurvePrivateKey)
+                else "a DSA" if isinstance(key, dsa.DSAPrivateKey) else "a non-RSA")
+        raise ConvoError(f"private key {label} is {kind} key: Vonage application keys "
+                         f"are RSA, {MIN_RSA_BITS} bits or more", EXIT_USAGE)
+    if key.key_size < MIN_RSA_BITS:
+        raise ConvoError(f"private key {label} is {key.key_size}-bit RSA: use "
+                         f"{MIN_RSA_BITS} bits or more", EXIT_USAGE)
+    return key
+
+
+def sign_jwt(claims: dict[str, Any], key) -> str:
+    """Sign claims as an RS256 JWT with header {"alg":"RS256","typ":"JWT"}."""
+    import jwt
+    return jwt.encode(claims, key, algorithm="RS256", headers={"typ": "JWT"})
+
+
+def verify_signature(token: str, key) -> str | None:
+    """Check an RS256 token against a key's public half; return the problem, or None."""
+    import jwt
+    public = key.public_key() if hasattr(key, "public_key") else key
+    try:
+        jwt.decode(token.strip().split()[-1], public, algorithms=["RS256"],
+                   options={"verify_exp": False, "verify_nbf": False, "verify_iat": False,
+                            "verify_aud": False, "verify_iss": False})
+    except jwt.InvalidAlgorithmError:
+        return "not RS256: Vonage application tokens must be signed RS256"
+    except jwt.InvalidSignatureError:
+        return "does not match this key: the token was signed with another private key"
+    except jwt.PyJWTError as e:
+        return f"cannot be checked: {e}"
+    return None
+
+
+def app_token(app_id: str | None, key_path: str | None, *, ttl_s: int = DEFAULT_TTL_S,
+              extra: dict[str, Any] | None = None) -> str:
+    """Mint an application JWT from flags or the environment (the clock and uuid4 live here)."""
+    import uuid
+    extra = dict(extra or {})
+    app_id = app_id or extra.pop("application_id", None) or os.environ.get(
+        "VONAGE_APPLICATION_ID")
+    if not app_id or not isinstance(app_id, str):
+        raise ConvoError("no application ID: pass --app-id ID or set VONAGE_APPLICATION_ID",
+                         EXIT_USAGE)
+    pem, label = read_key_pem(key_path)
+    key = load_private_key(pem, label)
+    claims = build_claims(app_id, now=int(time.time()), ttl_s=ttl_s, jti=str(uuid.uuid4()),
+                          extra=extra)
+    return sign_jwt(claims, key)
+
+
+# ############################################################################
+# Commands
+# ############################################################################
+
+def cmd_jwt(args: argparse.Namespace, out: TextIO) -> int:
+    """Print an application JWT, or inspect one with --inspect."""
+    if args.inspect is not None:
+        return inspect_jwt(args, out)
+    key_path = args.key
+    rest = list(args.claims)
+    if rest and "=" not in rest[0]:  # the tutorial's form: jwt private.key name=value ...
+        positional = rest.pop(0)
+        if key_path:
+            raise ConvoError(f"key given twice: --key {key_path} and {positional}", EXIT_USAGE)
+        key_path = positional
+    extra = parse_claim_args(rest + args.claim)
+    if args.sub:
+        extra["sub"] = args.sub
+    if args.acl:
+        acl = parse_json(args.acl, "--acl")
+        if not isinstance(acl, dict):
+            raise ConvoError('--acl must be a JSON object, e.g. {"paths":{"/*/users/**":{}}}',
+                             EXIT_USAGE)
+        extra["acl"] = acl
+    if args.app_id:
+        extra.pop("application_id", None)
+    ttl_s = parse_ttl(args.ttl) if args.ttl else DEFAULT_TTL_S
+    print(app_token(args.app_id, key_path, ttl_s=ttl_s, extra=extra), file=out)
+    return EXIT_OK
+
+
+def inspect_jwt(args: argparse.Namespace, out: TextIO) -> int:
+    """Print a token's header, claims and time left; exit 1 if expired or badly signed."""
+    token = sys.stdin.read() if args.inspect == "-" else args.inspect
+    header, claims = decode_unverified(token)
+    now = time.time()
+    style = style_for(out)
+    pad = " " * 11
+    lines = ["header     " + json.dumps(header),
+             "claims     " + json.dumps(claims, indent=2).replace("\n", "\n" + pad)]
+    iat = claims.get("iat")
+    if isinstance(iat, int) and not isinstance(iat, bool):
+        lines.append(f"issued     {format_utc(iat)}")
+    expires, why = token_expiry(claims)
+    said, failed = describe_expiry(expires, now)
+    shown = style.paint(said, "bold", "red" if failed else "green")
+    lines.append(f"expires    {format_utc(expires)}  {shown}" if expires
+                 else f"expires    {shown}")
+    if why:
+        lines.append(f"{pad}({why})")
+    if args.key or os.environ.get("VONAGE_APPLICATION_PRIVATE_KEY_PATH") or os.environ.get(
+            "VONAGE_PRIVATE_KEY"):
+        pem, label = read_key_pem(args.key)
+        problem = verify_signature(token, load_private_key(pem, label))
+        if problem:
+            failed = True
+            lines.append("signature  " + style.paint(f"INVALID: {problem}", "bold", "red"))
+        else:
+            lines.append("signature  " + style.paint(f"valid for {label}", "green"))
+    else:
+        lines.append("signature  not checked: pass --key private.key to verify it")
+    out.write("\n".join(lines) + "\n")
+    return EXIT_ERROR if failed else EXIT_OK
+
+
+def cmd_show(args: argparse.Namespace, out: TextIO) -> int:
+    """Print the summary tree of a saved conversation document."""
+    label = "<stdin>" if args.file == "-" else args.file
+    text = read_input(args.file)
+    if not text.strip():
+        raise ConvoError(f"{label}: is empty; expected a conversation JSON document",
+                         EXIT_USAGE)
+    doc = parse_json(text, label)
+    if not isinstance(doc, dict):
+        raise ConvoError(f"{label}: expected a JSON object (a conversation), "
+                         f"found a JSON {type(doc).__name__}", EXIT_USAGE)
+    conv = normalize_conversation(doc)
+    if args.json:
+        out.write(json.dumps(conv, indent=2, ensure_ascii=False) + "\n")
+    else:
+        out.write("\n".join(render_tree(conv, style_for(out))) + "\n")
+    return EXIT_OK
+
+
+# ############################################################################
+# Command line
+# ############################################################################
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line: 'convo: error: ...' and exit 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        _stderr(f"convo: error: {message} (see: {self.prog} --help)")
+        raise SystemExit(EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="convo.py", description=__doc__.split("\n")[0],
+                     epilog=ENV_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    parser.add_argument("--debug", action="store_true",
+                        help="show a traceback instead of a one-line error")
+    parser.add_argument("--version", action="version", version=f"convo.py {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("jwt", help="print an application JWT, or --inspect one",
+                       description="Print an RS256 application JWT for Vonage APIs, or "
+                                   "inspect one. The tutorial's form also works: "
+                                   "jwt private.key application_id=ID exp=1700086400",
+                       epilog=ENV_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    opt = p.add_argument
+    opt("claims", nargs="*", metavar="[KEY] NAME=VALUE",
+        help="nexmo-cli style: a key file, then claims (JSON values are decoded)")
+    opt("--app-id", metavar="ID", help="application ID (default: $VONAGE_APPLICATION_ID)")
+    opt("--key", metavar="PATH",
+        help="private key file (default: $VONAGE_APPLICATION_PRIVATE_KEY_PATH)")
+    opt("--ttl", metavar="TIME", help="lifetime: 900, 90s, 15m, 24h, 1d (default: 15m)")
+    opt("--sub", metavar="NAME", help="the 'sub' claim: a Client SDK user name")
+    opt("--acl", metavar="JSON", help='the \'acl\' claim, e.g. {"paths":{"/*/users/**":{}}}')
+    opt("--claim", action="append", default=[], metavar="NAME=VALUE", help="any other claim")
+    opt("--inspect", metavar="TOKEN",
+        help="show a token's header, claims and expiry ('-' reads stdin); "
+             "with --key, verify its signature")
+    p.set_defaults(func=cmd_jwt)
+
+    p = sub.add_parser("show", help="print the tree of a saved conversation document",
+                       description="Print the summary tree of a saved conversation: a "
+                                   "legacy (beta/v0.1) document such as "
+                                   "sample_response.json, or the output of get --json.")
+    p.add_argument("file", metavar="FILE", help="a JSON file, or - for standard input")
+    p.add_argument("--json", action="store_true", help="print the normalised document")
+    p.set_defaults(func=cmd_show)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # --help, --version and usage errors
+        return e.code if isinstance(e.code, int) else EXIT_USAGE
+    try:
+        return args.func(args, sys.stdout)
+    except ConvoError as e:
+        if args.debug:
+            raise
+        _stderr(f"convo: error: {e}")
+        return e.exit_code
+    except KeyboardInterrupt:
+        if args.debug:
+            raise
+        _stderr("convo: interrupted")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader (e.g. `| head`) went away: stop quietly, as CPython's tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())
