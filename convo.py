@@ -46,12 +46,30 @@ MAX_TTL_S = 24 * 3600         # ...and no token is accepted 24 h after iat
 MIN_RSA_BITS = 2048
 TIME_CLAIMS = ("iat", "exp", "nbf")
 
+API_URL = "https://api.nexmo.com"  # the default; a live call is served by its region_url
+VONAGE_HOST_SUFFIXES = (".vonage.com", ".nexmo.com")
+HTTP_TIMEOUT_S = 10.0         # each request (--timeout)
+GET_DEADLINE_S = 90.0         # the whole `get`, retries and waits included
+MAX_ATTEMPTS = 3              # for 429 and 5xx
+MAX_RETRY_AFTER_S = 60.0      # a longer Retry-After fails at once instead of waiting
+BACKOFF_BASE_S = 0.25         # first retry waits 0.125..0.375 s, then doubles
+MAX_BODY_BYTES = 10 << 20
+MAX_PAGES = 1000              # 100,000 items at page_size=100
+MAX_REDIRECTS = 5
+PAGE_SIZE = 100               # the API's maximum
+DEFAULT_CONCURRENCY = 8
+STATE_FILE = "last_call.json"
+
 ENV_HELP = """\
 environment:
   VONAGE_APPLICATION_ID                 application ID (--app-id)
   VONAGE_APPLICATION_PRIVATE_KEY_PATH   private key file (--key)
   VONAGE_PRIVATE_KEY                    the private key's PEM text itself, for CI secrets
   VONAGE_PRIVATE_KEY_PASSPHRASE         passphrase of an encrypted private key
+  JWT                                   a token for get to use as it is (--jwt)
+  VONAGE_API_URL                        API base URL for get (--api-url)
+  CONVO_STATE_DIR                       where serve records the last call (default:
+                                        $XDG_STATE_HOME/convo or ~/.local/state/convo)
   NO_COLOR                              never colour the output
 
 exit codes:
@@ -69,9 +87,11 @@ exit codes:
 class ConvoError(Exception):
     """Raised for every failure the user can act on; main() prints it as one line."""
 
-    def __init__(self, message: str, exit_code: int = EXIT_ERROR) -> None:
+    def __init__(self, message: str, exit_code: int = EXIT_ERROR, *,
+                 status: int | None = None) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+        self.status = status  # the HTTP status, when the API answered with an error
 
 
 # ############################################################################
@@ -515,6 +535,88 @@ def render_tree(conv: dict[str, Any], style: Style) -> list[str]:
 
 
 # ############################################################################
+# The Conversation API: IDs, URLs, errors, retries and pages (pure)
+# ############################################################################
+
+_CONV_ID_RE = re.compile(
+    r"CON-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
+_CONTROL = {c: f"\\x{c:02x}" for c in [*range(32), 127]}
+
+
+def printable(text: Any, limit: int = 300) -> str:
+    """Escape control characters (log injection) and cut long text, for logs and messages."""
+    text = str(text).translate(_CONTROL)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def check_conversation_id(text: str) -> str:
+    """Return text if it is CON- and a UUID. Raises ConvoError (exit 2) showing the form."""
+    if not _CONV_ID_RE.fullmatch(text or ""):
+        raise ConvoError(f"{printable(text, 80)!r} is not a conversation ID: expected CON- and "
+                         f"a UUID, e.g. CON-bc643220-2542-499a-892e-c982c4150c06", EXIT_USAGE)
+    return text
+
+
+def is_vonage_url(url: Any) -> bool:
+    """True for an https:// URL on a Vonage host, the only region_url get may trust."""
+    from urllib.parse import urlsplit
+    try:
+        parts = urlsplit(url) if isinstance(url, str) else None
+        port = parts.port if parts else None
+    except ValueError:
+        return False
+    host = (parts.hostname or "") if parts else ""
+    return bool(parts and parts.scheme == "https" and not parts.username
+                and port in (None, 443) and host.endswith(VONAGE_HOST_SUFFIXES))
+
+
+def parse_retry_after(value: str | None, now: float) -> float | None:
+    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    from email.utils import parsedate_to_datetime
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, when.timestamp() - now)
+
+
+def backoff_s(attempt: int, jitter: float) -> float:
+    """Exponential backoff with jitter for retry `attempt` (1, 2, ...); jitter is in [0, 1)."""
+    return BACKOFF_BASE_S * 2 ** (attempt - 1) * (0.5 + jitter)
+
+
+def api_problem(body: bytes) -> str:
+    """Summarise an error body: {title,type,code,detail,instance} (v1) or {code,description}."""
+    try:
+        doc = json.loads(body) if body else None
+    except ValueError:
+        doc = None
+    doc = _dict(doc)
+    code = _text(doc.get("code"))
+    detail = _text(doc.get("detail")) or _text(doc.get("description")) or _text(doc.get("title"))
+    text = ": ".join(x for x in (code, detail) if x)
+    return printable(text, 200) if text else ""
+
+
+def members_of(page: Any) -> list[Any]:
+    return _list(_dict(_dict(page).get("_embedded")).get("members"))
+
+
+def next_link(page: Any) -> str | None:
+    href = _dict(_dict(_dict(page).get("_links")).get("next")).get("href")
+    return href if isinstance(href, str) and href else None
+
+
+# ############################################################################
 # I/O: terminal, files and keys
 # ############################################################################
 
@@ -689,6 +791,360 @@ def app_token(app_id: str | None, key_path: str | None, *, ttl_s: int = DEFAULT_
 
 
 # ############################################################################
+# I/O: the state file that serve writes and get reads
+# ############################################################################
+
+def state_dir() -> str:
+    """$CONVO_STATE_DIR, else $XDG_STATE_HOME/convo, else ~/.local/state/convo."""
+    explicit = os.environ.get("CONVO_STATE_DIR")
+    if explicit:
+        return explicit
+    base = os.environ.get("XDG_STATE_HOME") or os.path.join(
+        os.path.expanduser("~"), ".local", "state")
+    return os.path.join(base, "convo")
+
+
+def write_state(call: dict[str, Any], directory: str | None = None) -> None:
+    """Record the latest call atomically: write a temporary file, then rename it."""
+    import tempfile
+    directory = directory or state_dir()
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".last_call.", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(call, f, indent=2)
+        os.replace(tmp, os.path.join(directory, STATE_FILE))
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def read_state(directory: str | None = None) -> dict[str, Any] | None:
+    """Return the latest call that serve recorded, or None."""
+    path = os.path.join(directory or state_dir(), STATE_FILE)
+    try:
+        with open(path, encoding="utf-8") as f:
+            state = json.load(f)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as e:
+        warn(f"ignoring {path}: {printable(e, 100)}")
+        return None
+    return state if isinstance(state, dict) else None
+
+
+# ############################################################################
+# I/O: the API client
+# ############################################################################
+
+class ApiClient:
+    """GET JSON from one Vonage API origin, over pooled keep-alive connections.
+
+    Every request has a timeout and the client an overall deadline. 429 and 5xx
+    are retried (Retry-After honoured); the token is sent to the base URL's
+    origin only; https is never downgraded; every failure becomes a ConvoError.
+    Safe to share between threads: each connection is used by one at a time.
+    """
+
+    def __init__(self, base_url: str, token: str, *, timeout_s: float = HTTP_TIMEOUT_S,
+                 deadline_s: float | None = None, auth_hint: str = "") -> None:
+        import logging
+        import threading
+        from urllib.parse import urlsplit
+        parts = urlsplit(base_url)
+        self.origin = (parts.scheme, parts.hostname or "", parts.port)
+        self.prefix = parts.path.rstrip("/")
+        self.token = token
+        self.timeout_s = timeout_s
+        self.deadline_s = GET_DEADLINE_S if deadline_s is None else deadline_s
+        self.deadline = time.monotonic() + self.deadline_s
+        self.auth_hint = auth_hint
+        self.log = logging.getLogger("convo")
+        self._idle: dict[tuple, list[Any]] = {}
+        self._lock = threading.Lock()
+        self._ssl = None
+
+    # -- connections --------------------------------------------------------
+
+    def _connect(self, origin: tuple):
+        import http.client
+        scheme, host, port = origin
+        if scheme == "https":
+            if self._ssl is None:
+                import ssl
+                self._ssl = ssl.create_default_context()  # verifies certificates and names
+            return http.client.HTTPSConnection(host, port, timeout=self.timeout_s,
+                                               context=self._ssl)
+        return http.client.HTTPConnection(host, port, timeout=self.timeout_s)
+
+    def _acquire(self, origin: tuple) -> tuple[Any, bool]:
+        with self._lock:
+            idle = self._idle.get(origin)
+            if idle:
+                return idle.pop(), True
+        return self._connect(origin), False
+
+    def _release(self, origin: tuple, conn: Any) -> None:
+        with self._lock:
+            self._idle.setdefault(origin, []).append(conn)
+
+    def close(self) -> None:
+        with self._lock:
+            for conns in self._idle.values():
+                for conn in conns:
+                    conn.close()
+            self._idle.clear()
+
+    # -- one exchange -------------------------------------------------------
+
+    def url(self, path: str) -> str:
+        scheme, host, port = self.origin
+        return f"{scheme}://{host}{f':{port}' if port else ''}{self.prefix}{path}"
+
+    def _exchange(self, origin: tuple, target: str) -> tuple[int, Any, bytes]:
+        """Send one GET and read the whole response; retry once on a stale pooled socket."""
+        import http.client
+        for fresh_retry in (False, True):
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                raise ConvoError(f"gave up: no answer within the overall deadline of "
+                                 f"{self.deadline_s:g} s")
+            conn, reused = self._acquire(origin)
+            conn.timeout = min(self.timeout_s, left)
+            if conn.sock is not None:
+                conn.sock.settimeout(conn.timeout)
+            headers = {"Accept": "application/json", "User-Agent": f"convo.py/{__version__}"}
+            if origin == self.origin:  # never hand the token to another host
+                headers["Authorization"] = f"Bearer {self.token}"
+            try:
+                conn.request("GET", target, headers=headers)
+                resp = conn.getresponse()
+                body = self._read_body(resp, origin)
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                conn.close()
+                if reused and not fresh_retry:
+                    continue  # the server closed an idle keep-alive connection
+                raise ConvoError(f"{self._where(origin)} closed the connection "
+                                 f"without answering") from None
+            except ConvoError:
+                conn.close()
+                raise
+            except (OSError, http.client.HTTPException) as e:
+                conn.close()
+                if conn.timeout < self.timeout_s and isinstance(e, OSError) and (
+                        time.monotonic() >= self.deadline):
+                    raise ConvoError(f"gave up: no answer within the overall deadline of "
+                                     f"{self.deadline_s:g} s") from None
+                raise self._network_error(origin, e) from None
+            if resp.will_close:
+                conn.close()
+            else:
+                self._release(origin, conn)
+            return resp.status, resp.headers, body
+        raise AssertionError("unreachable")
+
+    def _read_body(self, resp: Any, origin: tuple) -> bytes:
+        import http.client
+        length = resp.getheader("Content-Length")
+        if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
+            raise ConvoError(f"{self._where(origin)} sent a response of {int(length)} bytes, "
+                             f"over the {MAX_BODY_BYTES >> 20} MiB limit")
+        try:
+            body = resp.read(MAX_BODY_BYTES + 1)
+        except http.client.IncompleteRead as e:
+            raise ConvoError(f"{self._where(origin)} sent a truncated response "
+                             f"({len(e.partial)} bytes, then the connection ended)") from None
+        if len(body) > MAX_BODY_BYTES:
+            raise ConvoError(f"{self._where(origin)} sent a response over the "
+                             f"{MAX_BODY_BYTES >> 20} MiB limit")
+        if resp.length:  # read(amt) returns a short body quietly when the peer hangs up
+            raise ConvoError(f"{self._where(origin)} sent a truncated response "
+                             f"({len(body)} of {length} bytes, then the connection ended)")
+        return body
+
+    def _where(self, origin: tuple) -> str:
+        scheme, host, port = origin
+        return f"{host}:{port}" if port else host
+
+    def _network_error(self, origin: tuple, e: BaseException) -> ConvoError:
+        import socket
+        import ssl
+        where = self._where(origin)
+        if isinstance(e, ssl.SSLCertVerificationError):
+            return ConvoError(f"TLS certificate of {where} failed verification: "
+                              f"{e.verify_message}")
+        if isinstance(e, ssl.SSLError):
+            return ConvoError(f"TLS error talking to {where}: {e.reason or e}")
+        if isinstance(e, socket.gaierror):
+            return ConvoError(f"cannot resolve {where}: check the URL and your network")
+        if isinstance(e, ConnectionRefusedError):
+            return ConvoError(f"cannot connect to {where}: connection refused "
+                              f"(check --api-url)")
+        if isinstance(e, (socket.timeout, TimeoutError)):
+            return ConvoError(f"{where} did not answer within {self.timeout_s:g} s "
+                              f"(see --timeout)")
+        if isinstance(e, OSError):
+            return ConvoError(f"network error talking to {where}: "
+                              f"{printable(e.strerror or e, 100)}")
+        return ConvoError(f"{where} sent a malformed HTTP response ({type(e).__name__})")
+
+    # -- GET with redirects and retries --------------------------------------
+
+    def get(self, path: str) -> Any:
+        """GET a path under the base URL and return its JSON.
+
+        Raises ConvoError with .status set when the API answers with an error.
+        """
+        import random
+        from urllib.parse import urljoin, urlsplit
+        origin, target = self.origin, self.prefix + path
+        redirects = 0
+        attempt = 1
+        while True:
+            started = time.monotonic()
+            status, headers, body = self._exchange(origin, target)
+            self.log.debug("GET %s -> %d (%.0f ms)", printable(target), status,
+                           (time.monotonic() - started) * 1000)
+            if status in (301, 302, 303, 307, 308) and headers.get("Location"):
+                redirects += 1
+                here = f"{origin[0]}://{self._where(origin)}{target}"
+                there = urlsplit(urljoin(here, headers["Location"]))
+                if origin[0] == "https" and there.scheme != "https":
+                    raise ConvoError(f"refusing a redirect from https to {there.scheme}: "
+                                     f"{printable(there.geturl(), 100)}")
+                if there.scheme not in ("http", "https") or redirects > MAX_REDIRECTS:
+                    raise ConvoError(f"too many or unusable redirects for GET {target}")
+                origin = (there.scheme, there.hostname or "", there.port)
+                target = there.path + (f"?{there.query}" if there.query else "")
+                continue
+            if status == 429 or 500 <= status <= 599:
+                wait = parse_retry_after(headers.get("Retry-After"), time.time())
+                why = f"HTTP {status}" + (f" ({api_problem(body)})" if api_problem(body) else "")
+                if wait is not None and wait > MAX_RETRY_AFTER_S:
+                    raise ConvoError(f"GET {printable(target)}: {why}; the API asks to retry "
+                                     f"after {wait:.0f} s, over the {MAX_RETRY_AFTER_S:g} s "
+                                     f"convo waits: try again later", status=status)
+                if attempt >= MAX_ATTEMPTS:
+                    raise ConvoError(f"GET {printable(target)}: {why} after {attempt} "
+                                     f"attempts: try again later", status=status)
+                if wait is None:
+                    wait = backoff_s(attempt, random.random())
+                if time.monotonic() + wait > self.deadline:
+                    raise ConvoError(f"GET {printable(target)}: {why}; no time left to "
+                                     f"retry within {self.deadline_s:g} s", status=status)
+                self.log.info("GET %s: %s; retrying in %.2f s", printable(target), why, wait)
+                time.sleep(wait)
+                attempt += 1
+                continue
+            if status >= 400:
+                raise self._status_error(status, target, body)
+            if not 200 <= status < 300:
+                raise ConvoError(f"GET {printable(target)}: unexpected HTTP {status}",
+                                 status=status)
+            try:
+                return json.loads(body)
+            except ValueError:
+                kind = headers.get("Content-Type") or "no Content-Type"
+                start = printable(body[:60].decode("utf-8", "replace"), 60)
+                raise ConvoError(f"GET {printable(target)}: the API sent non-JSON "
+                                 f"({printable(kind, 60)}) starting {start!r}") from None
+
+    def _status_error(self, status: int, target: str, body: bytes) -> ConvoError:
+        problem = api_problem(body)
+        said = f"HTTP {status}" + (f" {problem}" if problem else "")
+        if status in (401, 403):
+            return ConvoError(f"the API rejected the token ({said}). {self.auth_hint}".strip(),
+                              status=status)
+        return ConvoError(f"GET {printable(target)}: {said}", status=status)
+
+    def pages(self, path: str) -> list[Any]:
+        """GET a list and every page after it, following `_links.next` on our own origin.
+
+        A `next` that repeats a page ends the loop (some responses have next == self).
+        """
+        from urllib.parse import urlsplit
+        seen: set[str] = set()
+        out = []
+        while path and path not in seen:
+            if len(seen) >= MAX_PAGES:
+                warn(f"stopped after {MAX_PAGES} pages of {path.split('?')[0]}")
+                break
+            seen.add(path)
+            page = self.get(path)
+            out.append(page)
+            for link in ("self", "next"):
+                href = _dict(_dict(_dict(page).get("_links")).get(link)).get("href")
+                if isinstance(href, str) and href:
+                    # Only the path and cursor count: the token stays on our origin.
+                    parts = urlsplit(href)
+                    rel = parts.path[len(self.prefix):] if parts.path.startswith(
+                        self.prefix + "/") else parts.path
+                    rel += f"?{parts.query}" if parts.query else ""
+                    if link == "self":
+                        seen.add(rel)
+                    else:
+                        path = rel
+            if next_link(page) is None:
+                break
+        return out
+
+
+def fetch_conversation(client: ApiClient, conv_id: str, *,
+                       concurrency: int = DEFAULT_CONCURRENCY) -> dict[str, Any]:
+    """Assemble a v1 conversation with `members` set to the full member objects.
+
+    The conversation and the member list are fetched at once, then every member's
+    detail in a bounded pool; the order of members is the API's, whatever the pool.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+    from urllib.parse import quote
+    base = f"/v1/conversations/{quote(conv_id, safe='')}"
+
+    def listed() -> list[Any]:
+        pages = client.pages(f"{base}/members?page_size={PAGE_SIZE}")
+        return [m for page in pages for m in members_of(page)]
+
+    def detail(entry: Any) -> Any:
+        mid = _text(_dict(entry).get("id"))
+        if not mid:
+            return entry
+        try:
+            return client.get(f"{base}/members/{quote(mid, safe='')}")
+        except ConvoError as e:
+            if e.status != 404:
+                raise
+            return {**_dict(entry), "_detail_missing": True}  # it left between list and detail
+
+    pool = ThreadPoolExecutor(max_workers=concurrency)
+    try:
+        conv_f, members_f = pool.submit(client.get, base), pool.submit(listed)
+        try:
+            conv = conv_f.result()
+        except ConvoError as e:
+            raise not_found(conv_id, client) if e.status == 404 else e
+        if not isinstance(conv, dict):
+            raise ConvoError(f"GET {base}: expected a JSON object, got a JSON "
+                             f"{type(conv).__name__}")
+        if not isinstance(conv.get("members"), list):  # legacy documents embed them
+            try:
+                entries = members_f.result()
+            except ConvoError as e:
+                raise not_found(conv_id, client) if e.status == 404 else e
+            conv = {**conv, "members": list(pool.map(detail, entries))}
+        return conv
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def not_found(conv_id: str, client: ApiClient) -> ConvoError:
+    where = client.url("")
+    return ConvoError(
+        f"conversation {conv_id} not found at {where}: a call's conversation disappears "
+        f"when the call ends, and a call lives in one region; try --api-url with the "
+        f"region_url that serve logged", status=404)
+
+
+# ############################################################################
 # Commands
 # ############################################################################
 
@@ -753,6 +1209,87 @@ def inspect_jwt(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_ERROR if failed else EXIT_OK
 
 
+def token_for_get(args: argparse.Namespace) -> tuple[str, str]:
+    """Return the token for this run, and what to say if the API rejects it.
+
+    --jwt wins; then --app-id/--key mint one; then $JWT; then the environment mints one.
+    """
+    given = args.jwt or (None if args.app_id or args.key else os.environ.get("JWT"))
+    if given:
+        source = "--jwt" if args.jwt else "$JWT"
+        _, claims = decode_unverified(given)
+        expires, _ = token_expiry(claims)
+        now = time.time()
+        if expires is not None and expires <= now:
+            raise ConvoError(f"the token in {source} expired at {format_utc(expires)} "
+                             f"({format_span(now - expires)} ago): make a new one with "
+                             f"`python convo.py jwt`, or drop {source} to let get mint one")
+        app = printable(claims.get("application_id"), 60)
+        return given.strip().split()[-1], (
+            f"Likely cause: the token in {source} is for another application "
+            f"(its application_id is {app}), is signed with another key, or has expired; "
+            f"check it: python convo.py jwt --inspect TOKEN --key private.key")
+    token = app_token(args.app_id, args.key)
+    app = args.app_id or os.environ.get("VONAGE_APPLICATION_ID")
+    key = (args.key or os.environ.get("VONAGE_APPLICATION_PRIVATE_KEY_PATH")
+           or "$VONAGE_PRIVATE_KEY")
+    return token, (f"Likely cause: application {app} does not own this call, or {key} is "
+                   f"not that application's private key (or this machine's clock is wrong)")
+
+
+def api_base_url(args: argparse.Namespace, state: dict[str, Any] | None, conv_id: str) -> str:
+    """--api-url, then $VONAGE_API_URL, then the region_url serve recorded, then API_URL."""
+    from urllib.parse import urlsplit
+    for url, source in ((args.api_url, "--api-url"), (os.environ.get("VONAGE_API_URL"),
+                                                      "VONAGE_API_URL")):
+        if url:
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ConvoError(f"{source} {printable(url, 80)!r} is not an http(s) URL, "
+                                 f"e.g. https://api-eu-3.vonage.com", EXIT_USAGE)
+            return url.rstrip("/")
+    region = _dict(state).get("region_url")
+    if region and _dict(state).get("conversation_uuid") == conv_id:
+        if is_vonage_url(region):
+            return region.rstrip("/")
+        # An unsigned webhook can plant any region_url; following it would hand
+        # our token to whoever planted it.
+        warn(f"ignoring the recorded region_url {printable(region, 80)!r}: not an https:// "
+             f"URL on a Vonage host; using {API_URL}")
+    return API_URL
+
+
+def cmd_get(args: argparse.Namespace, out: TextIO) -> int:
+    """Fetch the live conversation from the Conversation API v1 and print its tree."""
+    if not 1 <= args.concurrency <= 64:
+        raise ConvoError("--concurrency must be 1 to 64", EXIT_USAGE)
+    if not 0 < args.timeout <= GET_DEADLINE_S:
+        raise ConvoError(f"--timeout must be more than 0 and at most {GET_DEADLINE_S:g} s",
+                         EXIT_USAGE)
+    state = read_state()
+    conv_id = args.conversation_id
+    if not conv_id:
+        conv_id = _text(_dict(state).get("conversation_uuid"))
+        if not conv_id:
+            raise ConvoError("no conversation ID: pass one (get CON-...), or run `python "
+                             "convo.py serve` and call your number first", EXIT_USAGE)
+        _stderr(f"convo: using the latest call that serve recorded: {printable(conv_id, 80)} "
+                f"(at {printable(_dict(state).get('time'), 40)})")
+    check_conversation_id(conv_id)
+    base_url = api_base_url(args, state, conv_id)
+    token, hint = token_for_get(args)
+    client = ApiClient(base_url, token, timeout_s=args.timeout, auth_hint=hint)
+    try:
+        doc = fetch_conversation(client, conv_id, concurrency=args.concurrency)
+    finally:
+        client.close()
+    if args.json:
+        out.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+    else:
+        out.write("\n".join(render_tree(normalize_conversation(doc), style_for(out))) + "\n")
+    return EXIT_OK
+
+
 def cmd_show(args: argparse.Namespace, out: TextIO) -> int:
     """Print the summary tree of a saved conversation document."""
     label = "<stdin>" if args.file == "-" else args.file
@@ -813,6 +1350,27 @@ def build_parser() -> argparse.ArgumentParser:
              "with --key, verify its signature")
     p.set_defaults(func=cmd_jwt)
 
+    p = sub.add_parser("get", help="fetch a live conversation and print its tree",
+                       description="Fetch a live conversation from the Conversation API v1 "
+                                   "(the conversation, its members, each member's channel "
+                                   "and legs) and print it as a tree.",
+                       epilog=ENV_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    opt = p.add_argument
+    opt("conversation_id", nargs="?", metavar="CONVERSATION_ID",
+        help="CON-<uuid> (default: the latest call that serve recorded)")
+    opt("--json", action="store_true",
+        help="print the v1 conversation with its full members, as the API sent them")
+    opt("--api-url", metavar="URL",
+        help=f"API base URL (default: $VONAGE_API_URL, the call's region_url, {API_URL})")
+    opt("--jwt", metavar="TOKEN", help="use this token (default: $JWT, or mint one)")
+    opt("--app-id", metavar="ID", help="application ID to mint a token with")
+    opt("--key", metavar="PATH", help="private key to mint a token with")
+    opt("--timeout", type=float, default=HTTP_TIMEOUT_S, metavar="SECONDS",
+        help="for each request (default: %(default)g)")
+    opt("--concurrency", type=int, default=DEFAULT_CONCURRENCY, metavar="N",
+        help="member details fetched at once (default: %(default)s)")
+    p.set_defaults(func=cmd_get)
+
     p = sub.add_parser("show", help="print the tree of a saved conversation document",
                        description="Print the summary tree of a saved conversation: a "
                                    "legacy (beta/v0.1) document such as "
@@ -823,6 +1381,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def setup_logging(*, verbose: bool) -> None:
+    """Send the 'convo' logger to the current stderr: INFO, or DEBUG with -v."""
+    import logging
+    log = logging.getLogger("convo")
+    for handler in list(log.handlers):
+        log.removeHandler(handler)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s.%(msecs)03d %(message)s", "%H:%M:%S"))
+    log.addHandler(handler)
+    log.setLevel(logging.DEBUG if verbose else logging.INFO)
+    log.propagate = False
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     parser = build_parser()
@@ -830,6 +1401,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as e:  # --help, --version and usage errors
         return e.code if isinstance(e.code, int) else EXIT_USAGE
+    if args.verbose or args.command in ("get", "serve"):
+        setup_logging(verbose=args.verbose)
     try:
         return args.func(args, sys.stdout)
     except ConvoError as e:

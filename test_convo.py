@@ -538,3 +538,555 @@ def test_usage_errors_are_one_line_exit_2(capsys, argv):
     code, out, err = run(capsys, *argv)
     assert code == 2 and out == ""
     assert err.startswith("convo: error: ") and err.count("\n") == 1
+
+
+# ---------------------------------------------------------------------------
+# A fake Vonage API: a real HTTP server on 127.0.0.1:0 that checks tokens
+# ---------------------------------------------------------------------------
+
+import copy  # noqa: E402
+import socket  # noqa: E402
+import ssl  # noqa: E402
+import threading  # noqa: E402
+from functools import partial  # noqa: E402
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # noqa: E402
+from urllib.parse import parse_qs, urlsplit  # noqa: E402
+
+SEED = json.loads((TESTDATA / "seed_call.json").read_text())
+LINK_HOST = "https://api.nexmo.com"  # links name Vonage's host, as the real API's do
+
+
+def _problem(status: int, code: str, detail: str) -> dict:
+    title = {401: "Unauthorized.", 403: "Forbidden.", 404: "Not found.", 400: "Bad request.",
+             500: "Internal Error."}.get(status, "Error.")
+    return {"title": title, "type": f"https://developer.nexmo.com/api/conversation#{code}",
+            "code": code, "detail": detail, "instance": "00a5916655d650e920ccf0daf40ef4ee"}
+
+
+class FakeVonage:
+    """The Conversation API v1 and the Voice API's call list, as far as convo uses them.
+
+    Tokens must be RS256, signed by the application's key, for its application_id.
+    `script(path, *responses)` serves canned responses (status, body, headers)
+    first, for failure injection, to that path (or below it, if it ends in '/'); `latency_s` delays every response and
+    `connect_latency_s` every new connection.
+    """
+
+    def __init__(self, public_key, *, app_id: str = APP_ID, conversation=None, members=None,
+                 events=None, calls=None, page_limit: int = 100, events_wrapped: bool = False,
+                 latency_s: float = 0.0, connect_latency_s: float = 0.0, tls=None) -> None:
+        self.public_key, self.app_id = public_key, app_id
+        self.conversation = copy.deepcopy(SEED["conversation"] if conversation is None
+                                          else conversation)
+        self.members = copy.deepcopy(SEED["members"] if members is None else members)
+        self.events = copy.deepcopy(SEED["events"] if events is None else events)
+        self.calls = copy.deepcopy(SEED["calls"] if calls is None else calls)
+        self.page_limit, self.events_wrapped = page_limit, events_wrapped
+        self.latency_s, self.connect_latency_s = latency_s, connect_latency_s
+        self.scripted: list[tuple[str, tuple]] = []
+        self.requests: list[tuple[str, bool]] = []  # (path, sent a token)
+        self.connections = 0
+        self.lock = threading.Lock()
+        self.server = _QuietServer(("127.0.0.1", 0), partial(_FakeHandler, fake=self))
+        self.server.daemon_threads = True
+        if tls:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,),
+                                       daemon=True)
+
+    @property
+    def url(self) -> str:
+        scheme = "https" if isinstance(self.server.socket, ssl.SSLSocket) else "http"
+        return f"{scheme}://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self) -> "FakeVonage":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()
+
+    def script(self, prefix: str, *responses) -> None:
+        with self.lock:
+            self.scripted.extend((prefix, r) for r in responses)
+
+    def paths(self, prefix: str = "") -> list[str]:
+        with self.lock:
+            return [p for p, _ in self.requests if p.startswith(prefix)]
+
+
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        pass  # clients here hang up on purpose (timeouts, truncation)
+
+
+class _FakeHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go in two writes
+
+    def __init__(self, *args, fake: FakeVonage, **kwargs):
+        self.fake = fake
+        super().__init__(*args, **kwargs)
+
+    def setup(self):
+        with self.fake.lock:
+            self.fake.connections += 1
+        if self.fake.connect_latency_s:
+            time.sleep(self.fake.connect_latency_s)  # a WAN round trip and TLS handshake
+        super().setup()
+
+    def log_message(self, *args):
+        pass
+
+    def reply(self, status: int, body=None, headers=None) -> None:
+        if self.fake.latency_s:
+            time.sleep(self.fake.latency_s)
+        data = body if isinstance(body, bytes) else (
+            b"" if body is None else json.dumps(body).encode())
+        self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        if "Content-Length" not in (headers or {}):
+            self.send_header("Content-Length", str(len(data)))
+        if body is not None and not isinstance(body, bytes):
+            self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self):
+        fake = self.fake
+        url = urlsplit(self.path)
+        auth = self.headers.get("Authorization", "")
+        with fake.lock:
+            fake.requests.append((self.path, bool(auth)))
+            scripted = next((i for i, (key, _) in enumerate(fake.scripted)
+                             if url.path == key or (key.endswith("/")
+                                                    and url.path.startswith(key))), None)
+            response = fake.scripted.pop(scripted)[1] if scripted is not None else None
+        if response is not None:
+            if response[0] == "truncate":
+                self.send_response(200)
+                self.send_header("Content-Length", "100")
+                self.end_headers()
+                self.wfile.write(b'{"id": "CON-')
+                self.close_connection = True
+                return
+            return self.reply(*response)
+        if not auth.startswith("Bearer "):
+            return self.reply(401, _problem(401, "system:error:missing-token",
+                                             "No token provided."))
+        try:
+            claims = jwt.decode(auth[7:], fake.public_key, algorithms=["RS256"])
+        except jwt.ExpiredSignatureError:
+            return self.reply(401, _problem(401, "system:error:expired-token",
+                                             "You provided an expired token."))
+        except jwt.PyJWTError:
+            return self.reply(401, _problem(401, "system:error:invalid-token",
+                                             "You did not provide a valid token. Please "
+                                             "provide a valid token."))
+        if claims.get("application_id") != fake.app_id:
+            return self.reply(401, _problem(401, "system:error:invalid-token",
+                                             "You did not provide a valid token."))
+        self.route(url.path, parse_qs(url.query))
+
+    def page(self, items: list, query: dict, key: str | None, path: str) -> dict:
+        size = min(int(query.get("page_size", ["10"])[0]), self.fake.page_limit)
+        start = int(query.get("cursor", ["0"])[0].lstrip("c") or 0)
+        chunk = items[start:start + size]
+        links = {"self": {"href": f"{LINK_HOST}{path}?page_size={size}&cursor=c{start}"}}
+        if start + size < len(items):
+            links["next"] = {"href": f"{LINK_HOST}{path}?page_size={size}&cursor=c{start + size}"}
+        embedded = {key: chunk} if key else chunk
+        return {"page_size": size, "_embedded": embedded, "_links": links}
+
+    def route(self, path: str, query: dict) -> None:
+        fake, conv_id = self.fake, self.fake.conversation.get("id")
+        prefix = f"/v1/conversations/{conv_id}"
+        if path == "/v1/calls":
+            calls = [c for c in fake.calls
+                     if c.get("conversation_uuid") == query.get("conversation_uuid", [""])[0]]
+            return self.reply(200, self.page(calls, query, "calls", path))
+        if not path.startswith(prefix):
+            return self.reply(404, _problem(404, "conversation:error:not-found",
+                                             "Conversation does not exist, or you do not "
+                                             "have access."))
+        rest = path[len(prefix):]
+        if rest == "":
+            return self.reply(200, fake.conversation)
+        if rest == "/members":
+            lite = [{"id": m["id"], "state": m["state"], "_embedded": m.get("_embedded", {}),
+                     "_links": {"href": f"{LINK_HOST}{prefix}/members/{m['id']}"}}
+                    for m in fake.members]
+            return self.reply(200, self.page(lite, query, "members", path))
+        if rest.startswith("/members/"):
+            member = next((m for m in fake.members if m["id"] == rest[9:]), None)
+            if member is None:
+                return self.reply(404, _problem(404, "conversation:error:member-not-found",
+                                                 "Member does not exist, or you do not have "
+                                                 "access."))
+            return self.reply(200, member)
+        if rest == "/events":
+            page = self.page(fake.events, query, "events" if fake.events_wrapped else None,
+                             path)
+            return self.reply(200, page)
+        return self.reply(404, _problem(404, "http:error:not-found", "No such path."))
+
+
+@pytest.fixture
+def api(rsa_key):
+    with FakeVonage(rsa_key.public_key()) as fake:
+        yield fake
+
+
+@pytest.fixture
+def creds(monkeypatch, key_file):
+    """Let get mint tokens for APP_ID with the test key, from the environment."""
+    monkeypatch.setenv("VONAGE_APPLICATION_ID", APP_ID)
+    monkeypatch.setenv("VONAGE_APPLICATION_PRIVATE_KEY_PATH", str(key_file))
+
+
+SEED_TREE = """\
+Conversation CON-bc643220-2542-499a-892e-c982c4150c06  ACTIVE
+  name NAM-1b2c4274-e3f2-494e-89c4-46856ee84a8b · created 2018-10-25 09:26:18 UTC · sequence 8 · ttl 48h
+├─ Member MEM-f44c872e-cba9-444f-88ae-0bfa630865a6  JOINED
+│    user USR-33a51f4d-d06b-42f6-a525-90d2859ab9f6 · joined 09:26:30.334
+│  └─ phone channel 797168e24c19a3c45e74e05b10fef2b5: 447700000001 → 447700000002
+│     └─ leg 797168e24c19a3c45e74e05b10fef2b5
+└─ Member MEM-25ccda92-839d-4ac6-a7b2-de310224878b  JOINED
+     user vapi-user-f59c1ff26c0543fdb6c02fd30617a1c0 (USR-b9948493-…) · invited 09:26:19.385 · joined 09:26:30.270
+   └─ phone channel 30cecc87-7ac9-4d03-910a-e9d69558263c: Unknown → 447700000003 · ring timeout 60 s · max length 2 h
+      └─ leg 30cecc87-7ac9-4d03-910a-e9d69558263c
+1 conversation · 2 members (2 JOINED) · 2 channels (2 phone) · 2 legs
+"""
+
+
+def many_members(n: int) -> list[dict]:
+    base = SEED["members"][0]
+    out = []
+    for i in range(n):
+        m = copy.deepcopy(base)
+        m["id"] = f"MEM-00000000-0000-4000-8000-{i:012d}"
+        m["_embedded"]["user"] = {"id": f"USR-00000000-0000-4000-8000-{i:012d}",
+                                  "name": f"user{i}"}
+        m["channel"]["id"] = m["channel"]["leg_ids"][0] = f"leg-{i:04d}"
+        out.append(m)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# get
+# ---------------------------------------------------------------------------
+
+def test_get_prints_the_tree(capsys, api, creds):
+    code, out, err = run(capsys, "get", CONV_ID, "--api-url", api.url)
+    assert (code, err) == (0, "")
+    assert out == SEED_TREE
+    assert set(api.paths()) == {  # fetched concurrently: the set is what counts
+        f"/v1/conversations/{CONV_ID}", f"/v1/conversations/{CONV_ID}/members?page_size=100",
+        *(f"/v1/conversations/{CONV_ID}/members/{m['id']}" for m in SEED["members"])}
+
+
+def test_get_json_then_show_gives_the_same_tree(capsys, api, creds, tmp_path):
+    code, out, _ = run(capsys, "get", CONV_ID, "--api-url", api.url, "--json")
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["id"] == CONV_ID and doc["members"] == SEED["members"]  # field names untouched
+    saved = tmp_path / "saved.json"
+    saved.write_text(out)
+    assert run(capsys, "show", str(saved)) == (0, SEED_TREE, "")
+
+
+def test_get_follows_member_pages_on_its_own_origin(capsys, rsa_key, creds):
+    with FakeVonage(rsa_key.public_key(), members=many_members(7), page_limit=3) as fake:
+        code, out, err = run(capsys, "get", CONV_ID, "--api-url", fake.url)
+    assert code == 0, err
+    assert "7 members (7 JOINED)" in out
+    assert len(fake.paths(f"/v1/conversations/{CONV_ID}/members?")) == 3
+    assert all(sent for _, sent in fake.requests)  # the next links named api.nexmo.com
+
+
+def test_get_output_is_identical_whatever_the_concurrency(capsys, rsa_key, creds):
+    outs = set()
+    with FakeVonage(rsa_key.public_key(), members=many_members(20), page_limit=6) as fake:
+        for n in ("1", "3", "16"):
+            code, out, _ = run(capsys, "get", CONV_ID, "--api-url", fake.url, "--concurrency", n)
+            assert code == 0
+            outs.add(out)
+    assert len(outs) == 1 and "user19" in outs.pop()
+
+
+def test_pages_stop_when_next_repeats_and_at_the_cap(api, monkeypatch):
+    client = convo.ApiClient(api.url, "unused")
+    looping = {"page_size": 10, "_embedded": [], "_links": {
+        "self": {"href": f"{LINK_HOST}/v1/x?page_size=10"},
+        "next": {"href": f"{LINK_HOST}/v1/x?page_size=10"}}}
+    api.script("/v1/x", (200, looping), (200, looping))
+    assert len(client.pages("/v1/x?page_size=100")) == 1  # next == self: no second fetch
+    endless = [(200, {"_links": {"next": {"href": f"/v1/y?cursor={i}"}}}) for i in range(10)]
+    api.script("/v1/y", *endless)
+    monkeypatch.setattr(convo, "MAX_PAGES", 4)
+    assert len(client.pages("/v1/y")) == 4
+
+
+def test_get_uses_embedded_legacy_members(capsys, rsa_key, creds):
+    legacy = json.loads((HERE / "sample_response.json").read_text())
+    with FakeVonage(rsa_key.public_key(), conversation=legacy) as fake:
+        fake.conversation["id"] = CONV_ID  # the fake routes on id
+        code, out, _ = run(capsys, "get", CONV_ID, "--api-url", fake.url)
+    assert code == 0 and out == SAMPLE_TREE
+    assert not fake.paths(f"/v1/conversations/{CONV_ID}/members/")
+
+
+def test_get_member_gone_between_list_and_detail(capsys, api, creds):
+    api.script(f"/v1/conversations/{CONV_ID}/members/{SEED['members'][1]['id']}",
+               (404, _problem(404, "conversation:error:member-not-found", "gone")))
+    code, out, _ = run(capsys, "get", CONV_ID, "--api-url", api.url)
+    assert code == 0
+    assert "left the call before its details could be fetched" in out
+    assert "2 members (2 JOINED) · 1 channel (1 phone)" in out
+
+
+@pytest.mark.parametrize("bad", ["CON-123", "bc643220-2542-499a-892e-c982c4150c06",
+                                 "CON-bc643220-2542-499a-892e-c982c4150c06/../x", "CON-\x1b[31m"])
+def test_get_rejects_bad_ids(capsys, creds, bad):
+    code, out, err = run(capsys, "get", bad)
+    assert code == 2 and out == ""
+    assert "expected CON- and a UUID, e.g. CON-bc643220" in err and "\x1b" not in err
+
+
+def test_get_without_id_uses_the_state_file_or_asks(capsys, api, creds, tmp_path):
+    code, _, err = run(capsys, "get", "--api-url", api.url)
+    assert code == 2 and "no conversation ID: pass one" in err
+    convo.write_state({"conversation_uuid": CONV_ID, "region_url": "https://api-eu-1.vonage.com",
+                       "uuid": "797168e24c19a3c45e74e05b10fef2b5", "time": "2018-10-25T09:26:19Z"})
+    code, out, err = run(capsys, "get", "--api-url", api.url)
+    assert code == 0 and out == SEED_TREE
+    assert f"using the latest call that serve recorded: {CONV_ID}" in err
+
+
+def test_get_refuses_an_expired_jwt_before_any_request(capsys, api, rsa_key):
+    now = int(time.time())
+    token = _token(rsa_key, iat=now - 7200, exp=now - 3600)
+    code, out, err = run(capsys, "get", CONV_ID, "--api-url", api.url, "--jwt", token)
+    assert code == 1 and out == "" and "expired at" in err and "1h ago" in err
+    assert api.requests == [] and token not in err
+
+
+def test_get_uses_the_jwt_environment_variable(capsys, monkeypatch, api, rsa_key):
+    monkeypatch.setenv("JWT", _token(rsa_key, exp=int(time.time()) + 600))
+    code, out, _ = run(capsys, "get", CONV_ID, "--api-url", api.url)
+    assert code == 0 and out == SEED_TREE
+
+
+def test_get_401_names_the_likely_cause(capsys, monkeypatch, api, other_rsa_key, tmp_path):
+    wrong = tmp_path / "wrong.key"
+    wrong.write_bytes(_pem(other_rsa_key))
+    wrong.chmod(0o600)
+    code, out, err = run(capsys, "get", CONV_ID, "--api-url", api.url, "--app-id", APP_ID,
+                         "--key", str(wrong))
+    assert (code, out) == (1, "")
+    assert err.count("\n") == 1
+    assert "the API rejected the token (HTTP 401 system:error:invalid-token: You did not" in err
+    assert f"application {APP_ID} does not own this call, or {wrong} is not" in err
+
+
+def test_get_403_and_legacy_error_body(capsys, api, creds):
+    api.script(f"/v1/conversations/{CONV_ID}", (403, {"code": "conversation:error:permission-denied",
+                                                    "description": "expired JWT, invalid application."}))
+    code, _, err = run(capsys, "get", CONV_ID, "--api-url", api.url)
+    assert code == 1
+    assert "HTTP 403 conversation:error:permission-denied: expired JWT, invalid application." in err
+
+
+def test_get_404_explains_ended_calls_and_regions(capsys, api, creds):
+    other = "CON-00000000-0000-4000-8000-000000000000"
+    code, out, err = run(capsys, "get", other, "--api-url", api.url)
+    assert (code, out) == (1, "")
+    assert f"conversation {other} not found at {api.url}" in err
+    assert "disappears when the call ends" in err and "--api-url with the region_url" in err
+
+
+def test_get_retries_429_honouring_retry_after(capsys, api, creds):
+    path = f"/v1/conversations/{CONV_ID}"
+    past = "Wed, 21 Oct 2015 07:28:00 GMT"
+    api.script(path + "/members/", (429, b"", {"Retry-After": "0"}),
+               (429, b"", {"Retry-After": past}))
+    code, out, err = run(capsys, "get", CONV_ID, "--api-url", api.url, "--concurrency", "1")
+    assert code == 0 and out == SEED_TREE
+    assert "HTTP 429; retrying in 0.00 s" in err
+
+
+def test_get_fails_at_once_on_a_long_retry_after(capsys, api, creds):
+    api.script(f"/v1/conversations/{CONV_ID}", (429, b"", {"Retry-After": "120"}))
+    code, _, err = run(capsys, "get", CONV_ID, "--api-url", api.url)
+    assert code == 1 and "retry after 120 s, over the 60 s convo waits" in err
+    assert len(api.paths(f"/v1/conversations/{CONV_ID}")) - len(
+        api.paths(f"/v1/conversations/{CONV_ID}/")) == 1
+
+
+def test_get_gives_up_on_5xx_after_three_attempts(capsys, api, creds, monkeypatch):
+    monkeypatch.setattr(convo, "BACKOFF_BASE_S", 0.001)
+    path = f"/v1/conversations/{CONV_ID}"
+    boom = (503, _problem(500, "system:error:internal-error", "Something went wrong."))
+    api.script(path, boom, boom, boom)
+    code, _, err = run(capsys, "get", CONV_ID, "--api-url", api.url)
+    assert code == 1
+    assert "HTTP 503 (system:error:internal-error: Something went wrong.) after 3 attempts" in err
+    assert api.paths().count(path) == 3
+
+
+def test_get_does_not_retry_400(capsys, api, creds):
+    path = f"/v1/conversations/{CONV_ID}"
+    api.script(path, (400, _problem(400, "http:error:validation-fail", "Input validation failure.")))
+    code, _, err = run(capsys, "get", CONV_ID, "--api-url", api.url)
+    assert code == 1 and "HTTP 400 http:error:validation-fail" in err
+    assert api.paths().count(path) == 1
+
+
+def test_backoff_is_exponential_with_jitter():
+    assert convo.backoff_s(1, 0.0) == convo.BACKOFF_BASE_S * 0.5
+    assert convo.backoff_s(2, 0.0) == convo.BACKOFF_BASE_S
+    assert convo.backoff_s(3, 0.999) < convo.BACKOFF_BASE_S * 4 * 1.5
+
+
+@pytest.mark.parametrize("value,seconds", [
+    ("0", 0), ("7", 7), ("Sat, 21 Nov 2026 20:00:10 GMT", 10), ("soon", None), (None, None)])
+def test_parse_retry_after(value, seconds):
+    now = 1795291200.0  # 2026-11-21 20:00:00 UTC
+    assert convo.parse_retry_after(value, now) == seconds
+
+
+def test_get_bad_bodies(capsys, api, creds):
+    path = f"/v1/conversations/{CONV_ID}"
+    api.script(path, (200, b"<html>gateway</html>", {"Content-Type": "text/html"}))
+    code, _, err = run(capsys, "get", CONV_ID, "--api-url", api.url)
+    assert code == 1 and "sent non-JSON (text/html) starting '<html>gateway</html>'" in err
+    api.script(path, ("truncate",))
+    code, _, err = run(capsys, "get", CONV_ID, "--api-url", api.url)
+    assert code == 1 and "truncated response" in err
+    api.script(path, (200, b"", {"Content-Length": str(11 << 20)}))
+    code, _, err = run(capsys, "get", CONV_ID, "--api-url", api.url)
+    assert code == 1 and "over the 10 MiB limit" in err
+
+
+def test_get_body_over_the_limit_without_content_length(api):
+    big = b"[" + b"0," * (5 << 20) + b"0]"
+    api.script("/v1/big", (200, big, {"Content-Length": str(len(big))}))
+    client = convo.ApiClient(api.url, "t")
+    with pytest.raises(convo.ConvoError, match="over the 10 MiB limit"):
+        client.get("/v1/big")
+
+
+def test_redirect_to_another_host_drops_the_token(rsa_key, api):
+    with FakeVonage(rsa_key.public_key()) as other:
+        other.script("/moved", (200, {"ok": True}))
+        api.script("/v1/old", (302, b"", {"Location": f"{other.url}/moved"}))
+        client = convo.ApiClient(api.url, "secret-token")
+        assert client.get("/v1/old") == {"ok": True}
+        assert other.requests == [("/moved", False)]
+
+
+def test_network_failures_are_one_line(capsys, creds):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    code, _, err = run(capsys, "get", CONV_ID, "--api-url", f"http://127.0.0.1:{port}")
+    assert code == 1 and err == (f"convo: error: cannot connect to 127.0.0.1:{port}: "
+                                 f"connection refused (check --api-url)\n")
+    code, _, err = run(capsys, "get", CONV_ID, "--api-url", "https://no-such-host.invalid")
+    assert code == 1 and "cannot resolve no-such-host.invalid" in err
+
+
+def test_timeout_and_deadline(capsys, rsa_key, creds):
+    with FakeVonage(rsa_key.public_key(), latency_s=0.5) as slow:
+        code, _, err = run(capsys, "get", CONV_ID, "--api-url", slow.url, "--timeout", "0.1")
+        assert code == 1 and "did not answer within 0.1 s (see --timeout)" in err
+        client = convo.ApiClient(slow.url, "t", deadline_s=0.2)
+        slow.script("/v1/z", *[(200, {"_links": {"next": {"href": f"/v1/z?{i}"}}})
+                               for i in range(5)])
+        with pytest.raises(convo.ConvoError, match="overall deadline of 0.2 s"):
+            client.pages("/v1/z")
+
+
+def _tls_context(tmp_path):
+    """A self-signed certificate for 127.0.0.1, and a server context using it."""
+    import datetime as dt
+    import ipaddress
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import NameOID
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "tls.key"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(_pem(key))
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert_file, key_file)
+    return ctx, cert_file
+
+
+def test_tls_is_verified_and_never_downgraded(capsys, monkeypatch, rsa_key, creds, tmp_path):
+    ctx, cert_file = _tls_context(tmp_path)
+    with FakeVonage(rsa_key.public_key(), tls=ctx) as secure, \
+            FakeVonage(rsa_key.public_key()) as plain:
+        code, _, err = run(capsys, "get", CONV_ID, "--api-url", secure.url)
+        assert code == 1 and "TLS certificate of 127.0.0.1" in err
+        assert "failed verification" in err
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert_file))  # now trust the test certificate
+        code, out, _ = run(capsys, "get", CONV_ID, "--api-url", secure.url)
+        assert code == 0 and out == SEED_TREE
+        secure.script(f"/v1/conversations/{CONV_ID}",
+                      (301, b"", {"Location": f"{plain.url}/v1/conversations/{CONV_ID}"}))
+        code, _, err = run(capsys, "get", CONV_ID, "--api-url", secure.url)
+        assert code == 1 and "refusing a redirect from https to http" in err
+        assert plain.requests == []
+
+
+@pytest.mark.parametrize("url,trusted", [
+    ("https://api-eu-3.vonage.com", True), ("https://api-us-1.nexmo.com", True),
+    ("http://api-eu-3.vonage.com", False), ("https://evil.example.com", False),
+    ("https://vonage.com.evil.example", False), ("https://x@api.vonage.com", False),
+    ("https://api.vonage.com:8443", False), ("https://evilvonage.com", False), (None, False),
+])
+def test_is_vonage_url(url, trusted):
+    assert convo.is_vonage_url(url) is trusted
+
+
+def test_api_base_url_order(capsys, monkeypatch):
+    import argparse
+    args = argparse.Namespace(api_url=None)
+    state = {"conversation_uuid": CONV_ID, "region_url": "https://api-eu-3.vonage.com/"}
+    assert convo.api_base_url(args, state, CONV_ID) == "https://api-eu-3.vonage.com"
+    assert convo.api_base_url(args, state, "CON-other") == convo.API_URL
+    monkeypatch.setenv("VONAGE_API_URL", "http://127.0.0.1:9")
+    assert convo.api_base_url(args, state, CONV_ID) == "http://127.0.0.1:9"
+    args.api_url = "http://localhost:8"
+    assert convo.api_base_url(args, state, CONV_ID) == "http://localhost:8"
+    monkeypatch.delenv("VONAGE_API_URL")
+    args.api_url = None
+    planted = {"conversation_uuid": CONV_ID, "region_url": "http://attacker.example"}
+    assert convo.api_base_url(args, planted, CONV_ID) == convo.API_URL
+    assert "ignoring the recorded region_url 'http://attacker.example'" in capsys.readouterr().err
+
+
+def test_get_never_prints_the_token(capsys, api, rsa_key):
+    token = _token(rsa_key, exp=int(time.time()) + 600)
+    api.script(f"/v1/conversations/{CONV_ID}/members/", (500, b""))
+    for flags in ([], ["-v"]):
+        code, out, err = run(capsys, *flags, "get", CONV_ID, "--api-url", api.url, "--jwt", token)
+        assert code == 0 and token not in out + err
+    assert "GET /v1/conversations/" in err  # -v logs requests, without headers
+    with pytest.raises(convo.ConvoError) as exc:
+        convo.main(["--debug", "get", CONV_ID, "--api-url", api.url, "--jwt", token + "x"])
+    assert token not in str(exc.value)
