@@ -17,6 +17,7 @@ Run `python convo.py --help` for the environment variables and exit codes.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import re
@@ -66,6 +67,8 @@ environment:
   VONAGE_APPLICATION_PRIVATE_KEY_PATH   private key file (--key)
   VONAGE_PRIVATE_KEY                    the private key's PEM text itself, for CI secrets
   VONAGE_PRIVATE_KEY_PASSPHRASE         passphrase of an encrypted private key
+  TO_NUMBER, VONAGE_NUMBER, PORT        serve's --to, --from and --port
+  VONAGE_SIGNATURE_SECRET, VONAGE_API_KEY   serve's --signature-secret and --api-key
   JWT                                   a token for get to use as it is (--jwt)
   VONAGE_API_URL                        API base URL for get (--api-url)
   CONVO_STATE_DIR                       where serve records the last call (default:
@@ -617,6 +620,131 @@ def next_link(page: Any) -> str | None:
 
 
 # ############################################################################
+# Webhooks: the NCCO, log lines and signed-webhook checks (pure)
+# ############################################################################
+
+_NUMBER_RE = re.compile(r"[1-9]\d{6,14}")  # E.164 digits, as Vonage's SDKs check them
+
+
+def check_number(text: str, flag: str) -> str:
+    """Return an E.164 number without its '+'. Raises ConvoError (exit 2) showing the form."""
+    number = (text or "").strip().removeprefix("+")
+    if not _NUMBER_RE.fullmatch(number):
+        raise ConvoError(f"{flag} {printable(text, 40)!r} is not a phone number: use E.164 "
+                         f"digits without '+', e.g. 447700000003", EXIT_USAGE)
+    return number
+
+
+def build_answer_ncco(to: str, from_: str | None = None) -> list[dict[str, Any]]:
+    """The tutorial's NCCO: connect the inbound call to a second phone."""
+    action: dict[str, Any] = {"action": "connect"}
+    if from_:
+        action["from"] = from_
+    action["endpoint"] = [{"type": "phone", "number": to}]
+    return [action]
+
+
+def webhook_params(method: str, body: bytes, query: str) -> tuple[dict[str, Any], str | None]:
+    """Return a webhook's fields (JSON body for POST, query for GET) and any problem."""
+    from urllib.parse import parse_qsl
+    if method != "POST":
+        return dict(parse_qsl(query, keep_blank_values=True)), None
+    if not body.strip():
+        return {}, "empty body"
+    try:
+        doc = json.loads(body)
+    except ValueError as e:
+        return {}, f"invalid JSON: {printable(e, 80)}"
+    if not isinstance(doc, dict):
+        return {}, f"expected a JSON object, got a JSON {type(doc).__name__}"
+    return doc, None
+
+
+def payload_hash(method: str, body: bytes, query: str) -> str:
+    """SHA-256 hex of what a signed webhook's payload_hash covers.
+
+    POST: the raw body. GET has no body; we hash its query parameters as compact
+    JSON in the order received (Vonage does not document this case).
+    """
+    import hashlib
+    if method == "POST":
+        return hashlib.sha256(body).hexdigest()
+    params, _ = webhook_params(method, body, query)
+    return hashlib.sha256(json.dumps(params, separators=(",", ":")).encode()).hexdigest()
+
+
+def check_webhook_claims(claims: dict[str, Any], *, body_hash: str, now: float,
+                         api_key: str | None, app_id: str | None) -> str | None:
+    """Check a signed webhook's verified claims; return the reason to refuse it, or None."""
+    import hmac
+    iat = claims.get("iat")
+    if isinstance(iat, bool) or not isinstance(iat, (int, float)):
+        return "iat is not a number"
+    if now - iat > 300:
+        return f"iat is {now - iat:.0f} s old (over 5 minutes)"
+    if iat - now > 60:
+        return f"iat is {iat - now:.0f} s in the future (over 1 minute)"
+    if not hmac.compare_digest(str(claims.get("payload_hash", "")).lower(), body_hash):
+        return "payload_hash does not match the body"
+    if api_key and not hmac.compare_digest(str(claims.get("api_key", "")), api_key):
+        return "api_key does not match --api-key"
+    if app_id and not hmac.compare_digest(str(claims.get("application_id", "")), app_id):
+        return "application_id does not match this application"
+    return None
+
+
+def describe_answer(params: dict[str, Any], style: Style) -> str:
+    """One log line for an answer webhook: conversation, from -> to, leg and region."""
+    get = lambda key: printable(params.get(key) or "?", 120)  # noqa: E731
+    frm = params.get("from") or params.get("from_user")
+    return (f"answer  {get('conversation_uuid')}  {printable(frm or '?', 60)} {style.arrow} "
+            f"{get('to')}  leg {get('uuid')}  region {get('region_url')}")
+
+
+def event_notes(event: dict[str, Any]) -> str:
+    """What to say beyond the status: duration and price on completed, and any detail."""
+    notes = []
+    if event.get("duration") not in (None, ""):
+        notes.append(f"duration {printable(event['duration'], 20)} s")
+    if event.get("price") not in (None, ""):
+        notes.append(f"price {printable(event['price'], 20)}")
+    for key in ("detail", "reason", "disconnected_by", "sip_code"):
+        if event.get(key) not in (None, ""):
+            notes.append(f"{key.replace('_', ' ')} {printable(event[key], 80)}")
+    return ", ".join(notes)
+
+
+def describe_event(event: dict[str, Any], style: Style) -> str:
+    """One log line for an event webhook, in the shape of the seed's table."""
+    get = lambda key: printable(event.get(key) or "-", 60)  # noqa: E731
+    status = event.get("status") or ("error" if event.get("reason") else "(no status)")
+    line = (f"event   {get('timestamp')}  {get('direction'):<8}  {get('from')} {style.arrow} "
+            f"{get('to')}  {printable(status, 40)}")
+    notes = event_notes(event)
+    return f"{line}  ({notes})" if notes else line
+
+
+class ReplayGuard:
+    """Remember the jti of every signed webhook for 5 minutes, to refuse replays."""
+
+    def __init__(self, window_s: float = 300.0) -> None:
+        import threading
+        from collections import OrderedDict
+        self.window_s = window_s
+        self._seen: OrderedDict[str, float] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def first_time(self, jti: str, now: float) -> bool:
+        with self._lock:
+            while self._seen and next(iter(self._seen.values())) < now - self.window_s:
+                self._seen.popitem(last=False)
+            if jti in self._seen:
+                return False
+            self._seen[jti] = now
+            return True
+
+
+# ############################################################################
 # I/O: terminal, files and keys
 # ############################################################################
 
@@ -1145,6 +1273,385 @@ def not_found(conv_id: str, client: ApiClient) -> ConvoError:
 
 
 # ############################################################################
+# I/O: the webhook server
+# ############################################################################
+# http.server supplies the HTTP parsing; these mixins add what facing the
+# internet through a tunnel needs. make_server() joins them to http.server's
+# classes on first use, so that `--help` and `show` never import it.
+
+class ServeConfig:
+    """What the webhook server needs, gathered once by cmd_serve (or a test)."""
+
+    def __init__(self, *, to: str, from_: str | None = None, state_dir: str,
+                 signature_secret: str | None = None, api_key: str | None = None,
+                 app_id: str | None = None, idle_timeout_s: float = 30.0,
+                 request_deadline_s: float = 10.0, max_connections: int = 128,
+                 max_body_bytes: int = 1 << 20, style: Style | None = None) -> None:
+        self.to, self.from_ = to, from_
+        self.state_dir = state_dir
+        self.signature_secret, self.api_key, self.app_id = signature_secret, api_key, app_id
+        self.idle_timeout_s, self.request_deadline_s = idle_timeout_s, request_deadline_s
+        self.max_connections, self.max_body_bytes = max_connections, max_body_bytes
+        self.style = style or Style()
+        self.ncco = json.dumps(build_answer_ncco(to, from_), separators=(",", ":")).encode()
+
+
+class _DeadlineReader(io.RawIOBase):
+    """The socket under a handler's rfile: idle timeout between requests, and once a
+    request's first byte arrives, a deadline for all of it (trickling clients)."""
+
+    def __init__(self, sock: Any, config: ServeConfig, on_request: Any) -> None:
+        super().__init__()
+        self.sock, self.config, self.on_request = sock, config, on_request
+        self.deadline: float | None = None
+
+    def readinto(self, buf: Any) -> int:
+        import socket
+        if self.deadline is None:
+            self.sock.settimeout(self.config.idle_timeout_s)
+        else:
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                raise socket.timeout("request deadline passed")
+            self.sock.settimeout(min(left, self.config.idle_timeout_s))
+        n = self.sock.recv_into(buf)
+        if n and self.deadline is None:
+            self.deadline = time.monotonic() + self.config.request_deadline_s
+            self.on_request()
+        return n
+
+    def readable(self) -> bool:
+        return True
+
+
+_ROUTES = {"/webhooks/answer": ("GET", "POST"), "/webhooks/event": ("GET", "POST"),
+           "/health": ("GET", "HEAD")}
+
+
+class WebhookHandler:
+    """Answer and event webhooks over HTTP/1.1 keep-alive (mixed into BaseHTTPRequestHandler)."""
+
+    protocol_version = "HTTP/1.1"
+    server: Any
+
+    def setup(self) -> None:
+        super().setup()  # type: ignore[misc]
+        self.rfile.close()  # replaced: an open makefile() would keep the socket alive
+        self.reader = _DeadlineReader(self.connection, self.server.config,
+                                      lambda: self.server.track(self, busy=True))
+        self.rfile = io.BufferedReader(self.reader)  # type: ignore[arg-type]
+        self.server.track(self, busy=False)
+
+    def finish(self) -> None:
+        try:
+            super().finish()  # type: ignore[misc]
+        finally:
+            self.server.untrack(self)
+
+    def version_string(self) -> str:
+        return "convo"  # no Python version in the Server header
+
+    def log_message(self, format: str, *args: Any) -> None:
+        self.server.log.debug("%s %s", self.client_address[0], printable(format % args))
+
+    # -- one request ---------------------------------------------------------
+
+    def handle_one_request(self) -> None:
+        import socket
+        self.reader.deadline = None
+        self.close_connection = True
+        self.command, self.path, self.request_version = None, "", "HTTP/1.1"
+        try:
+            self.raw_requestline = self.rfile.readline(65537)
+            if not self.raw_requestline:
+                return
+            if len(self.raw_requestline) > 65536:
+                return self.send_error(414, "request line too long")
+            if not self.parse_request():  # type: ignore[attr-defined]
+                return  # it has already answered 4xx
+            self.dispatch()
+        except socket.timeout:
+            self.send_error(408, "request took too long")
+        except ConnectionError:
+            self.close_connection = True
+        finally:
+            if self.server.stopping:
+                self.close_connection = True
+            self.server.track(self, busy=False)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None
+                   ) -> None:
+        """Every error has a JSON body, and closes the connection (its framing is suspect)."""
+        self.close_connection = True
+        try:
+            self.reply(code, {"error": message or self.phrase(code)})
+        except OSError:
+            pass
+
+    def phrase(self, code: int) -> str:
+        return self.responses.get(code, ("Unknown",))[0]  # type: ignore[attr-defined]
+
+    def reply(self, code: int, body: Any = None, *, headers: dict[str, str] | None = None
+              ) -> None:
+        """Write the whole response in one send: status, headers and body."""
+        data = body if isinstance(body, bytes) else (
+            b"" if body is None else json.dumps(body).encode())
+        lines = [f"HTTP/1.1 {code} {self.phrase(code)}", "Server: convo",
+                 f"Date: {self.server.http_date()}", f"Content-Length: {len(data)}"]
+        if data:
+            lines.append("Content-Type: application/json")
+        lines.extend(f"{k}: {v}" for k, v in (headers or {}).items())
+        if self.close_connection:
+            lines.append("Connection: close")
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        self.wfile.write(head + (b"" if self.command == "HEAD" else data))
+        self.server.log.debug("%s %s %s -> %d", self.client_address[0], self.command,
+                              printable(self.path, 200), code)
+
+    def read_body(self) -> bytes | None:
+        """Read the body that Content-Length announces, refusing bad framing first."""
+        if self.headers.get("Transfer-Encoding"):
+            chunked = "chunked" in self.headers["Transfer-Encoding"].lower()
+            self.send_error(411 if chunked else 501,
+                            "send a Content-Length; chunked bodies are not accepted")
+            return None
+        lengths = self.headers.get_all("Content-Length") or []
+        if len(lengths) > 1:
+            self.send_error(400, "duplicate Content-Length")
+            return None
+        if not lengths:
+            return b""
+        if not lengths[0].strip().isdigit():
+            self.send_error(400, "invalid Content-Length")
+            return None
+        size = int(lengths[0])
+        if size > self.server.config.max_body_bytes:
+            self.send_error(413, f"body over {self.server.config.max_body_bytes} bytes")
+            return None
+        body = self.rfile.read(size)
+        if len(body) < size:
+            self.close_connection = True  # the client went away mid-body
+            return None
+        return body
+
+    def dispatch(self) -> None:
+        body = self.read_body()
+        if body is None:
+            return
+        if self.server.stopping:
+            self.close_connection = True
+        path, _, query = self.path.partition("?")
+        methods = _ROUTES.get(path)
+        if methods is None:
+            return self.reply(404, {"error": "not found", "paths": list(_ROUTES)})
+        if self.command not in methods:
+            return self.reply(405, {"error": "method not allowed"},
+                              headers={"Allow": ", ".join(methods)})
+        if path == "/health":
+            return self.reply(200, b'{"status":"ok"}')
+        if self.server.config.signature_secret:
+            problem = self.signature_problem(body, query)
+            if problem:
+                self.server.log.warning("refused %s %s from %s: %s", self.command, path,
+                                        self.client_address[0], problem)
+                return self.reply(401, b'{"error":"unauthorized"}')
+        if path == "/webhooks/answer":
+            self.answer(body, query)
+        else:
+            self.event(body, query)
+
+    def signature_problem(self, body: bytes, query: str) -> str | None:
+        import jwt
+        config = self.server.config
+        auth = self.headers.get("Authorization", "")
+        if not auth.startswith("Bearer "):
+            return "no Authorization: Bearer token"
+        try:
+            claims = jwt.decode(auth[7:].strip(), config.signature_secret, algorithms=["HS256"],
+                                options={"require": ["iat", "jti", "payload_hash"],
+                                         "verify_iat": False, "verify_aud": False})
+        except jwt.MissingRequiredClaimError as e:
+            return f"the token has no {e.claim} claim"
+        except jwt.InvalidSignatureError:
+            return "bad signature (is --signature-secret right?)"
+        except jwt.PyJWTError as e:
+            return f"bad token: {printable(e, 80)}"
+        now = time.time()
+        problem = check_webhook_claims(claims, body_hash=payload_hash(self.command, body, query),
+                                       now=now, api_key=config.api_key, app_id=config.app_id)
+        if problem:
+            return problem
+        if not self.server.replays.first_time(str(claims["jti"]), now):
+            return "jti seen before: a replay"
+        return None
+
+    def answer(self, body: bytes, query: str) -> None:
+        server = self.server
+        params, problem = webhook_params(self.command, body, query)
+        conv = params.get("conversation_uuid")
+        if problem or not isinstance(conv, str) or not _CONV_ID_RE.fullmatch(conv):
+            what = problem or "no valid conversation_uuid"
+            server.log.warning("answer  malformed request (%s); sent the NCCO anyway", what)
+            saved = params if not problem else {"_raw": body[:4096].decode("utf-8", "replace")}
+        else:
+            saved = params
+            server.log.info(describe_answer(params, server.config.style))
+            server.log.info("        next: python convo.py get %s", conv)
+            try:
+                write_state({"conversation_uuid": conv, "region_url": params.get("region_url"),
+                             "uuid": params.get("uuid"), "time": utc_now_iso()},
+                            server.config.state_dir)
+            except OSError as e:
+                server.log.warning("could not record the call in %s: %s",
+                                   server.config.state_dir, printable(e, 120))
+        try:
+            server.record("answer", saved)
+        except OSError as e:
+            server.log.error("could not save the answer request: %s", printable(e, 120))
+        # Vonage does not retry an answer webhook that fails: the call must connect.
+        self.reply(200, server.config.ncco)
+
+    def event(self, body: bytes, query: str) -> None:
+        server = self.server
+        params, problem = webhook_params(self.command, body, query)
+        if problem:
+            server.log.warning("event   refused: %s", problem)
+            return self.reply(400, {"error": problem})
+        try:
+            server.record("event", params)
+        except OSError as e:
+            server.log.error("could not save an event: %s", printable(e, 120))
+            return self.reply(503, {"error": "could not save the event"})
+        server.log.info(describe_event(params, server.config.style))
+        self.reply(204)
+
+
+class WebhookServer:
+    """A threading HTTP server that saves what it receives and stops gracefully
+    (mixed into ThreadingHTTPServer)."""
+
+    daemon_threads = True
+    request_queue_size = 128   # the listen backlog
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], handler: Any, *, config: ServeConfig
+                 ) -> None:
+        import logging
+        import threading
+        self.config = config
+        self.log = logging.getLogger("convo")
+        self.stopping = False
+        self.replays = ReplayGuard()
+        self.slots = threading.BoundedSemaphore(config.max_connections)
+        self._conns: dict[Any, bool] = {}
+        self._conns_lock = threading.Lock()
+        self._write_lock = threading.Lock()
+        self._date = (0, "")
+        os.makedirs(config.state_dir, mode=0o700, exist_ok=True)
+        self.events_path = os.path.join(config.state_dir, "events.jsonl")
+        self._events = open(self.events_path, "a", encoding="utf-8")
+        try:
+            super().__init__(address, handler)  # type: ignore[call-arg]
+        except BaseException:
+            self._events.close()
+            raise
+
+    def http_date(self) -> str:
+        now = int(time.time())
+        if self._date[0] != now:
+            from email.utils import formatdate
+            self._date = (now, formatdate(now, usegmt=True))
+        return self._date[1]
+
+    def record(self, kind: str, payload: dict[str, Any]) -> None:
+        """Append one JSON line to events.jsonl, flushed before the caller replies."""
+        line = json.dumps({**payload, "_webhook": kind, "_received_at": utc_now_iso()},
+                          ensure_ascii=False)
+        with self._write_lock:
+            self._events.write(line + "\n")
+            self._events.flush()
+
+    # -- connections ---------------------------------------------------------
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self.slots.acquire(blocking=False):
+            body = b'{"error":"too many connections"}'
+            try:
+                request.sendall(b"HTTP/1.1 503 Service Unavailable\r\nServer: convo\r\n"
+                                b"Content-Type: application/json\r\nContent-Length: "
+                                + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n"
+                                + body)
+            except OSError:
+                pass
+            self.shutdown_request(request)  # type: ignore[attr-defined]
+            return
+        try:
+            super().process_request(request, client_address)  # type: ignore[misc]
+        except BaseException:
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)  # type: ignore[misc]
+        finally:
+            self.slots.release()
+
+    def track(self, handler: Any, *, busy: bool) -> None:
+        with self._conns_lock:
+            self._conns[handler] = busy
+
+    def untrack(self, handler: Any) -> None:
+        with self._conns_lock:
+            self._conns.pop(handler, None)
+
+    def stop(self, grace_s: float = 4.5) -> int:
+        """Stop accepting, close idle connections, let requests in flight finish.
+
+        Returns how many connections were still busy when the grace period ended.
+        """
+        import select
+        import socket
+        self.stopping = True
+        self.shutdown()  # type: ignore[attr-defined]
+        self.server_close()  # type: ignore[attr-defined]
+        deadline = time.monotonic() + grace_s
+        while True:
+            with self._conns_lock:
+                for handler, busy in self._conns.items():
+                    if busy:
+                        continue
+                    try:
+                        if select.select([handler.connection], [], [], 0)[0]:
+                            continue  # a request is arriving: let it be served
+                        # Wake a keep-alive connection waiting for its next request.
+                        handler.connection.shutdown(socket.SHUT_RD)
+                    except (OSError, ValueError):
+                        pass
+                left = len(self._conns)
+            if not left or time.monotonic() >= deadline:
+                break
+            time.sleep(0.02)
+        with self._write_lock:
+            self._events.close()
+        return left
+
+
+def make_server(host: str, port: int, config: ServeConfig) -> Any:
+    """Bind the webhook server (not started: call serve_forever)."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    handler = type("WebhookHandler", (WebhookHandler, BaseHTTPRequestHandler), {})
+    server = type("WebhookServer", (WebhookServer, ThreadingHTTPServer), {})
+    return server((host, port), handler, config=config)
+
+
+def utc_now_iso() -> str:
+    """The current time as '2018-10-25T09:26:18.991Z'."""
+    now = datetime.now(timezone.utc)
+    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+
+
+# ############################################################################
 # Commands
 # ############################################################################
 
@@ -1290,6 +1797,81 @@ def cmd_get(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
+    """Serve the answer and event webhooks until Ctrl-C or SIGTERM."""
+    import signal
+    import threading
+    from urllib.parse import urlsplit
+    env = os.environ.get
+    to_text = args.to or env("TO_NUMBER")
+    if not to_text:
+        raise ConvoError("no number to connect calls to: pass --to NUMBER (E.164 digits, e.g. "
+                         "447700000003) or set TO_NUMBER", EXIT_USAGE)
+    to = check_number(to_text, "--to")
+    from_text = args.from_ or env("VONAGE_NUMBER")
+    from_ = check_number(from_text, "--from") if from_text else None
+    port_text = str(args.port) if args.port is not None else env("PORT", "3000")
+    if not port_text.isdigit() or int(port_text) > 65535:
+        raise ConvoError(f"port {printable(port_text, 20)!r} is not a port number (0 to 65535)",
+                         EXIT_USAGE)
+    public = (args.public_url or "").rstrip("/")
+    if public and (urlsplit(public).scheme not in ("http", "https")
+                   or not urlsplit(public).hostname):
+        raise ConvoError(f"--public-url {printable(public, 80)!r} is not an http(s) URL, "
+                         f"e.g. https://abc123.ngrok.app", EXIT_USAGE)
+    config = ServeConfig(to=to, from_=from_, state_dir=state_dir(),
+                         signature_secret=args.signature_secret or env("VONAGE_SIGNATURE_SECRET"),
+                         api_key=args.api_key or env("VONAGE_API_KEY"),
+                         app_id=env("VONAGE_APPLICATION_ID"), style=style_for(sys.stderr))
+    try:
+        server = make_server(args.host, int(port_text), config)
+    except OSError as e:
+        raise ConvoError(f"cannot listen on {args.host}:{port_text}: "
+                         f"{printable(e.strerror or e, 80)}; pick another --port or --host"
+                         ) from None
+    host, port = server.server_address[:2]
+    local = f"http://{host if ':' not in host else f'[{host}]'}:{port}"
+    base = public or local
+    lines = [f"convo serve: listening on {local} (Ctrl-C stops)",
+             f"  answer URL  {base}/webhooks/answer",
+             f"  event URL   {base}/webhooks/event",
+             "              paste these into your Vonage application's voice capability"
+             if public else
+             "              expose them with a tunnel (e.g. ngrok http "
+             f"{port}) and pass its URL as --public-url",
+             f"  connects    incoming calls to {to}" + (f" (caller ID {from_})" if from_ else ""),
+             f"  saves to    {server.events_path}; the latest call in "
+             f"{os.path.join(config.state_dir, STATE_FILE)}",
+             "  signatures  " + ("verified (HS256, with the signature secret)"
+                                 if config.signature_secret else "NOT verified")]
+    out.write("\n".join(lines) + "\n")
+    out.flush()
+    if not config.signature_secret:
+        warn("webhooks are not verified: anyone who finds the URL can post to it; set "
+             "--signature-secret or VONAGE_SIGNATURE_SECRET")
+    if host in ("0.0.0.0", "::"):
+        warn(f"listening on all interfaces ({host}): anyone on your network can reach it")
+
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda signum, frame: stop.set())
+                for sig in (signal.SIGINT, signal.SIGTERM)}
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
+                              daemon=True)
+    thread.start()
+    try:
+        while not stop.wait(1.0):
+            pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        busy = server.stop(grace_s=4.5)
+        thread.join()
+    if busy:
+        warn(f"stopped with {busy} request(s) still in flight")
+    out.write("convo serve: stopped\n")
+    return EXIT_OK
+
+
 def cmd_show(args: argparse.Namespace, out: TextIO) -> int:
     """Print the summary tree of a saved conversation document."""
     label = "<stdin>" if args.file == "-" else args.file
@@ -1350,6 +1932,26 @@ def build_parser() -> argparse.ArgumentParser:
              "with --key, verify its signature")
     p.set_defaults(func=cmd_jwt)
 
+    p = sub.add_parser("serve", help="serve the answer and event webhooks",
+                       description="Serve the answer webhook (it connects each inbound call "
+                                   "to --to and shows its conversation ID) and the event "
+                                   "webhook (the call's status timeline). Everything "
+                                   "received is saved in the state directory.",
+                       epilog=ENV_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    opt = p.add_argument
+    opt("--to", metavar="NUMBER", help="connect calls to this number, E.164 digits "
+        "(default: $TO_NUMBER)")
+    opt("--from", dest="from_", metavar="NUMBER",
+        help="caller ID for the connected leg: your Vonage number (default: $VONAGE_NUMBER)")
+    opt("--port", type=int, metavar="PORT", help="default: $PORT or 3000")
+    opt("--host", default="127.0.0.1", help="interface to bind (default: %(default)s)")
+    opt("--signature-secret", metavar="SECRET",
+        help="verify signed webhooks (default: $VONAGE_SIGNATURE_SECRET)")
+    opt("--api-key", metavar="KEY", help="the api_key signed webhooks must carry "
+        "(default: $VONAGE_API_KEY)")
+    opt("--public-url", metavar="URL", help="your tunnel's URL, to print the webhook URLs")
+    p.set_defaults(func=cmd_serve)
+
     p = sub.add_parser("get", help="fetch a live conversation and print its tree",
                        description="Fetch a live conversation from the Conversation API v1 "
                                    "(the conversation, its members, each member's channel "
@@ -1384,10 +1986,15 @@ def build_parser() -> argparse.ArgumentParser:
 def setup_logging(*, verbose: bool) -> None:
     """Send the 'convo' logger to the current stderr: INFO, or DEBUG with -v."""
     import logging
+
+    class StderrHandler(logging.StreamHandler):
+        """Write to whatever sys.stderr is when a record is logged."""
+        stream = property(lambda self: sys.stderr, lambda self, value: None)
+
     log = logging.getLogger("convo")
     for handler in list(log.handlers):
         log.removeHandler(handler)
-    handler = logging.StreamHandler(sys.stderr)
+    handler = StderrHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s.%(msecs)03d %(message)s", "%H:%M:%S"))
     log.addHandler(handler)
     log.setLevel(logging.DEBUG if verbose else logging.INFO)

@@ -1090,3 +1090,353 @@ def test_get_never_prints_the_token(capsys, api, rsa_key):
     with pytest.raises(convo.ConvoError) as exc:
         convo.main(["--debug", "get", CONV_ID, "--api-url", api.url, "--jwt", token + "x"])
     assert token not in str(exc.value)
+
+
+# ---------------------------------------------------------------------------
+# serve: a real server on 127.0.0.1:0, driven through real sockets
+# ---------------------------------------------------------------------------
+
+import hashlib  # noqa: E402
+import http.client  # noqa: E402
+import signal  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+from urllib.parse import urlencode  # noqa: E402
+
+SECRET = "s1gnature-secret-for-tests-0123456789"
+ANSWER_QUERY = {"to": "447700000002", "from": "447700000001",
+                "uuid": "797168e24c19a3c45e74e05b10fef2b5", "conversation_uuid": CONV_ID,
+                "region_url": "https://api-eu-1.vonage.com", "endpoint_type": "phone"}
+
+
+@pytest.fixture
+def webhook(request, tmp_path, capsys):
+    """Start convo's webhook server; the test's marker `serve_config` adds config options."""
+    options = {"idle_timeout_s": 5.0, "request_deadline_s": 0.5}
+    marker = request.node.get_closest_marker("serve_config")
+    options.update(marker.kwargs if marker else {})
+    convo.setup_logging(verbose=True)  # to this test's captured stderr
+    config = convo.ServeConfig(to="447700000003", state_dir=str(tmp_path / "state"), **options)
+    server = convo.make_server("127.0.0.1", 0, config)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield server
+    server.stop(grace_s=1.0)
+    thread.join()
+
+
+def request(server, method: str, path: str, body=None, headers=None, conn=None):
+    """One request over http.client; returns (status, headers, body bytes)."""
+    own = conn is None
+    conn = conn or http.client.HTTPConnection(*server.server_address[:2], timeout=5)
+    data = json.dumps(body).encode() if isinstance(body, (dict, list)) else body
+    conn.request(method, path, body=data, headers=headers or {})
+    resp = conn.getresponse()
+    result = resp.status, resp.headers, resp.read()
+    if own:
+        conn.close()
+    return result
+
+
+def raw(server, data: bytes) -> bytes:
+    """Send raw bytes, then read until the server closes the connection."""
+    with socket.create_connection(server.server_address[:2], timeout=5) as s:
+        s.sendall(data)
+        chunks = []
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+
+
+def saved(server) -> list[dict]:
+    path = Path(server.events_path)
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def ncco_validator():
+    import jsonschema
+    schema = json.loads((TESTDATA / "ncco-schema.json").read_text())
+    return jsonschema.Draft4Validator(schema)
+
+
+def test_answer_get_returns_a_valid_ncco_and_records_the_call(webhook, capsys):
+    status, headers, body = request(webhook, "GET", "/webhooks/answer?" + urlencode(ANSWER_QUERY))
+    assert status == 200 and headers["Content-Type"] == "application/json"
+    ncco = json.loads(body)
+    assert ncco == [{"action": "connect", "endpoint": [{"type": "phone", "number": "447700000003"}]}]
+    ncco_validator().validate(ncco)
+    state = convo.read_state(webhook.config.state_dir)
+    assert state["conversation_uuid"] == CONV_ID and state["uuid"] == ANSWER_QUERY["uuid"]
+    assert state["region_url"] == "https://api-eu-1.vonage.com" and state["time"].endswith("Z")
+    assert saved(webhook)[0]["conversation_uuid"] == CONV_ID
+    assert saved(webhook)[0]["_webhook"] == "answer"
+    err = capsys.readouterr().err
+    assert (f"answer  {CONV_ID}  447700000001 → 447700000002  leg 797168e24c19a3c45e74e05b10fef2b5"
+            "  region https://api-eu-1.vonage.com") in err
+    assert f"next: python convo.py get {CONV_ID}" in err
+
+
+def test_answer_post_json_with_from(tmp_path, rsa_key):
+    config = convo.ServeConfig(to="447700000003", from_="447700000002",
+                               state_dir=str(tmp_path / "s"))
+    assert json.loads(config.ncco) == [{"action": "connect", "from": "447700000002",
+                                        "endpoint": [{"type": "phone", "number": "447700000003"}]}]
+    ncco_validator().validate(json.loads(config.ncco))
+
+
+def test_answer_post_json(webhook):
+    status, _, body = request(webhook, "POST", "/webhooks/answer", ANSWER_QUERY,
+                              {"Content-Type": "application/json"})
+    assert status == 200 and json.loads(body)[0]["action"] == "connect"
+    assert convo.read_state(webhook.config.state_dir)["conversation_uuid"] == CONV_ID
+
+
+@pytest.mark.parametrize("method,path,body", [
+    ("POST", "/webhooks/answer", b"{not json"),
+    ("POST", "/webhooks/answer", b""),
+    ("GET", "/webhooks/answer?from=447700000001", None),
+    ("GET", "/webhooks/answer?conversation_uuid=CON-nope", None),
+])
+def test_malformed_answer_still_connects_the_call(webhook, capsys, method, path, body):
+    status, _, data = request(webhook, method, path, body)
+    assert status == 200 and json.loads(data)[0]["action"] == "connect"
+    assert "malformed request" in capsys.readouterr().err
+    assert convo.read_state(webhook.config.state_dir) is None
+    assert saved(webhook)[0]["_webhook"] == "answer"  # what came in is kept
+
+
+def test_keep_alive_serves_many_requests_on_one_connection(webhook):
+    conn = http.client.HTTPConnection(*webhook.server_address[:2], timeout=5)
+    for _ in range(3):
+        status, headers, _ = request(webhook, "GET", "/health", conn=conn)
+        assert status == 200 and "close" not in headers.get("Connection", "")
+    conn.close()
+
+
+def test_event_post_is_saved_before_204_and_logged(webhook, capsys):
+    event = json.loads((TESTDATA / "seed_events.jsonl").read_text().splitlines()[-2])
+    for key in ("_webhook", "_received_at"):
+        event.pop(key, None)
+    status, _, body = request(webhook, "POST", "/webhooks/event", event,
+                              {"Content-Type": "application/json"})
+    assert (status, body) == (204, b"")
+    line = saved(webhook)[0]
+    assert line["status"] == "completed" and line["_webhook"] == "event"
+    assert "event   2018-10-25T09:31:30.179Z  inbound   447700000001 → 447700000002  completed  " \
+           "(duration 311 s, price 0.02332500, disconnected by user)" in capsys.readouterr().err
+
+
+def test_event_get_with_query(webhook):
+    status, _, _ = request(webhook, "GET", "/webhooks/event?status=ringing&uuid=x&"
+                                           f"conversation_uuid={CONV_ID}")
+    assert status == 204 and saved(webhook)[0]["status"] == "ringing"
+
+
+@pytest.mark.parametrize("body", [b"{bad", b"[1,2]", b""])
+def test_bad_event_json_gets_400_never_5xx(webhook, body):
+    status, _, data = request(webhook, "POST", "/webhooks/event", body)
+    assert status == 400 and "error" in json.loads(data)
+    assert saved(webhook) == []
+
+
+def test_routes_methods_and_headers(webhook):
+    status, headers, body = request(webhook, "GET", "/health")
+    assert status == 200 and json.loads(body) == {"status": "ok"}
+    assert headers["Server"] == "convo" and "Python" not in str(headers)
+    status, _, body = request(webhook, "GET", "/nope")
+    assert status == 404 and json.loads(body)["error"] == "not found"
+    status, headers, body = request(webhook, "DELETE", "/webhooks/event")
+    assert status == 405 and headers["Allow"] == "GET, POST" and json.loads(body)
+
+
+@pytest.mark.parametrize("data,status", [
+    (b"HELLO\r\n\r\n", 400),
+    (b"GET / HTTP/9.9\r\n\r\n", 505),
+    (b"POST /webhooks/event HTTP/1.1\r\nContent-Length: abc\r\n\r\n", 400),
+    (b"POST /webhooks/event HTTP/1.1\r\nContent-Length: -1\r\n\r\n", 400),
+    (b"POST /webhooks/event HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\n{}", 400),
+    (b"POST /webhooks/event HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
+     411),
+    (b"POST /webhooks/event HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 501),
+    (b"POST /webhooks/event HTTP/1.1\r\nContent-Length: 1048577\r\n\r\n", 413),
+    (b"GET /health HTTP/1.1\r\nX: " + b"a" * 70000 + b"\r\n\r\n", 431),
+    (b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\n\r\n", 414),
+])
+def test_malformed_http_gets_4xx_and_the_server_stays_up(webhook, data, status):
+    reply = raw(webhook, data)
+    assert reply.startswith(f"HTTP/1.1 {status} ".encode()) or reply.startswith(
+        f"HTTP/1.0 {status} ".encode()), reply[:80]
+    assert b"Content-Type: application/json" in reply and reply.rstrip().endswith(b"}")
+    assert request(webhook, "GET", "/health")[0] == 200
+
+
+def test_trickling_client_is_cut_off(webhook):
+    started = time.monotonic()
+    with socket.create_connection(webhook.server_address[:2], timeout=5) as s:
+        reply = b""
+        for byte in b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n":
+            try:
+                s.sendall(bytes([byte]))
+            except OSError:
+                break
+            time.sleep(0.05)  # the trickle itself, not synchronisation
+            s.setblocking(False)
+            try:
+                reply += s.recv(4096)
+            except BlockingIOError:
+                pass
+            s.setblocking(True)
+            if reply:
+                break
+    assert reply.startswith(b"HTTP/1.1 408 ")
+    assert time.monotonic() - started < 2.0  # the deadline is 0.5 s, not 35 bytes x 0.05 s
+
+
+@pytest.mark.serve_config(max_connections=2)
+def test_connection_cap(webhook):
+    held = [socket.create_connection(webhook.server_address[:2], timeout=5) for _ in range(2)]
+    try:
+        reply = raw(webhook, b"GET /health HTTP/1.1\r\n\r\n")
+        assert reply.startswith(b"HTTP/1.1 503 ") and b"too many connections" in reply
+    finally:
+        for s in held:
+            s.close()
+
+
+def test_control_characters_are_escaped_in_logs(webhook, capsys):
+    query = dict(ANSWER_QUERY, **{"from": "\x1b[31mevil\nFAKE LOG LINE"})
+    request(webhook, "GET", "/webhooks/answer?" + urlencode(query))
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "\\x1b[31mevil\\x0aFAKE LOG LINE" in err
+
+
+def signed(body: bytes = b"", *, method="POST", query="", secret=SECRET, **claims) -> dict:
+    payload = {"iat": int(time.time()), "jti": os.urandom(8).hex(), "iss": "Vonage",
+               "api_key": "abcd1234", "application_id": APP_ID,
+               "payload_hash": convo.payload_hash(method, body, query)}
+    payload.update(claims)
+    payload = {k: v for k, v in payload.items() if v is not None}
+    return {"Authorization": "Bearer " + jwt.encode(payload, secret, algorithm="HS256"),
+            "Content-Type": "application/json"}
+
+
+@pytest.mark.serve_config(signature_secret=SECRET, api_key="abcd1234", app_id=APP_ID)
+def test_signed_webhooks_are_accepted(webhook):
+    body = json.dumps({"status": "started", "conversation_uuid": CONV_ID}).encode()
+    assert request(webhook, "POST", "/webhooks/event", body, signed(body))[0] == 204
+    query = urlencode(ANSWER_QUERY)
+    headers = signed(method="GET", query=query)
+    assert request(webhook, "GET", "/webhooks/answer?" + query, None, headers)[0] == 200
+    assert len(saved(webhook)) == 2
+    assert payload_hash_example() == hashlib.sha256(b'{"a":"1","b":"2"}').hexdigest()
+
+
+def payload_hash_example() -> str:
+    return convo.payload_hash("GET", b"", "a=1&b=2")
+
+
+BODY = json.dumps({"status": "answered", "conversation_uuid": CONV_ID}).encode()
+
+
+@pytest.mark.parametrize("headers,reason", [
+    ({}, "no Authorization: Bearer token"),
+    (signed(BODY, secret="another-secret-another-secret-12345"), "bad signature"),
+    (signed(BODY, payload_hash=None), "no payload_hash claim"),
+    (signed(BODY, jti=None), "no jti claim"),
+    (signed(BODY, iat=None), "no iat claim"),
+    (signed(BODY, iat=int(time.time()) - 301), "over 5 minutes"),
+    (signed(BODY, iat=int(time.time()) + 120), "in the future"),
+    (signed(b"{}"), "payload_hash does not match"),
+    (signed(BODY, api_key="other"), "api_key does not match"),
+    (signed(BODY, application_id="other-app"), "application_id does not match"),
+    ({"Authorization": "Bearer " + jwt.encode({"iat": int(time.time()), "jti": "x",
+                                               "payload_hash": "x"}, "k" * 64,
+                                              algorithm="HS512")}, "bad token"),
+])
+@pytest.mark.serve_config(signature_secret=SECRET, api_key="abcd1234", app_id=APP_ID)
+def test_signature_failures_get_the_same_401(webhook, capsys, headers, reason):
+    status, _, body = request(webhook, "POST", "/webhooks/event", BODY, headers)
+    assert (status, body) == (401, b'{"error":"unauthorized"}')
+    err = capsys.readouterr().err
+    assert reason in err and SECRET not in err
+    assert saved(webhook) == [] and convo.read_state(webhook.config.state_dir) is None
+
+
+@pytest.mark.serve_config(signature_secret=SECRET)
+def test_replayed_jti_is_refused(webhook, capsys):
+    headers = signed(BODY)
+    assert request(webhook, "POST", "/webhooks/event", BODY, headers)[0] == 204
+    assert request(webhook, "POST", "/webhooks/event", BODY, headers)[0] == 401
+    assert "jti seen before" in capsys.readouterr().err
+    assert len(saved(webhook)) == 1
+
+
+def test_replay_guard_forgets_after_five_minutes():
+    guard = convo.ReplayGuard()
+    assert guard.first_time("a", 1000.0) and not guard.first_time("a", 1200.0)
+    assert guard.first_time("a", 1000.0 + 301)
+
+
+def _serve_process(tmp_path, *args: str) -> tuple[subprocess.Popen, int]:
+    env = {**os.environ, "CONVO_STATE_DIR": str(tmp_path / "state")}
+    proc = subprocess.Popen([sys.executable, str(HERE / "convo.py"), "serve", "--port", "0",
+                             *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=env)
+    first = proc.stdout.readline()  # the banner: serve is listening once it is printed
+    port = int(first.rsplit(":", 1)[1].split()[0])
+    return proc, port
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_shutdown_finishes_requests_in_flight(tmp_path, sig):
+    proc, port = _serve_process(tmp_path, "--to", "447700000003")
+    idle = socket.create_connection(("127.0.0.1", port), timeout=5)
+    busy = socket.create_connection(("127.0.0.1", port), timeout=5)
+    for s in (idle, busy):  # one whole request each: both are accepted and kept alive
+        s.sendall(b"GET /health HTTP/1.1\r\n\r\n")
+        assert s.recv(4096).startswith(b"HTTP/1.1 200 ")
+    body = b'{"status":"ringing"}'
+    busy.sendall(b"POST /webhooks/event HTTP/1.1\r\nContent-Length: %d\r\n\r\n" % len(body)
+                 + body[:5])
+    started = time.monotonic()
+    proc.send_signal(sig)
+    busy.sendall(body[5:])
+    reply = busy.recv(4096)
+    out, err = proc.communicate(timeout=10)
+    assert reply.startswith(b"HTTP/1.1 204 ")
+    assert proc.returncode == 0 and time.monotonic() - started < 5
+    assert out.rstrip().endswith("convo serve: stopped") and "Traceback" not in err
+    assert idle.recv(1) == b""  # the idle keep-alive connection was closed
+    idle.close()
+    busy.close()
+    lines = (tmp_path / "state" / "events.jsonl").read_text().splitlines()
+    assert json.loads(lines[0])["status"] == "ringing"
+
+
+@pytest.mark.parametrize("argv,env,needle", [
+    (["serve"], {}, "no number to connect calls to: pass --to NUMBER"),
+    (["serve", "--to", "07700 900000"], {}, "is not a phone number: use E.164 digits"),
+    (["serve", "--to", "447700000003", "--from", "abc"], {}, "--from 'abc' is not a phone"),
+    (["serve"], {"TO_NUMBER": "447700000003", "PORT": "http"}, "is not a port number"),
+    (["serve", "--to", "447700000003", "--public-url", "ngrok"], {}, "is not an http(s) URL"),
+])
+def test_serve_usage_errors(capsys, monkeypatch, argv, env, needle):
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == "" and needle in err and err.count("\n") == 1
+
+
+def test_serve_port_in_use(capsys):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        code, _, err = run(capsys, "serve", "--to", "447700000003", "--port",
+                           str(s.getsockname()[1]))
+    assert code == 1 and "cannot listen on 127.0.0.1:" in err and "pick another --port" in err
+
+
+def test_check_number_strips_plus():
+    assert convo.check_number("+447700000003", "--to") == "447700000003"
