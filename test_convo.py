@@ -1207,6 +1207,15 @@ def test_malformed_answer_still_connects_the_call(webhook, capsys, method, path,
     assert saved(webhook)[0]["_webhook"] == "answer"  # what came in is kept
 
 
+def test_http_1_0_closes_and_expect_100_continue(webhook):
+    reply = raw(webhook, b"GET /health HTTP/1.0\r\n\r\n")
+    assert reply.startswith(b"HTTP/1.1 200 ") and b"Connection: close" in reply
+    body = b'{"status":"started"}'
+    reply = raw(webhook, b"POST /webhooks/event HTTP/1.1\r\nExpect: 100-continue\r\n"
+                         b"Connection: close\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+    assert reply.startswith(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 ")
+
+
 def test_keep_alive_serves_many_requests_on_one_connection(webhook):
     conn = http.client.HTTPConnection(*webhook.server_address[:2], timeout=5)
     for _ in range(3):
@@ -1263,6 +1272,10 @@ def test_routes_methods_and_headers(webhook):
     (b"POST /webhooks/event HTTP/1.1\r\nContent-Length: 1048577\r\n\r\n", 413),
     (b"GET /health HTTP/1.1\r\nX: " + b"a" * 70000 + b"\r\n\r\n", 431),
     (b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\n\r\n", 414),
+    (b"GET /health HTTP/1.1\r\n" + b"X: y\r\n" * 101 + b"\r\n", 431),
+    (b"GET /health HTTP/1.1\r\nNo colon here\r\n\r\n", 400),
+    (b"GET /health HTTP/1.1\r\nX: y\r\n folded\r\n\r\n", 400),
+    (b"GET /health HTTP/1.1 extra\r\n\r\n", 400),
 ])
 def test_malformed_http_gets_4xx_and_the_server_stays_up(webhook, data, status):
     reply = raw(webhook, data)
