@@ -24,7 +24,7 @@ import re
 import sys
 import time
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable, Sequence, TextIO
+from typing import Any, Iterable, Iterator, Sequence, TextIO
 
 # jwt, cryptography, http.client, http.server and friends are imported inside
 # the functions that need them, so that `--help` and `show` start as fast as
@@ -387,6 +387,9 @@ def normalize_conversation(doc: Any) -> dict[str, Any]:
     })
     conv["members"] = ([normalize_member(m) for m in members]
                        if isinstance(members, list) else None)
+    for key in ("events", "legs"):  # added by get --events / --legs
+        if isinstance(d.get(key), list):
+            conv[key] = [x for x in d[key] if isinstance(x, dict)]
     return conv
 
 
@@ -493,6 +496,8 @@ def render_tree(conv: dict[str, Any], style: Style) -> list[str]:
     states: dict[str, int] = {}
     kinds: dict[str, int] = {}
     legs = 0
+    calls = {c.get("uuid"): c for c in conv.get("legs") or [] if _text(c.get("uuid"))}
+    shown: set[str] = set()
     for i, member in enumerate(members):
         last = i == len(members) - 1
         branch, cont = (style.last, "   ") if last else (style.tee, style.pipe)
@@ -520,9 +525,14 @@ def render_tree(conv: dict[str, Any], style: Style) -> list[str]:
         kinds[kind] = kinds.get(kind, 0) + 1
         head, leg_ids = _channel_lines(channel, style)
         lines.append(f"{cont}{style.last}{head}")
+        if not leg_ids and channel.get("id") in calls:
+            leg_ids = [channel["id"]]  # v1 may give the leg only as the channel's id
         for j, leg in enumerate(leg_ids):
             glyph = style.last if j == len(leg_ids) - 1 else style.tee
-            lines.append(f"{cont}   {glyph}leg {leg}")
+            call = calls.get(leg)
+            lines.append(f"{cont}   {glyph}leg {leg}"
+                         + (f"{style.sep}{describe_leg(call, style)}" if call else ""))
+            shown.add(leg)
             legs += 1
 
     def counted(n: int, noun: str, parts: dict[str, int]) -> str:
@@ -531,10 +541,199 @@ def render_tree(conv: dict[str, Any], style: Style) -> list[str]:
             text += " (" + ", ".join(f"{v} {k}" for k, v in parts.items()) + ")"
         return text
 
+    unmatched = [c for uuid, c in calls.items() if uuid not in shown]
+    if unmatched:
+        lines.append("Legs on no member's channel:")
+        lines.extend(f"  leg {printable(c['uuid'], 60)}{style.sep}{describe_leg(c, style)}"
+                     for c in unmatched)
     lines.append(style.sep.join([
         "1 conversation", counted(len(members), "member", states),
         counted(sum(kinds.values()), "channel", kinds), counted(legs, "leg", {})]))
     return lines
+
+
+# ############################################################################
+# Timelines: conversation events, Voice API legs, and the webhook log (pure)
+# ############################################################################
+
+def render_document(conv: dict[str, Any], style: Style) -> list[str]:
+    """The tree, and below it the event timeline when the document has events."""
+    lines = render_tree(conv, style)
+    if "events" in conv:
+        lines += ["", *render_timeline(conv, style)]
+    return lines
+
+
+def events_of(page: Any) -> list[Any]:
+    """A page of events: `_embedded` is a list (the spec) or {"events": [...]} (the live API)."""
+    embedded = _dict(page).get("_embedded")
+    return embedded if isinstance(embedded, list) else _list(_dict(embedded).get("events"))
+
+
+def calls_of(page: Any) -> list[Any]:
+    return _list(_dict(_dict(page).get("_embedded")).get("calls"))
+
+
+def _party(value: Any) -> str:
+    """A number or URI from a webhook's or a call's from/to (text, or an endpoint object)."""
+    if isinstance(value, dict):
+        return _endpoint_text(normalize_endpoint(value))
+    return printable(value, 60) if _text(value) else "-"
+
+
+def _channel_owners(members: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Map each channel ID and leg ID to the member that owns it."""
+    owners = {}
+    for member in members:
+        channel = member.get("channel") or {}
+        for key in [channel.get("id"), *channel.get("leg_ids", [])]:
+            if key:
+                owners[key] = member
+    return owners
+
+
+def describe_conversation_event(event: dict[str, Any], style: Style) -> str:
+    """Say what a conversation event means: 'joined via phone 447700000001 → 447700000002'."""
+    kind = _text(event.get("type")) or "(no type)"
+    body = _dict(event.get("body"))
+    channel = normalize_channel(body.get("channel")) or {}
+    ends = (f"{_endpoint_text(channel.get('from'))} {style.arrow} "
+            f"{_endpoint_text(channel.get('to'))}")
+    if kind in ("member:joined", "member:invited"):
+        return f"{kind[7:]} via {channel.get('type') or 'unknown'} {ends}" if channel else kind[7:]
+    if kind == "member:left":
+        return "left"
+    if kind == "member:media":
+        media = _dict(body.get("media"))
+        audio = body.get("audio", media.get("audio"))
+        settings = _dict(media.get("audio_settings"))
+        flags = [k for k in ("muted", "earmuffed") if settings.get(k) is True]
+        text = "audio on" if audio is True else "audio off" if audio is False else "media changed"
+        return text + (f" ({', '.join(flags)})" if flags else "")
+    if kind == "sip:ringing":
+        return f"ringing {_endpoint_text(channel.get('to'))}"
+    if kind == "sip:answered":
+        return f"answered ({printable(body.get('direction') or '?', 20)})"
+    if kind == "sip:hangup":
+        reason = _dict(body.get("reason"))
+        why = ", ".join(printable(x, 60) for x in (reason.get("text"), reason.get("sip_code"))
+                        if _text(x))
+        return "hung up" + (f" ({why})" if why else "")
+    if kind in ("sip:status", "leg:status:update"):
+        return f"status {printable(body.get('status') or '?', 30)}"
+    if kind == "message" and _text(body.get("text")):
+        return f"text: {printable(body['text'], 60)}"
+    # Anything else, shown in a generic form rather than dropped.
+    scalars = [f"{k}={printable(v, 30)}" for k, v in body.items()
+               if isinstance(v, (str, int, float, bool)) and k != "channel"]
+    return " ".join(scalars[:4]) or "-"
+
+
+def render_timeline(conv: dict[str, Any], style: Style) -> list[str]:
+    """The conversation's events as a table: ID, time, member, type, what happened."""
+    events = [e for e in conv.get("events") or [] if isinstance(e, dict)]
+    members = conv.get("members") or []
+    owners = _channel_owners(members)
+    by_id = {m.get("id"): m for m in members if m.get("id")}
+    rows = []
+    for event in events:
+        body_channel = _dict(_dict(event.get("body")).get("channel"))
+        # The member an event is about owns its channel; `from` is who caused it.
+        member = owners.get(_text(body_channel.get("id")) or "") or by_id.get(
+            _text(event.get("from")) or "")
+        who = (_dict(member.get("user")).get("name") or member.get("id")) if member else (
+            _text(event.get("from")) or "-")
+        when = parse_time(event.get("timestamp"))
+        rows.append((printable(_text(event.get("id")) or "-", 12),
+                     format_clock(when) if when else "-", printable(who, 60),
+                     printable(_text(event.get("type")) or "-", 40),
+                     describe_conversation_event(event, style)))
+    title = f"Events ({len(rows)})" if rows else "Events: none"
+    return [style.paint(title, "bold"), *format_table(("ID", "TIME", "MEMBER", "TYPE", "WHAT"),
+                                                      rows, style)] if rows else [title]
+
+
+def format_table(headers: Sequence[str], rows: list[Sequence[str]], style: Style,
+                 indent: str = "  ") -> list[str]:
+    """Left-aligned columns two spaces apart; the last column is not padded."""
+    columns = list(zip(*rows)) if rows else [()] * len(headers)
+    widths = [max(len(h), max(map(len, col), default=0))
+              for h, col in zip(headers[:-1], columns)]
+    template = indent + "".join(f"{{:<{w}}}  " for w in widths) + "{}"
+    fill = template.format
+    return [style.paint(fill(*headers).rstrip(), "dim"),
+            *[fill(*row).rstrip() for row in rows]]
+
+
+def describe_leg(leg: dict[str, Any], style: Style) -> str:
+    """A Voice API leg: 'answered · inbound · 447700000001 → 447700000002 · started … · 311 s'."""
+    parts = [style.state(printable(leg.get("status") or "?", 20))]
+    if _text(leg.get("direction")):
+        parts.append(printable(leg["direction"], 20))
+    parts.append(f"{_party(leg.get('from'))} {style.arrow} {_party(leg.get('to'))}")
+    started = parse_time(leg.get("start_time"))
+    if started:
+        parts.append(f"started {format_clock(started)[:8]}")
+    if _number(leg.get("duration")) is not None:
+        parts.append(f"{_number(leg['duration']):g} s")
+    return style.sep.join(parts)
+
+
+def _webhook_row(event: dict[str, Any]) -> tuple[str, str, str, str, str, str]:
+    """One row of the call-status table: timestamp, direction, from, to, status, notes."""
+    answer = event.get("_webhook") == "answer"
+    status = event.get("status") or ("(answer)" if answer else
+                                     "error" if event.get("reason") else "(no status)")
+    notes = "answer webhook: the NCCO was sent" if answer else event_notes(event)
+    return (printable(event.get("timestamp") or event.get("_received_at") or "-", 40),
+            printable(event.get("direction") or "-", 20), _party(event.get("from")),
+            _party(event.get("to")), printable(status, 30), notes)
+
+
+def group_webhooks(events: Iterable[dict[str, Any]], only: str | None = None
+                   ) -> dict[str, list[tuple[str, ...]]]:
+    """Turn webhooks into table rows, grouped by conversation in order of appearance."""
+    groups: dict[str, list[tuple[str, ...]]] = {}
+    for event in events:
+        conv = event.get("conversation_uuid")
+        key = conv if isinstance(conv, str) and conv else "(no conversation_uuid)"
+        if only and key != only:
+            continue
+        rows = groups.get(key)
+        if rows is None:
+            rows = groups[key] = []
+        rows.append(_webhook_row(event))
+    return groups
+
+
+def render_webhook_log(groups: dict[str, list[tuple[str, ...]]], style: Style) -> list[str]:
+    """The event webhook's call-status table, grouped by conversation (as the seed shows it)."""
+    lines: list[str] = []
+    for conv, rows in groups.items():
+        if lines:
+            lines.append("")
+        noun = "webhook" if len(rows) == 1 else "webhooks"
+        lines.append(f"Conversation {style.paint(printable(conv, 80), 'bold', 'cyan')}  "
+                     f"({len(rows)} {noun})")
+        lines.extend(format_table(("TIMESTAMP", "LEG", "FROM", "TO", "STATUS", "NOTES"), rows,
+                                  style))
+    return lines
+
+
+def iter_json_lines(text: str, label: str, skipped: list[str]) -> Iterator[dict[str, Any]]:
+    """Decode JSON lines one by one, adding a warning to `skipped` for each bad line."""
+    loads = json.loads
+    for number, line in enumerate(text.splitlines(), 1):
+        try:
+            value = loads(line)
+        except ValueError as e:
+            if line.strip():
+                skipped.append(f"{label}:{number}: skipped: invalid JSON ({printable(e, 80)})")
+            continue
+        if isinstance(value, dict):
+            yield value
+        else:
+            skipped.append(f"{label}:{number}: skipped: not a JSON object")
 
 
 # ############################################################################
@@ -548,7 +747,9 @@ _CONTROL = {c: f"\\x{c:02x}" for c in [*range(32), 127]}
 
 def printable(text: Any, limit: int = 300) -> str:
     """Escape control characters (log injection) and cut long text, for logs and messages."""
-    text = str(text).translate(_CONTROL)
+    text = text if isinstance(text, str) else str(text)
+    if not text.isprintable():  # rare: the fast check is C, the translation is not
+        text = text.translate(_CONTROL)
     return text if len(text) <= limit else text[:limit] + "..."
 
 
@@ -1209,6 +1410,8 @@ class ApiClient:
                     parts = urlsplit(href)
                     rel = parts.path[len(self.prefix):] if parts.path.startswith(
                         self.prefix + "/") else parts.path
+                    if path.startswith("/v1/") and not rel.startswith("/v1/"):
+                        rel = "/v1" + rel  # the Voice API's links leave out its version
                     rel += f"?{parts.query}" if parts.query else ""
                     if link == "self":
                         seen.add(rel)
@@ -1220,11 +1423,13 @@ class ApiClient:
 
 
 def fetch_conversation(client: ApiClient, conv_id: str, *,
-                       concurrency: int = DEFAULT_CONCURRENCY) -> dict[str, Any]:
+                       concurrency: int = DEFAULT_CONCURRENCY, events: bool = False,
+                       legs: bool = False) -> dict[str, Any]:
     """Assemble a v1 conversation with `members` set to the full member objects.
 
-    The conversation and the member list are fetched at once, then every member's
-    detail in a bounded pool; the order of members is the API's, whatever the pool.
+    The conversation, the member list and (when asked) the events and the Voice API
+    legs are fetched at once, then every member's detail in a bounded pool; the
+    order of members is the API's, whatever the pool.
     """
     from concurrent.futures import ThreadPoolExecutor
     from urllib.parse import quote
@@ -1245,9 +1450,20 @@ def fetch_conversation(client: ApiClient, conv_id: str, *,
                 raise
             return {**_dict(entry), "_detail_missing": True}  # it left between list and detail
 
+    def listed_all(path: str, items: Any) -> list[Any]:
+        return [x for page in client.pages(path) for x in items(page)]
+
     pool = ThreadPoolExecutor(max_workers=concurrency)
     try:
         conv_f, members_f = pool.submit(client.get, base), pool.submit(listed)
+        extra = {}
+        if events:
+            extra["events"] = pool.submit(listed_all, f"{base}/events?page_size={PAGE_SIZE}",
+                                          events_of)
+        if legs:
+            extra["legs"] = pool.submit(
+                listed_all, f"/v1/calls?conversation_uuid={quote(conv_id, safe='')}"
+                            f"&page_size={PAGE_SIZE}", calls_of)
         try:
             conv = conv_f.result()
         except ConvoError as e:
@@ -1261,6 +1477,11 @@ def fetch_conversation(client: ApiClient, conv_id: str, *,
             except ConvoError as e:
                 raise not_found(conv_id, client) if e.status == 404 else e
             conv = {**conv, "members": list(pool.map(detail, entries))}
+        for key, future in extra.items():
+            try:
+                conv[key] = future.result()
+            except ConvoError as e:
+                raise not_found(conv_id, client) if e.status == 404 else e
         return conv
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
@@ -1844,13 +2065,15 @@ def cmd_get(args: argparse.Namespace, out: TextIO) -> int:
     token, hint = token_for_get(args)
     client = ApiClient(base_url, token, timeout_s=args.timeout, auth_hint=hint)
     try:
-        doc = fetch_conversation(client, conv_id, concurrency=args.concurrency)
+        doc = fetch_conversation(client, conv_id, concurrency=args.concurrency,
+                                 events=args.events, legs=args.legs)
     finally:
         client.close()
     if args.json:
         out.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
     else:
-        out.write("\n".join(render_tree(normalize_conversation(doc), style_for(out))) + "\n")
+        out.write("\n".join(render_document(normalize_conversation(doc), style_for(out)))
+                  + "\n")
     return EXIT_OK
 
 
@@ -1930,13 +2153,34 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_show(args: argparse.Namespace, out: TextIO) -> int:
-    """Print the summary tree of a saved conversation document."""
+    """Print a saved conversation's tree, or the call-status table of saved webhooks."""
     label = "<stdin>" if args.file == "-" else args.file
     text = read_input(args.file)
     if not text.strip():
-        raise ConvoError(f"{label}: is empty; expected a conversation JSON document",
-                         EXIT_USAGE)
-    doc = parse_json(text, label)
+        raise ConvoError(f"{label}: is empty; expected a conversation JSON document or "
+                         f"JSON lines of webhooks", EXIT_USAGE)
+    doc: Any = None
+    if not args.file.endswith((".jsonl", ".ndjson")):
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError as e:
+            if e.msg != "Extra data":  # "Extra data": more than one JSON value, i.e. lines
+                raise ConvoError(f"{label}: invalid JSON at line {e.lineno}, column "
+                                 f"{e.colno}: {e.msg}", EXIT_USAGE) from None
+    if isinstance(doc, list) and not any(isinstance(x, dict) for x in doc):
+        raise ConvoError(f"{label}: expected a JSON object (a conversation) or webhooks, "
+                         f"found a JSON list without objects", EXIT_USAGE)
+    if doc is None or isinstance(doc, list) or (isinstance(doc, dict) and _is_webhook(doc)):
+        skipped: list[str] = []
+        webhooks = (iter_json_lines(text, label, skipped) if doc is None else
+                    (x for x in (doc if isinstance(doc, list) else [doc]) if isinstance(x, dict)))
+        code = show_webhooks(webhooks, args, out)
+        for message in skipped:
+            warn(message)
+        return code
+    if args.conversation:
+        raise ConvoError("--conversation filters a webhook log (JSON lines), not a "
+                         "conversation document", EXIT_USAGE)
     if not isinstance(doc, dict):
         raise ConvoError(f"{label}: expected a JSON object (a conversation), "
                          f"found a JSON {type(doc).__name__}", EXIT_USAGE)
@@ -1944,7 +2188,41 @@ def cmd_show(args: argparse.Namespace, out: TextIO) -> int:
     if args.json:
         out.write(json.dumps(conv, indent=2, ensure_ascii=False) + "\n")
     else:
-        out.write("\n".join(render_tree(conv, style_for(out))) + "\n")
+        out.write("\n".join(render_document(conv, style_for(out))) + "\n")
+    return EXIT_OK
+
+
+def _is_webhook(doc: dict[str, Any]) -> bool:
+    return "members" not in doc and any(k in doc for k in ("status", "_webhook",
+                                                          "conversation_uuid"))
+
+
+def show_webhooks(webhooks: Iterable[dict[str, Any]], args: argparse.Namespace,
+                  out: TextIO) -> int:
+    """Print saved webhooks as the call-status table, grouped by conversation."""
+    only = check_conversation_id(args.conversation) if args.conversation else None
+    if args.json:
+        saved: dict[str, list[Any]] = {}
+        for w in webhooks:
+            if not only or w.get("conversation_uuid") == only:
+                saved.setdefault(str(w.get("conversation_uuid")), []).append(w)
+        out.write(json.dumps([{"conversation_uuid": k, "webhooks": v} for k, v in saved.items()],
+                             indent=2, ensure_ascii=False) + "\n")
+        return EXIT_OK
+    import gc
+    # Rows are tuples of strings: no cycles to collect, and the collector would
+    # otherwise rescan every surviving row again and again (superlinear time).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        groups = group_webhooks(webhooks, only)
+    finally:
+        if enabled:
+            gc.enable()
+    if not groups:
+        out.write("No webhooks" + (f" for {only}" if only else "") + ".\n")
+    else:
+        out.write("\n".join(render_webhook_log(groups, style_for(out))) + "\n")
     return EXIT_OK
 
 
@@ -2028,14 +2306,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="for each request (default: %(default)g)")
     opt("--concurrency", type=int, default=DEFAULT_CONCURRENCY, metavar="N",
         help="member details fetched at once (default: %(default)s)")
+    opt("--events", action="store_true", help="also print the conversation's event timeline")
+    opt("--legs", action="store_true", help="also show each leg's status from the Voice API")
     p.set_defaults(func=cmd_get)
 
-    p = sub.add_parser("show", help="print the tree of a saved conversation document",
-                       description="Print the summary tree of a saved conversation: a "
-                                   "legacy (beta/v0.1) document such as "
-                                   "sample_response.json, or the output of get --json.")
-    p.add_argument("file", metavar="FILE", help="a JSON file, or - for standard input")
+    p = sub.add_parser("show", help="print a saved conversation, or a saved webhook log",
+                       description="Print the summary tree of a saved conversation (a "
+                                   "legacy beta/v0.1 document such as sample_response.json, "
+                                   "or the output of get --json), or the call-status table "
+                                   "of saved event webhooks (serve's events.jsonl).")
+    p.add_argument("file", metavar="FILE", help="a JSON file, JSON lines of webhooks "
+                   "(such as serve's events.jsonl), or - for standard input")
     p.add_argument("--json", action="store_true", help="print the normalised document")
+    p.add_argument("--conversation", metavar="CON-ID",
+                   help="with a webhook log: only this conversation's webhooks")
     p.set_defaults(func=cmd_show)
     return parser
 

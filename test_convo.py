@@ -1453,3 +1453,126 @@ def test_serve_port_in_use(capsys):
 
 def test_check_number_strips_plus():
     assert convo.check_number("+447700000003", "--to") == "447700000003"
+
+
+# ---------------------------------------------------------------------------
+# Timelines: get --events / --legs, and show of a webhook log
+# ---------------------------------------------------------------------------
+
+SEED_EVENTS = """\
+Events (8)
+  ID  TIME          MEMBER                                      TYPE           WHAT
+  1   09:26:19.207  USR-33a51f4d-d06b-42f6-a525-90d2859ab9f6    member:joined  joined via phone 447700000001 → 447700000002
+  2   09:26:24.384  vapi-user-f59c1ff26c0543fdb6c02fd30617a1c0  sip:ringing    ringing 447700000003
+  3   09:26:30.277  vapi-user-f59c1ff26c0543fdb6c02fd30617a1c0  sip:answered   answered (outbound)
+  4   09:26:30.273  vapi-user-f59c1ff26c0543fdb6c02fd30617a1c0  member:joined  joined via phone Unknown → 447700000003
+  5   09:26:30.274  vapi-user-f59c1ff26c0543fdb6c02fd30617a1c0  member:media   audio on
+  6   09:26:30.340  USR-33a51f4d-d06b-42f6-a525-90d2859ab9f6    sip:answered   answered (inbound)
+  7   09:26:30.337  USR-33a51f4d-d06b-42f6-a525-90d2859ab9f6    member:joined  joined via phone 447700000001 → 447700000002
+  8   09:26:30.337  USR-33a51f4d-d06b-42f6-a525-90d2859ab9f6    member:media   audio on
+"""
+
+
+@pytest.mark.parametrize("wrapped", [False, True])
+def test_get_events_prints_the_seed_timeline(capsys, rsa_key, creds, wrapped):
+    with FakeVonage(rsa_key.public_key(), events_wrapped=wrapped) as fake:
+        code, out, err = run(capsys, "get", CONV_ID, "--api-url", fake.url, "--events")
+    assert code == 0, err
+    assert out == SEED_TREE + "\n" + SEED_EVENTS
+    assert f"/v1/conversations/{CONV_ID}/events?page_size=100" in fake.paths()
+
+
+def test_get_legs_under_their_channels_and_unmatched_apart(capsys, rsa_key, creds):
+    stray = dict(SEED["calls"][0], uuid="aaaaaaaa-0000-4000-8000-000000000009", status="failed")
+    with FakeVonage(rsa_key.public_key(), calls=[*SEED["calls"], stray]) as fake:
+        code, out, _ = run(capsys, "get", CONV_ID, "--api-url", fake.url, "--legs")
+    assert code == 0
+    assert ("│     └─ leg 797168e24c19a3c45e74e05b10fef2b5 · answered · inbound · "
+            "447700000001 → 447700000002 · started 09:26:18") in out
+    assert "└─ leg 30cecc87-7ac9-4d03-910a-e9d69558263c · answered · outbound" in out
+    assert ("Legs on no member's channel:\n  leg aaaaaaaa-0000-4000-8000-000000000009 · failed"
+            in out)
+    assert f"/v1/calls?conversation_uuid={CONV_ID}&page_size=100" in fake.paths()
+
+
+def test_get_events_and_legs_json_then_show(capsys, rsa_key, creds, tmp_path):
+    many = [dict(SEED["events"][i % 8], id=i + 1) for i in range(250)]
+    with FakeVonage(rsa_key.public_key(), events=many, page_limit=100) as fake:
+        code, out, _ = run(capsys, "get", CONV_ID, "--api-url", fake.url, "--events", "--legs",
+                           "--json")
+        code2, tree, _ = run(capsys, "get", CONV_ID, "--api-url", fake.url, "--events",
+                             "--legs")
+    assert code == code2 == 0
+    doc = json.loads(out)
+    assert len(doc["events"]) == 250 and doc["legs"] == SEED["calls"]
+    assert len(fake.paths(f"/v1/conversations/{CONV_ID}/events")) == 2 * 3  # ceil(250/100)
+    saved_file = tmp_path / "saved.json"
+    saved_file.write_text(out)
+    assert run(capsys, "show", str(saved_file))[1] == tree
+
+
+def test_unknown_events_are_shown_generically():
+    conv = convo.normalize_conversation({"id": CONV_ID, "members": [], "events": [
+        {"id": 9, "type": "custom:thing", "from": "MEM-x", "timestamp": "2018-10-25T09:26:19Z",
+         "body": {"level": 3, "ok": True, "nested": {"no": 1}}},
+        {"id": 10, "type": "sip:hangup", "body": {"reason": {"text": "normal", "sip_code": 200}}},
+        {"id": 11}]})
+    lines = "\n".join(convo.render_timeline(conv, convo.Style()))
+    assert "custom:thing  level=3 ok=True" in lines and "MEM-x" in lines
+    assert "hung up (normal, 200)" in lines and "(no type)" not in lines.split("\n")[1]
+    assert lines.count("\n") == 4  # a title, a header and three rows: nothing dropped
+
+
+SEED_WEBHOOKS = """\
+Conversation CON-bc643220-2542-499a-892e-c982c4150c06  (9 webhooks)
+  TIMESTAMP                 LEG       FROM          TO            STATUS     NOTES
+  2018-10-25T09:26:18.991Z  inbound   447700000001  447700000002  started
+  2018-10-25T09:26:18.991Z  inbound   447700000001  447700000002  ringing
+  2018-10-25T09:26:19.827Z  -         447700000001  447700000002  (answer)   answer webhook: the NCCO was sent
+  2018-10-25T09:26:24.384Z  outbound  Unknown       447700000003  started
+  2018-10-25T09:26:24.384Z  outbound  Unknown       447700000003  ringing
+  2018-10-25T09:26:30.277Z  outbound  Unknown       447700000003  answered
+  2018-10-25T09:26:30.340Z  inbound   447700000001  447700000002  answered
+  2018-10-25T09:31:30.179Z  inbound   447700000001  447700000002  completed  duration 311 s, price 0.02332500, disconnected by user
+  2018-10-25T09:31:30.179Z  outbound  Unknown       447700000003  completed  duration 300 s, price 0.06350000, disconnected by platform
+"""
+
+
+def test_show_webhook_log_renders_the_seed_table(capsys):
+    code, out, err = run(capsys, "show", str(TESTDATA / "seed_events.jsonl"))
+    assert (code, err) == (0, "")
+    assert out == SEED_WEBHOOKS
+
+
+def test_show_webhook_log_groups_filters_and_skips_bad_lines(capsys, monkeypatch, tmp_path):
+    import io
+    other = "CON-00000000-0000-4000-8000-000000000001"
+    lines = (TESTDATA / "seed_events.jsonl").read_text().splitlines()
+    lines[1] = '{"status": "ringing", '  # cut short
+    lines.insert(4, "[1, 2]")
+    lines.append(json.dumps({"conversation_uuid": other, "status": "teleported",
+                             "timestamp": "2026-01-01T00:00:00.000Z",
+                             "from": {"type": "phone", "number": "15550100"}, "to": "15550101"}))
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    code, out, err = run(capsys, "show", str(path))
+    assert code == 0
+    assert f"{path}:2: skipped: invalid JSON" in err and f"{path}:5: skipped: not a JSON object" in err
+    assert "(8 webhooks)" in out and f"Conversation {other}  (1 webhook)" in out
+    assert "-    15550100  15550101  teleported" in out  # unknown statuses are shown
+    code, out, _ = run(capsys, "show", str(path), "--conversation", other)
+    assert code == 0 and CONV_ID not in out and "teleported" in out
+    monkeypatch.setattr("sys.stdin", io.StringIO(path.read_text()))
+    code, out, _ = run(capsys, "show", "-", "--json")
+    assert code == 0 and [g["conversation_uuid"] for g in json.loads(out)] == [CONV_ID, other]
+
+
+def test_show_saved_events_jsonl_from_serve(webhook, capsys):
+    request(webhook, "GET", "/webhooks/answer?" + urlencode(ANSWER_QUERY))
+    request(webhook, "POST", "/webhooks/event", {"status": "started", "direction": "inbound",
+                                                 "conversation_uuid": CONV_ID,
+                                                 "timestamp": "2018-10-25T09:26:18.991Z",
+                                                 "from": "447700000001", "to": "447700000002"})
+    capsys.readouterr()
+    code, out, _ = run(capsys, "show", webhook.events_path)
+    assert code == 0 and "(2 webhooks)" in out and "(answer)" in out and "started" in out
