@@ -24,7 +24,9 @@ import re
 import sys
 import time
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable, Iterator, Sequence, TextIO
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: importing typing costs start-up time
+    from typing import Any, Iterable, Iterator, Sequence, TextIO
 
 # jwt, cryptography, http.client, http.server and friends are imported inside
 # the functions that need them, so that `--help` and `show` start as fast as
@@ -2230,8 +2232,23 @@ def show_webhooks(webhooks: Iterable[dict[str, Any]], args: argparse.Namespace,
 # Command line
 # ############################################################################
 
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """argparse's formatter, sized without shutil (which argparse imports to do it)."""
+
+    def __init__(self, prog: str) -> None:
+        try:
+            width = int(os.environ.get("COLUMNS", "")) or os.get_terminal_size().columns
+        except (ValueError, OSError):
+            width = 80
+        super().__init__(prog, width=max(width - 2, 40))
+
+
 class _Parser(argparse.ArgumentParser):
     """An ArgumentParser whose errors are one line: 'convo: error: ...' and exit 2."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]
         _stderr(f"convo: error: {message} (see: {self.prog} --help)")
@@ -2240,7 +2257,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="convo.py", description=__doc__.split("\n")[0],
-                     epilog=ENV_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+                     epilog=ENV_HELP)
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     parser.add_argument("--debug", action="store_true",
                         help="show a traceback instead of a one-line error")
@@ -2251,7 +2268,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Print an RS256 application JWT for Vonage APIs, or "
                                    "inspect one. The tutorial's form also works: "
                                    "jwt private.key application_id=ID exp=1700086400",
-                       epilog=ENV_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+                       epilog=ENV_HELP)
     opt = p.add_argument
     opt("claims", nargs="*", metavar="[KEY] NAME=VALUE",
         help="nexmo-cli style: a key file, then claims (JSON values are decoded)")
@@ -2272,7 +2289,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "to --to and shows its conversation ID) and the event "
                                    "webhook (the call's status timeline). Everything "
                                    "received is saved in the state directory.",
-                       epilog=ENV_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+                       epilog=ENV_HELP)
     opt = p.add_argument
     opt("--to", metavar="NUMBER", help="connect calls to this number, E.164 digits "
         "(default: $TO_NUMBER)")
@@ -2291,7 +2308,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Fetch a live conversation from the Conversation API v1 "
                                    "(the conversation, its members, each member's channel "
                                    "and legs) and print it as a tree.",
-                       epilog=ENV_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+                       epilog=ENV_HELP)
     opt = p.add_argument
     opt("conversation_id", nargs="?", metavar="CONVERSATION_ID",
         help="CON-<uuid> (default: the latest call that serve recorded)")

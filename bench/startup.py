@@ -63,6 +63,13 @@ def main() -> int:
 
     base = median_ms([PY, "-c", "import argparse, json"], args.runs)
     print(f"baseline  python -c 'import argparse, json'   {base:7.1f} ms")
+    source = Path(convo).read_text()
+    start = time.perf_counter()
+    for _ in range(10):
+        compile(source, convo, "exec")
+    compile_ms = (time.perf_counter() - start) * 100
+    print(f"(CPython compiles a script run as `python convo.py` on every run, never caching it:"
+          f" {compile_ms:.1f} ms for its {source.count(chr(10))} lines)")
     for label, argv in (("--help", [convo, "--help"]), ("show", [convo, "show", sample])):
         ms = median_ms([PY, *argv], args.runs)
         heavy = imported(argv)
