@@ -8,9 +8,12 @@
 # ///
 """See inside a live Vonage voice call: its Conversation, members, channels and legs.
 
+    python convo.py serve --to 447700000003                 webhooks that connect the call
     python convo.py jwt --app-id APP_ID --key private.key   an application JWT
     python convo.py jwt --inspect TOKEN [--key private.key] why a token fails
+    python convo.py get [CON-...] [--events] [--legs]       the live conversation, as a tree
     python convo.py show sample_response.json               a saved conversation, as a tree
+    python convo.py show events.jsonl                       the saved webhooks, as a table
 
 Run `python convo.py --help` for the environment variables and exit codes.
 """
@@ -24,6 +27,7 @@ import re
 import sys
 import time
 from datetime import datetime, timedelta, timezone
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: importing typing costs start-up time
     from typing import Any, Iterable, Iterator, Sequence, TextIO
@@ -73,8 +77,8 @@ environment:
   VONAGE_SIGNATURE_SECRET, VONAGE_API_KEY   serve's --signature-secret and --api-key
   JWT                                   a token for get to use as it is (--jwt)
   VONAGE_API_URL                        API base URL for get (--api-url)
-  CONVO_STATE_DIR                       where serve records the last call (default:
-                                        $XDG_STATE_HOME/convo or ~/.local/state/convo)
+  CONVO_STATE_DIR                       where serve keeps events.jsonl and the last call
+                                        (default: $XDG_STATE_HOME/convo, ~/.local/state/convo)
   NO_COLOR                              never colour the output
 
 exit codes:
@@ -113,12 +117,17 @@ def _list(value: Any) -> list[Any]:
 
 
 def _text(value: Any) -> str | None:
-    """Return a JSON string or number as text; anything else as None."""
-    if isinstance(value, bool) or value is None:
+    """Return a JSON string or number as text, control characters escaped; else None.
+
+    Everything shown from a document passes through here, so a hostile document
+    cannot send escape sequences to the terminal.
+    """
+    if isinstance(value, bool) or value is None or not isinstance(value, (str, int, float)):
         return None
-    if isinstance(value, (str, int, float)):
-        return str(value) if str(value) != "" else None
-    return None
+    text = value if isinstance(value, str) else str(value)
+    if not text.isprintable():
+        text = text.translate(_CONTROL)
+    return text or None
 
 
 def _number(value: Any) -> float | None:
@@ -138,6 +147,17 @@ def _number(value: Any) -> float | None:
 def _prune(obj: dict[str, Any]) -> dict[str, Any]:
     """Drop keys whose value is None or empty, keeping insertion order."""
     return {k: v for k, v in obj.items() if v not in (None, "", [], {})}
+
+
+_CONTROL = {c: f"\\x{c:02x}" for c in [*range(32), 127]}
+
+
+def printable(text: Any, limit: int = 300) -> str:
+    """Escape control characters (log injection) and cut long text, for logs and messages."""
+    text = text if isinstance(text, str) else str(text)
+    if not text.isprintable():  # rare: the fast check is C, the translation is not
+        text = text.translate(_CONTROL)
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 _ISO_RE = re.compile(
@@ -314,7 +334,7 @@ def describe_expiry(expires: int | None, now: float) -> tuple[str, bool]:
 # ############################################################################
 # Conversations: normalise every API shape, then render a tree (pure)
 # ############################################################################
-# Three shapes reach us (see API-FACTS §1): the legacy beta/v0.1 conversation
+# Three shapes reach us: the legacy beta/v0.1 conversation
 # with embedded `members` (member_id, user_id, name), v1 full member objects
 # (id, _embedded.user, ...), and a bare v1 conversation without members.
 # Everything is normalised to one shape first, so rendering has one input.
@@ -744,15 +764,6 @@ def iter_json_lines(text: str, label: str, skipped: list[str]) -> Iterator[dict[
 
 _CONV_ID_RE = re.compile(
     r"CON-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
-_CONTROL = {c: f"\\x{c:02x}" for c in [*range(32), 127]}
-
-
-def printable(text: Any, limit: int = 300) -> str:
-    """Escape control characters (log injection) and cut long text, for logs and messages."""
-    text = text if isinstance(text, str) else str(text)
-    if not text.isprintable():  # rare: the fast check is C, the translation is not
-        text = text.translate(_CONTROL)
-    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def check_conversation_id(text: str) -> str:
@@ -898,10 +909,10 @@ def check_webhook_claims(claims: dict[str, Any], *, body_hash: str, now: float,
 
 def describe_answer(params: dict[str, Any], style: Style) -> str:
     """One log line for an answer webhook: conversation, from -> to, leg and region."""
-    get = lambda key: printable(params.get(key) or "?", 120)  # noqa: E731
-    frm = params.get("from") or params.get("from_user")
-    return (f"answer  {get('conversation_uuid')}  {printable(frm or '?', 60)} {style.arrow} "
-            f"{get('to')}  leg {get('uuid')}  region {get('region_url')}")
+    def field(*keys: str) -> str:
+        return printable(next((params[k] for k in keys if params.get(k)), "?"), 120)
+    return (f"answer  {field('conversation_uuid')}  {field('from', 'from_user')} "
+            f"{style.arrow} {field('to')}  leg {field('uuid')}  region {field('region_url')}")
 
 
 def event_notes(event: dict[str, Any]) -> str:
@@ -919,10 +930,11 @@ def event_notes(event: dict[str, Any]) -> str:
 
 def describe_event(event: dict[str, Any], style: Style) -> str:
     """One log line for an event webhook, in the shape of the seed's table."""
-    get = lambda key: printable(event.get(key) or "-", 60)  # noqa: E731
+    def field(key: str) -> str:
+        return printable(event.get(key) or "-", 60)
     status = event.get("status") or ("error" if event.get("reason") else "(no status)")
-    line = (f"event   {get('timestamp')}  {get('direction'):<8}  {get('from')} {style.arrow} "
-            f"{get('to')}  {printable(status, 40)}")
+    line = (f"event   {field('timestamp')}  {field('direction'):<8}  {field('from')} "
+            f"{style.arrow} {field('to')}  {printable(status, 40)}")
     notes = event_notes(event)
     return f"{line}  ({notes})" if notes else line
 

@@ -1576,3 +1576,13 @@ def test_show_saved_events_jsonl_from_serve(webhook, capsys):
     capsys.readouterr()
     code, out, _ = run(capsys, "show", webhook.events_path)
     assert code == 0 and "(2 webhooks)" in out and "(answer)" in out and "started" in out
+
+
+def test_show_escapes_control_characters_from_documents(capsys, tmp_path):
+    path = tmp_path / "hostile.json"
+    path.write_text(json.dumps({"id": "CON-\x1b[31mX", "members": [
+        {"id": "MEM-\x1b]0;pwned\x07", "channel": {"type": "phone",
+                                                   "to": {"number": "\x1b[2J"}}}]}))
+    code, out, _ = run(capsys, "show", str(path))
+    assert code == 0 and "\x1b" not in out and "\x07" not in out
+    assert "Conversation CON-\\x1b[31mX" in out and "MEM-\\x1b]0;pwned\\x07" in out
