@@ -701,15 +701,27 @@ def describe_leg(leg: dict[str, Any], style: Style) -> str:
     return style.sep.join(parts)
 
 
-def _webhook_row(event: dict[str, Any]) -> tuple[str, str, str, str, str, str]:
+_NOTE_KEYS = frozenset(("duration", "price", "detail", "reason", "disconnected_by", "sip_code"))
+
+
+def _webhook_row(event: dict[str, Any]) -> tuple[str, ...]:
     """One row of the call-status table: timestamp, direction, from, to, status, notes."""
-    answer = event.get("_webhook") == "answer"
-    status = event.get("status") or ("(answer)" if answer else
-                                     "error" if event.get("reason") else "(no status)")
-    notes = "answer webhook: the NCCO was sent" if answer else event_notes(event)
-    return (printable(event.get("timestamp") or event.get("_received_at") or "-", 40),
-            printable(event.get("direction") or "-", 20), _party(event.get("from")),
-            _party(event.get("to")), printable(status, 30), notes)
+    get = event.get
+    answer = get("_webhook") == "answer"
+    status = get("status") or ("(answer)" if answer else
+                               "error" if get("reason") else "(no status)")
+    row = (get("timestamp") or get("_received_at") or "-", get("direction") or "-",
+           get("from") or "-", get("to") or "-", status)
+    try:  # nearly every cell is short plain text: one check in C for the whole row
+        plain = "".join(row).isprintable() and max(map(len, row)) <= 60
+    except TypeError:  # a number, or an endpoint object such as {"type":"phone",...}
+        plain = False
+    if not plain:
+        row = (printable(row[0], 40), printable(row[1], 20), _party(row[2]), _party(row[3]),
+               printable(row[4], 30))
+    notes = ("answer webhook: the NCCO was sent" if answer
+             else event_notes(event) if event.keys() & _NOTE_KEYS else "")
+    return (*row, notes)
 
 
 def group_webhooks(events: Iterable[dict[str, Any]], only: str | None = None

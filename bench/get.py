@@ -19,19 +19,17 @@ import argparse
 import contextlib
 import io
 import json
-import os
 import sys
 import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import use_new_app_key  # noqa: E402
 
 import convo  # noqa: E402
-from cryptography.hazmat.primitives import serialization  # noqa: E402
-from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
 from test_convo import APP_ID, CONV_ID, FakeVonage, many_members  # noqa: E402
 
 
@@ -74,17 +72,9 @@ def main() -> int:
     ap.add_argument("--connect", type=float, default=0.1)
     args = ap.parse_args()
 
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     with tempfile.TemporaryDirectory() as tmp:
-        key_path = Path(tmp, "private.key")
-        key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                               serialization.PrivateFormat.PKCS8,
-                                               serialization.NoEncryption()))
-        key_path.chmod(0o600)
-        os.environ.update(VONAGE_APPLICATION_ID=APP_ID,
-                          VONAGE_APPLICATION_PRIVATE_KEY_PATH=str(key_path),
-                          CONVO_STATE_DIR=tmp)
-        token = convo.app_token(APP_ID, str(key_path))
+        key = use_new_app_key(tmp)
+        token = convo.app_token(APP_ID, None)
         with FakeVonage(key.public_key(), members=many_members(args.members),
                         latency_s=args.latency, connect_latency_s=args.connect) as fake:
             start = time.perf_counter()

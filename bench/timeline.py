@@ -7,10 +7,12 @@
 - rendering 100,000 webhook events from a file (`show events.jsonl`) takes at
   most 3x the time of just json.loads-ing its lines;
 - rendering is linear: 200,000 events take at most 2.2x as long as 100,000.
+Times are this process's CPU time, best of 7 interleaved runs (wall time shown too).
 """
 from __future__ import annotations
 
 import contextlib
+import gc
 import io
 import json
 import math
@@ -21,25 +23,18 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import use_new_app_key  # noqa: E402
 
 import convo  # noqa: E402
-from cryptography.hazmat.primitives import serialization  # noqa: E402
-from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
-from test_convo import APP_ID, CONV_ID, SEED, FakeVonage  # noqa: E402
+from test_convo import CONV_ID, SEED, FakeVonage  # noqa: E402
 
 
 def paging() -> bool:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     events = [dict(SEED["events"][i % 8], id=i + 1) for i in range(10_000)]
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp, "private.key")
-        path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-        path.chmod(0o600)
-        os.environ.update(VONAGE_APPLICATION_ID=APP_ID,
-                          VONAGE_APPLICATION_PRIVATE_KEY_PATH=str(path), CONVO_STATE_DIR=tmp)
+        key = use_new_app_key(tmp)
         with FakeVonage(key.public_key(), events=events, latency_s=0.05) as fake:
             start = time.perf_counter()
             with contextlib.redirect_stdout(io.StringIO()) as out:
@@ -61,37 +56,48 @@ def webhook_lines(n: int) -> str:
 SEED_DIR = ROOT / "testdata"
 
 
-def best_of(runs: int, fn) -> float:
-    best = math.inf
+def best_of(runs: int, fns: dict[str, object]) -> dict[str, tuple[float, float]]:
+    """Run each function `runs` times, interleaved; best CPU and wall time of each.
+
+    CPU time (this process's) is the figure the goals are checked on: this is a
+    shared two-core machine, and wall time swings by 15% from run to run.
+    """
+    best = {name: (math.inf, math.inf) for name in fns}
     for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
+        for name, fn in fns.items():
+            gc.collect()
+            cpu, wall = time.process_time(), time.perf_counter()
+            fn()
+            cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+            best[name] = (min(best[name][0], cpu), min(best[name][1], wall))
     return best
 
 
 def rendering() -> bool:
-    results = {}
     with tempfile.TemporaryDirectory() as tmp:
+        fns = {}
         for n in (100_000, 200_000):
             path = Path(tmp, f"events{n}.jsonl")
             path.write_text(webhook_lines(n))
 
-            def loads_only() -> None:
+            def loads_only(path: Path = path) -> None:
                 with open(path, encoding="utf-8") as f:
                     for line in f:
                         json.loads(line)
 
-            def render() -> None:
+            def render(path: Path = path) -> None:
                 with open(os.devnull, "w") as null:
                     assert convo.cmd_show(convo.build_parser().parse_args(
                         ["show", str(path)]), null) == 0
 
-            results[n] = best_of(3, loads_only), best_of(3, render)
-    (l1, r1), (l2, r2) = results[100_000], results[200_000]
-    print(f"100,000 webhooks: json.loads {l1:.3f} s, show {r1:.3f} s: {r1 / l1:.2f}x "
-          f"(goal <= 3x)")
-    print(f"200,000 webhooks: show {r2:.3f} s: {r2 / r1:.2f}x the 100,000 (goal <= 2.2x)")
+            fns[f"loads {n}"], fns[f"show {n}"] = loads_only, render
+        best = best_of(7, fns)
+    (l1, l1w), (r1, r1w) = best["loads 100000"], best["show 100000"]
+    r2, r2w = best["show 200000"]
+    print(f"100,000 webhooks: json.loads {l1:.3f} s, show {r1:.3f} s CPU: {r1 / l1:.2f}x "
+          f"(goal <= 3x); wall {l1w:.3f} s and {r1w:.3f} s: {r1w / l1w:.2f}x")
+    print(f"200,000 webhooks: show {r2:.3f} s CPU: {r2 / r1:.2f}x the 100,000 (goal <= 2.2x); "
+          f"wall {r2w:.3f} s: {r2w / r1w:.2f}x")
     return r1 / l1 <= 3 and r2 / r1 <= 2.2
 
 
