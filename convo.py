@@ -2036,10 +2036,11 @@ def token_for_get(args: argparse.Namespace) -> tuple[str, str]:
                              f"({format_span(now - expires)} ago): make a new one with "
                              f"`python convo.py jwt`, or drop {source} to let get mint one")
         app = printable(claims.get("application_id"), 60)
+        until = f"expires at {format_utc(expires)}" if expires else "has no exp or iat"
         return given.strip().split()[-1], (
             f"Likely cause: the token in {source} is for another application "
-            f"(its application_id is {app}), is signed with another key, or has expired; "
-            f"check it: python convo.py jwt --inspect TOKEN --key private.key")
+            f"(its application_id is {app}), is signed with another key, or has expired "
+            f"(it {until}); check it: python convo.py jwt --inspect TOKEN --key private.key")
     token = app_token(args.app_id, args.key)
     app = args.app_id or os.environ.get("VONAGE_APPLICATION_ID")
     key = (args.key or os.environ.get("VONAGE_APPLICATION_PRIVATE_KEY_PATH")

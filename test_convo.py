@@ -1586,3 +1586,20 @@ def test_show_escapes_control_characters_from_documents(capsys, tmp_path):
     code, out, _ = run(capsys, "show", str(path))
     assert code == 0 and "\x1b" not in out and "\x07" not in out
     assert "Conversation CON-\\x1b[31mX" in out and "MEM-\\x1b]0;pwned\\x07" in out
+
+
+def test_get_401_with_a_given_token_says_when_it_expires(capsys, api, other_rsa_key):
+    exp = int(time.time()) + 600
+    code, _, err = run(capsys, "get", CONV_ID, "--api-url", api.url, "--jwt",
+                       _token(other_rsa_key, exp=exp))
+    assert code == 1 and "is signed with another key, or has expired (it expires at" in err
+    assert convo.format_utc(exp) in err
+
+
+def test_serve_warns_when_binding_all_interfaces(tmp_path):
+    proc, _ = _serve_process(tmp_path, "--to", "447700000003", "--host", "0.0.0.0")
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=10)
+    assert proc.returncode == 0
+    assert "listening on all interfaces (0.0.0.0): anyone on your network can reach it" in err
+    assert "webhooks are not verified" in err
