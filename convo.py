@@ -1546,28 +1546,49 @@ class ServeConfig:
 
 
 class _DeadlineReader(io.RawIOBase):
-    """The socket under a handler's rfile: idle timeout between requests, and once a
-    request's first byte arrives, a deadline for all of it (trickling clients)."""
+    """The socket under a handler's rfile. Between requests it waits up to the idle
+    timeout, in short slices so that a stopping server's idle connections close
+    themselves; once a request's first byte arrives, all of it must come within
+    the request deadline (trickling clients are cut off)."""
 
-    def __init__(self, sock: Any, config: ServeConfig, on_request: Any) -> None:
+    SLICE_S = 0.25
+
+    def __init__(self, sock: Any, server: Any) -> None:
+        import select
+        import socket
         super().__init__()
-        self.sock, self.config, self.on_request = sock, config, on_request
+        self.sock, self.server, self.config = sock, server, server.config
         self.deadline: float | None = None
+        self._select, self._timeout = select.select, socket.timeout  # once, not per read
 
     def readinto(self, buf: Any) -> int:
-        import socket
         if self.deadline is None:
-            self.sock.settimeout(self.config.idle_timeout_s)
-        else:
-            left = self.deadline - time.monotonic()
+            return self._first_bytes(buf)
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise self._timeout("request deadline passed")
+        self.sock.settimeout(min(left, self.config.idle_timeout_s))
+        return self.sock.recv_into(buf)
+
+    def _first_bytes(self, buf: Any) -> int:
+        """Wait for a request; 0 (end of file) on idle timeout or when the server stops."""
+        idle_until = time.monotonic() + self.config.idle_timeout_s
+        while True:
+            # Only this thread reads this socket, so "nothing is waiting" stays true
+            # until it returns: a request that has arrived is always served.
+            if self.server.stopping and not self._select([self.sock], [], [], 0)[0]:
+                return 0
+            left = idle_until - time.monotonic()
             if left <= 0:
-                raise socket.timeout("request deadline passed")
-            self.sock.settimeout(min(left, self.config.idle_timeout_s))
-        n = self.sock.recv_into(buf)
-        if n and self.deadline is None:
-            self.deadline = time.monotonic() + self.config.request_deadline_s
-            self.on_request()
-        return n
+                return 0
+            self.sock.settimeout(min(left, self.SLICE_S))
+            try:
+                n = self.sock.recv_into(buf)
+            except self._timeout:
+                continue
+            if n:
+                self.deadline = time.monotonic() + self.config.request_deadline_s
+            return n
 
     def readable(self) -> bool:
         return True
@@ -1586,10 +1607,9 @@ class WebhookHandler:
     def setup(self) -> None:
         super().setup()  # type: ignore[misc]
         self.rfile.close()  # replaced: an open makefile() would keep the socket alive
-        self.reader = _DeadlineReader(self.connection, self.server.config,
-                                      lambda: self.server.track(self, busy=True))
+        self.reader = _DeadlineReader(self.connection, self.server)
         self.rfile = io.BufferedReader(self.reader)  # type: ignore[arg-type]
-        self.server.track(self, busy=False)
+        self.server.track(self)
 
     def finish(self) -> None:
         try:
@@ -1626,7 +1646,6 @@ class WebhookHandler:
         finally:
             if self.server.stopping:
                 self.close_connection = True
-            self.server.track(self, busy=False)
 
     def parse_request(self) -> bool:
         """Parse the request line and headers; on a problem, answer 4xx/505 and return False.
@@ -1642,13 +1661,14 @@ class WebhookHandler:
             self.send_error(400, f"bad request line {printable(line, 80)!r}")
             return False
         command, path, version = words
-        match = re.fullmatch(r"HTTP/(\d+)\.(\d+)", version)
-        if not match:
-            self.send_error(400, f"bad HTTP version {printable(version, 20)!r}")
-            return False
-        if match.group(1) != "1":
-            self.send_error(505, f"HTTP version {printable(version, 20)} is not supported")
-            return False
+        if version not in ("HTTP/1.1", "HTTP/1.0"):
+            match = re.fullmatch(r"HTTP/(\d+)\.(\d+)", version)
+            if not match:
+                self.send_error(400, f"bad HTTP version {printable(version, 20)!r}")
+                return False
+            if match.group(1) != "1":
+                self.send_error(505, f"HTTP version {printable(version, 20)} is not supported")
+                return False
         self.command, self.path, self.request_version = command, path, version
         headers = self.MessageClass()  # type: ignore[attr-defined]
         for _ in range(101):
@@ -1700,8 +1720,9 @@ class WebhookHandler:
             lines.append("Connection: close")
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
         self.wfile.write(head + (b"" if self.command == "HEAD" else data))
-        self.server.log.debug("%s %s %s -> %d", self.client_address[0], self.command,
-                              printable(self.path, 200), code)
+        if self.server.verbose:
+            self.server.log.debug("%s %s %s -> %d", self.client_address[0], self.command,
+                                  printable(self.path, 200), code)
 
     def read_body(self) -> bytes | None:
         """Read the body that Content-Length announces, refusing bad framing first."""
@@ -1829,10 +1850,11 @@ class WebhookServer:
         import threading
         self.config = config
         self.log = logging.getLogger("convo")
+        self.verbose = self.log.isEnabledFor(logging.DEBUG)
         self.stopping = False
         self.replays = ReplayGuard()
         self.slots = threading.BoundedSemaphore(config.max_connections)
-        self._conns: dict[Any, bool] = {}
+        self._conns: set[Any] = set()
         self._conns_lock = threading.Lock()
         self._write_lock = threading.Lock()
         self._date = (0, "")
@@ -1901,37 +1923,26 @@ class WebhookServer:
         finally:
             self.slots.release()
 
-    def track(self, handler: Any, *, busy: bool) -> None:
+    def track(self, handler: Any) -> None:
         with self._conns_lock:
-            self._conns[handler] = busy
+            self._conns.add(handler)
 
     def untrack(self, handler: Any) -> None:
         with self._conns_lock:
-            self._conns.pop(handler, None)
+            self._conns.discard(handler)
 
     def stop(self, grace_s: float = 4.5) -> int:
-        """Stop accepting, close idle connections, let requests in flight finish.
+        """Stop accepting, and let requests in flight finish; idle connections close
+        themselves within a fraction of a second.
 
-        Returns how many connections were still busy when the grace period ended.
+        Returns how many connections were still open when the grace period ended.
         """
-        import select
-        import socket
         self.stopping = True
         self.shutdown()  # type: ignore[attr-defined]
         self.server_close()  # type: ignore[attr-defined]
         deadline = time.monotonic() + grace_s
         while True:
             with self._conns_lock:
-                for handler, busy in self._conns.items():
-                    if busy:
-                        continue
-                    try:
-                        if select.select([handler.connection], [], [], 0)[0]:
-                            continue  # a request is arriving: let it be served
-                        # Wake a keep-alive connection waiting for its next request.
-                        handler.connection.shutdown(socket.SHUT_RD)
-                    except (OSError, ValueError):
-                        pass
                 left = len(self._conns)
             if not left or time.monotonic() >= deadline:
                 break

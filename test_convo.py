@@ -1411,11 +1411,13 @@ def test_shutdown_finishes_requests_in_flight(tmp_path, sig):
         s.sendall(b"GET /health HTTP/1.1\r\n\r\n")
         assert s.recv(4096).startswith(b"HTTP/1.1 200 ")
     body = b'{"status":"ringing"}'
-    busy.sendall(b"POST /webhooks/event HTTP/1.1\r\nContent-Length: %d\r\n\r\n" % len(body)
-                 + body[:5])
+    busy.sendall(b"POST /webhooks/event HTTP/1.1\r\nExpect: 100-continue\r\n"
+                 b"Content-Length: %d\r\n\r\n" % len(body))
+    # "100 Continue" proves the server has this request in hand: now it is in flight.
+    assert busy.recv(4096) == b"HTTP/1.1 100 Continue\r\n\r\n"
     started = time.monotonic()
     proc.send_signal(sig)
-    busy.sendall(body[5:])
+    busy.sendall(body)
     reply = busy.recv(4096)
     out, err = proc.communicate(timeout=10)
     assert reply.startswith(b"HTTP/1.1 204 ")
