@@ -676,15 +676,17 @@ def render_timeline(conv: dict[str, Any], style: Style) -> list[str]:
 
 
 def format_table(headers: Sequence[str], rows: list[Sequence[str]], style: Style,
-                 indent: str = "  ") -> list[str]:
+                 indent: str = "  ") -> Iterator[str]:
     """Left-aligned columns two spaces apart; the last column is not padded."""
     columns = list(zip(*rows)) if rows else [()] * len(headers)
     widths = [max(len(h), max(map(len, col), default=0))
               for h, col in zip(headers[:-1], columns)]
+    del columns
     template = indent + "".join(f"{{:<{w}}}  " for w in widths) + "{}"
     fill = template.format
-    return [style.paint(fill(*headers).rstrip(), "dim"),
-            *[fill(*row).rstrip() for row in rows]]
+    yield style.paint(fill(*headers).rstrip(), "dim")
+    for row in rows:
+        yield fill(*row).rstrip()
 
 
 def describe_leg(leg: dict[str, Any], style: Style) -> str:
@@ -740,24 +742,24 @@ def group_webhooks(events: Iterable[dict[str, Any]], only: str | None = None
     return groups
 
 
-def render_webhook_log(groups: dict[str, list[tuple[str, ...]]], style: Style) -> list[str]:
+def render_webhook_log(groups: dict[str, list[tuple[str, ...]]], style: Style
+                       ) -> Iterator[str]:
     """The event webhook's call-status table, grouped by conversation (as the seed shows it)."""
-    lines: list[str] = []
-    for conv, rows in groups.items():
-        if lines:
-            lines.append("")
+    for i, (conv, rows) in enumerate(groups.items()):
+        if i:
+            yield ""
         noun = "webhook" if len(rows) == 1 else "webhooks"
-        lines.append(f"Conversation {style.paint(printable(conv, 80), 'bold', 'cyan')}  "
-                     f"({len(rows)} {noun})")
-        lines.extend(format_table(("TIMESTAMP", "LEG", "FROM", "TO", "STATUS", "NOTES"), rows,
-                                  style))
-    return lines
+        yield (f"Conversation {style.paint(printable(conv, 80), 'bold', 'cyan')}  "
+               f"({len(rows)} {noun})")
+        yield from format_table(("TIMESTAMP", "LEG", "FROM", "TO", "STATUS", "NOTES"), rows,
+                                style)
 
 
-def iter_json_lines(text: str, label: str, skipped: list[str]) -> Iterator[dict[str, Any]]:
+def iter_json_lines(lines: Iterable[str], label: str, skipped: list[str]
+                    ) -> Iterator[dict[str, Any]]:
     """Decode JSON lines one by one, adding a warning to `skipped` for each bad line."""
     loads = json.loads
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in enumerate(lines, 1):
         try:
             value = loads(line)
         except ValueError as e:
@@ -995,6 +997,16 @@ def style_for(stream: TextIO) -> Style:
     return Style(color=bool(color), unicode=unicode)
 
 
+def _input_error(path: str, e: Exception) -> ConvoError:
+    if isinstance(e, FileNotFoundError):
+        return ConvoError(f"{path}: no such file", EXIT_USAGE)
+    if isinstance(e, IsADirectoryError):
+        return ConvoError(f"{path}: is a directory, not a file", EXIT_USAGE)
+    if isinstance(e, UnicodeDecodeError):
+        return ConvoError(f"{path}: not UTF-8 text (byte {e.start})", EXIT_USAGE)
+    return ConvoError(f"{path}: cannot read: {getattr(e, 'strerror', None) or e}", EXIT_USAGE)
+
+
 def read_input(path: str) -> str:
     """Read a text file, or standard input for '-'. Raises ConvoError (exit 2)."""
     try:
@@ -1002,14 +1014,21 @@ def read_input(path: str) -> str:
             return sys.stdin.read()
         with open(path, encoding="utf-8-sig") as f:
             return f.read()
-    except FileNotFoundError:
-        raise ConvoError(f"{path}: no such file", EXIT_USAGE) from None
-    except IsADirectoryError:
-        raise ConvoError(f"{path}: is a directory, not a file", EXIT_USAGE) from None
-    except UnicodeDecodeError as e:
-        raise ConvoError(f"{path}: not UTF-8 text (byte {e.start})", EXIT_USAGE) from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise _input_error(path, e) from None
+
+
+def input_lines(path: str) -> Iterator[str]:
+    """Yield a file's lines without reading it whole (a webhook log can be large)."""
+    try:
+        f = open(path, encoding="utf-8-sig")
     except OSError as e:
-        raise ConvoError(f"{path}: cannot read: {e.strerror}", EXIT_USAGE) from None
+        raise _input_error(path, e) from None
+    with f:
+        try:
+            yield from f
+        except (OSError, UnicodeDecodeError) as e:
+            raise _input_error(path, e) from None
 
 
 def parse_json(text: str, label: str) -> Any:
@@ -2193,29 +2212,25 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
 def cmd_show(args: argparse.Namespace, out: TextIO) -> int:
     """Print a saved conversation's tree, or the call-status table of saved webhooks."""
     label = "<stdin>" if args.file == "-" else args.file
+    if args.file.endswith((".jsonl", ".ndjson")):  # a webhook log: stream it
+        return _show_webhook_lines(input_lines(args.file), label, args, out)
     text = read_input(args.file)
     if not text.strip():
         raise ConvoError(f"{label}: is empty; expected a conversation JSON document or "
                          f"JSON lines of webhooks", EXIT_USAGE)
-    doc: Any = None
-    if not args.file.endswith((".jsonl", ".ndjson")):
-        try:
-            doc = json.loads(text)
-        except json.JSONDecodeError as e:
-            if e.msg != "Extra data":  # "Extra data": more than one JSON value, i.e. lines
-                raise ConvoError(f"{label}: invalid JSON at line {e.lineno}, column "
-                                 f"{e.colno}: {e.msg}", EXIT_USAGE) from None
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as e:
+        if e.msg != "Extra data":  # "Extra data": more than one JSON value, i.e. JSON lines
+            raise ConvoError(f"{label}: invalid JSON at line {e.lineno}, column {e.colno}: "
+                             f"{e.msg}", EXIT_USAGE) from None
+        return _show_webhook_lines(text.splitlines(), label, args, out)
     if isinstance(doc, list) and not any(isinstance(x, dict) for x in doc):
         raise ConvoError(f"{label}: expected a JSON object (a conversation) or webhooks, "
                          f"found a JSON list without objects", EXIT_USAGE)
-    if doc is None or isinstance(doc, list) or (isinstance(doc, dict) and _is_webhook(doc)):
-        skipped: list[str] = []
-        webhooks = (iter_json_lines(text, label, skipped) if doc is None else
-                    (x for x in (doc if isinstance(doc, list) else [doc]) if isinstance(x, dict)))
-        code = show_webhooks(webhooks, args, out)
-        for message in skipped:
-            warn(message)
-        return code
+    if isinstance(doc, list) or (isinstance(doc, dict) and _is_webhook(doc)):
+        return show_webhooks((x for x in (doc if isinstance(doc, list) else [doc])
+                              if isinstance(x, dict)), args, out)
     if args.conversation:
         raise ConvoError("--conversation filters a webhook log (JSON lines), not a "
                          "conversation document", EXIT_USAGE)
@@ -2228,6 +2243,15 @@ def cmd_show(args: argparse.Namespace, out: TextIO) -> int:
     else:
         out.write("\n".join(render_document(conv, style_for(out))) + "\n")
     return EXIT_OK
+
+
+def _show_webhook_lines(lines: Iterable[str], label: str, args: argparse.Namespace,
+                        out: TextIO) -> int:
+    skipped: list[str] = []
+    code = show_webhooks(iter_json_lines(lines, label, skipped), args, out)
+    for message in skipped:
+        warn(message)
+    return code
 
 
 def _is_webhook(doc: dict[str, Any]) -> bool:
@@ -2260,7 +2284,7 @@ def show_webhooks(webhooks: Iterable[dict[str, Any]], args: argparse.Namespace,
     if not groups:
         out.write("No webhooks" + (f" for {only}" if only else "") + ".\n")
     else:
-        out.write("\n".join(render_webhook_log(groups, style_for(out))) + "\n")
+        out.writelines(f"{line}\n" for line in render_webhook_log(groups, style_for(out)))
     return EXIT_OK
 
 

@@ -1605,3 +1605,13 @@ def test_serve_warns_when_binding_all_interfaces(tmp_path):
     assert proc.returncode == 0
     assert "listening on all interfaces (0.0.0.0): anyone on your network can reach it" in err
     assert "webhooks are not verified" in err
+
+
+def test_show_webhook_log_errors_while_streaming(capsys, tmp_path):
+    code, _, err = run(capsys, "show", str(tmp_path / "none.jsonl"))
+    assert code == 2 and err == f"convo: error: {tmp_path / 'none.jsonl'}: no such file\n"
+    bad = tmp_path / "bad.jsonl"
+    bad.write_bytes(b'{"status": "started"}\n{"status": "ringing"}\n{"from": "\xff\xfe"}\n')
+    code, out, err = run(capsys, "show", str(bad))
+    assert code == 2 and out == "" and "not UTF-8 text" in err
+    assert err.count("\n") == 1 and "Traceback" not in err
