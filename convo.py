@@ -842,8 +842,9 @@ def members_of(page: Any) -> list[Any]:
     return _list(_dict(_dict(page).get("_embedded")).get("members"))
 
 
-def next_link(page: Any) -> str | None:
-    href = _dict(_dict(_dict(page).get("_links")).get("next")).get("href")
+def link(page: Any, name: str) -> str | None:
+    """A list page's `_links.<name>.href` ("self", "next"), or None."""
+    href = _dict(_dict(_dict(page).get("_links")).get(name)).get("href")
     return href if isinstance(href, str) and href else None
 
 
@@ -1283,8 +1284,7 @@ class ApiClient:
         for fresh_retry in (False, True):
             left = self.deadline - time.monotonic()
             if left <= 0:
-                raise ConvoError(f"gave up: no answer within the overall deadline of "
-                                 f"{self.deadline_s:g} s")
+                raise self._deadline_error()
             conn, reused = self._acquire(origin)
             conn.timeout = min(self.timeout_s, left)
             if conn.sock is not None:
@@ -1307,10 +1307,8 @@ class ApiClient:
                 raise
             except (OSError, http.client.HTTPException) as e:
                 conn.close()
-                if conn.timeout < self.timeout_s and isinstance(e, OSError) and (
-                        time.monotonic() >= self.deadline):
-                    raise ConvoError(f"gave up: no answer within the overall deadline of "
-                                     f"{self.deadline_s:g} s") from None
+                if isinstance(e, OSError) and time.monotonic() >= self.deadline:
+                    raise self._deadline_error() from None  # the deadline cut its timeout
                 raise self._network_error(origin, e) from None
             if resp.will_close:
                 conn.close()
@@ -1318,6 +1316,10 @@ class ApiClient:
                 self._release(origin, conn)
             return resp.status, resp.headers, body
         raise AssertionError("unreachable")
+
+    def _deadline_error(self) -> ConvoError:
+        return ConvoError(f"gave up: no answer within the overall deadline of "
+                          f"{self.deadline_s:g} s")
 
     def _read_body(self, resp: Any, origin: tuple) -> bytes:
         import http.client
@@ -1439,31 +1441,32 @@ class ApiClient:
         A `next` that repeats a page ends the loop (some responses have next == self).
         """
         from urllib.parse import urlsplit
+
+        def local(href: str) -> str:
+            """A link as a path on our own origin: only the path and cursor count,
+            so the token never follows a link to another host."""
+            parts = urlsplit(href)
+            rel = parts.path[len(self.prefix):] if parts.path.startswith(
+                self.prefix + "/") else parts.path
+            if not rel.startswith("/v1/"):
+                rel = "/v1" + rel  # the Voice API's links leave out its version
+            return rel + (f"?{parts.query}" if parts.query else "")
+
         seen: set[str] = set()
         out = []
-        while path and path not in seen:
+        while path not in seen:
             if len(seen) >= MAX_PAGES:
                 warn(f"stopped after {MAX_PAGES} pages of {path.split('?')[0]}")
                 break
             seen.add(path)
             page = self.get(path)
             out.append(page)
-            for link in ("self", "next"):
-                href = _dict(_dict(_dict(page).get("_links")).get(link)).get("href")
-                if isinstance(href, str) and href:
-                    # Only the path and cursor count: the token stays on our origin.
-                    parts = urlsplit(href)
-                    rel = parts.path[len(self.prefix):] if parts.path.startswith(
-                        self.prefix + "/") else parts.path
-                    if path.startswith("/v1/") and not rel.startswith("/v1/"):
-                        rel = "/v1" + rel  # the Voice API's links leave out its version
-                    rel += f"?{parts.query}" if parts.query else ""
-                    if link == "self":
-                        seen.add(rel)
-                    else:
-                        path = rel
-            if next_link(page) is None:
+            this, nxt = link(page, "self"), link(page, "next")
+            if this:
+                seen.add(local(this))
+            if nxt is None:
                 break
+            path = local(nxt)
         return out
 
 
@@ -1480,10 +1483,6 @@ def fetch_conversation(client: ApiClient, conv_id: str, *,
     from urllib.parse import quote
     base = f"/v1/conversations/{quote(conv_id, safe='')}"
 
-    def listed() -> list[Any]:
-        pages = client.pages(f"{base}/members?page_size={PAGE_SIZE}")
-        return [m for page in pages for m in members_of(page)]
-
     def detail(entry: Any) -> Any:
         mid = _text(_dict(entry).get("id"))
         if not mid:
@@ -1495,38 +1494,35 @@ def fetch_conversation(client: ApiClient, conv_id: str, *,
                 raise
             return {**_dict(entry), "_detail_missing": True}  # it left between list and detail
 
-    def listed_all(path: str, items: Any) -> list[Any]:
+    def listed(path: str, items: Any) -> list[Any]:
         return [x for page in client.pages(path) for x in items(page)]
+
+    def result(future: Any) -> Any:
+        try:
+            return future.result()
+        except ConvoError as e:  # a 404 on any of these: the conversation is gone
+            raise not_found(conv_id, client) if e.status == 404 else e
 
     pool = ThreadPoolExecutor(max_workers=concurrency)
     try:
-        conv_f, members_f = pool.submit(client.get, base), pool.submit(listed)
+        conv_f = pool.submit(client.get, base)
+        members_f = pool.submit(listed, f"{base}/members?page_size={PAGE_SIZE}", members_of)
         extra = {}
         if events:
-            extra["events"] = pool.submit(listed_all, f"{base}/events?page_size={PAGE_SIZE}",
+            extra["events"] = pool.submit(listed, f"{base}/events?page_size={PAGE_SIZE}",
                                           events_of)
         if legs:
             extra["legs"] = pool.submit(
-                listed_all, f"/v1/calls?conversation_uuid={quote(conv_id, safe='')}"
-                            f"&page_size={PAGE_SIZE}", calls_of)
-        try:
-            conv = conv_f.result()
-        except ConvoError as e:
-            raise not_found(conv_id, client) if e.status == 404 else e
+                listed, f"/v1/calls?conversation_uuid={quote(conv_id, safe='')}"
+                        f"&page_size={PAGE_SIZE}", calls_of)
+        conv = result(conv_f)
         if not isinstance(conv, dict):
             raise ConvoError(f"GET {base}: expected a JSON object, got a JSON "
                              f"{type(conv).__name__}")
         if not isinstance(conv.get("members"), list):  # legacy documents embed them
-            try:
-                entries = members_f.result()
-            except ConvoError as e:
-                raise not_found(conv_id, client) if e.status == 404 else e
-            conv = {**conv, "members": list(pool.map(detail, entries))}
+            conv = {**conv, "members": list(pool.map(detail, result(members_f)))}
         for key, future in extra.items():
-            try:
-                conv[key] = future.result()
-            except ConvoError as e:
-                raise not_found(conv_id, client) if e.status == 404 else e
+            conv[key] = result(future)
         return conv
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
