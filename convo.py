@@ -1574,14 +1574,14 @@ class _DeadlineReader(io.RawIOBase):
         super().__init__()
         self.sock, self.server, self.config = sock, server, server.config
         self.deadline: float | None = None
-        self._select, self._timeout = select.select, socket.timeout  # once, not per read
+        self._select, self.timeout_error = select.select, socket.timeout  # once, not per read
 
     def readinto(self, buf: Any) -> int:
         if self.deadline is None:
             return self._first_bytes(buf)
         left = self.deadline - time.monotonic()
         if left <= 0:
-            raise self._timeout("request deadline passed")
+            raise self.timeout_error("request deadline passed")
         self.sock.settimeout(min(left, self.config.idle_timeout_s))
         return self.sock.recv_into(buf)
 
@@ -1599,7 +1599,7 @@ class _DeadlineReader(io.RawIOBase):
             self.sock.settimeout(min(left, self.SLICE_S))
             try:
                 n = self.sock.recv_into(buf)
-            except self._timeout:
+            except self.timeout_error:
                 continue
             if n:
                 self.deadline = time.monotonic() + self.config.request_deadline_s
@@ -1641,7 +1641,6 @@ class WebhookHandler:
     # -- one request ---------------------------------------------------------
 
     def handle_one_request(self) -> None:
-        import socket
         self.reader.deadline = None
         self.close_connection = True
         self.command, self.path, self.request_version = None, "", "HTTP/1.1"
@@ -1654,7 +1653,7 @@ class WebhookHandler:
             if not self.parse_request():
                 return  # it has already answered 4xx
             self.dispatch()
-        except socket.timeout:
+        except self.reader.timeout_error:
             self.send_error(408, "request took too long")
         except ConnectionError:
             self.close_connection = True
