@@ -2155,9 +2155,17 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
                          signature_secret=args.signature_secret or env("VONAGE_SIGNATURE_SECRET"),
                          api_key=args.api_key or env("VONAGE_API_KEY"),
                          app_id=env("VONAGE_APPLICATION_ID"), style=style_for(sys.stderr))
+    # Handlers first: a signal that arrives once anything is printed must stop us gracefully.
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda signum, frame: stop.set())
+                for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         server = make_server(args.host, int(port_text), config)
-    except OSError as e:
+    except BaseException as e:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if not isinstance(e, OSError):
+            raise
         raise ConvoError(f"cannot listen on {args.host}:{port_text}: "
                          f"{printable(e.strerror or e, 80)}; pick another --port or --host"
                          ) from None
@@ -2184,9 +2192,6 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
     if host in ("0.0.0.0", "::"):
         warn(f"listening on all interfaces ({host}): anyone on your network can reach it")
 
-    stop = threading.Event()
-    previous = {sig: signal.signal(sig, lambda signum, frame: stop.set())
-                for sig in (signal.SIGINT, signal.SIGTERM)}
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
                               daemon=True)
     thread.start()
