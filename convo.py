@@ -30,16 +30,21 @@ from datetime import datetime, timedelta, timezone
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: importing typing costs start-up time
-    from typing import Any, Iterable, Iterator, Sequence, TextIO
+    from typing import Any, Iterable, Iterator, NoReturn, Sequence, TextIO, TypeGuard
 
-# jwt, cryptography, http.client, http.server and friends are imported inside
-# the functions that need them, so that `--help` and `show` start as fast as
-# Python itself (bench/startup.py measures this).
+# Only cheap standard modules are imported above. These stay lazy, imported by
+# the function that needs them, so that `--help` and `show` start fast
+# (bench/startup.py checks that neither imports the first four):
+#   jwt, cryptography       keys and tokens (jwt, get, serve with signatures)
+#   http.server, socket     the webhook server (serve)
+#   http.client, ssl        the API client (get)
+#   threading, concurrent.futures, urllib.parse, email.utils, hashlib, hmac, ...
 
 __version__ = "0.1.0"
 
+
 # ############################################################################
-# Constants
+# 1. Constants and the one error type
 # ############################################################################
 
 EXIT_OK = 0
@@ -47,12 +52,14 @@ EXIT_ERROR = 1          # runtime failure: network, API error, expired token
 EXIT_USAGE = 2          # usage error or bad input: arguments, files, keys
 EXIT_INTERRUPTED = 130  # 128 + SIGINT
 
+# JWT
 DEFAULT_TTL_S = 900           # what Vonage's SDKs mint, and the API's default
 MIN_TTL_S = 30                # Vonage: exp at least 30 s after iat...
 MAX_TTL_S = 24 * 3600         # ...and no token is accepted 24 h after iat
 MIN_RSA_BITS = 2048
 TIME_CLAIMS = ("iat", "exp", "nbf")
 
+# The API client (get)
 API_URL = "https://api.nexmo.com"  # the default; a live call is served by its region_url
 VONAGE_HOST_SUFFIXES = (".vonage.com", ".nexmo.com")
 HTTP_TIMEOUT_S = 10.0         # each request (--timeout)
@@ -65,22 +72,40 @@ MAX_PAGES = 1000              # 100,000 items at page_size=100
 MAX_REDIRECTS = 5
 PAGE_SIZE = 100               # the API's maximum
 DEFAULT_CONCURRENCY = 8
-STATE_FILE = "last_call.json"
 
-ENV_HELP = """\
-environment:
-  VONAGE_APPLICATION_ID                 application ID (--app-id)
-  VONAGE_APPLICATION_PRIVATE_KEY_PATH   private key file (--key)
-  VONAGE_PRIVATE_KEY                    the private key's PEM text itself, for CI secrets
-  VONAGE_PRIVATE_KEY_PASSPHRASE         passphrase of an encrypted private key
-  TO_NUMBER, VONAGE_NUMBER, PORT        serve's --to, --from and --port
-  VONAGE_SIGNATURE_SECRET, VONAGE_API_KEY   serve's --signature-secret and --api-key
-  JWT                                   a token for get to use as it is (--jwt)
-  VONAGE_API_URL                        API base URL for get (--api-url)
-  CONVO_STATE_DIR                       where serve keeps events.jsonl and the last call
-                                        (default: $XDG_STATE_HOME/convo, ~/.local/state/convo)
-  NO_COLOR                              never colour the output
+# The webhook server (serve)
+SERVE_IDLE_TIMEOUT_S = 30.0       # a keep-alive connection with no request is closed
+SERVE_REQUEST_DEADLINE_S = 10.0   # a whole request, from its first byte (408 after)
+SERVE_MAX_CONNECTIONS = 128       # open at once; also the listen backlog
+SERVE_MAX_BODY_BYTES = 1 << 20    # 413 over this
+SERVE_GRACE_S = 4.5               # on SIGTERM, for requests in flight
+EVENTS_FILE = "events.jsonl"      # every webhook received, one JSON line each
+STATE_FILE = "last_call.json"     # the latest call, for `get` without an ID
 
+#: What convo.py reads from the environment: (name, the commands that read it, meaning).
+#: `--help`, each command's --help and README.md's table come from here (a test
+#: checks the README).
+ENVIRONMENT = (
+    ("VONAGE_APPLICATION_ID", "jwt get serve",
+     "application ID (--app-id wins); serve checks signed webhooks against it"),
+    ("VONAGE_APPLICATION_PRIVATE_KEY_PATH", "jwt get", "private key file (--key wins)"),
+    ("VONAGE_PRIVATE_KEY", "jwt get",
+     "the private key's PEM text itself, for CI secrets (\\n escapes are accepted)"),
+    ("VONAGE_PRIVATE_KEY_PASSPHRASE", "jwt get",
+     "passphrase of an encrypted key; without it, convo.py asks on a terminal"),
+    ("TO_NUMBER", "serve", "the number calls are connected to (--to wins)"),
+    ("VONAGE_NUMBER", "serve", "caller ID for the connected leg (--from wins)"),
+    ("PORT", "serve", "port (--port wins; default 3000)"),
+    ("VONAGE_SIGNATURE_SECRET", "serve", "verify signed webhooks (--signature-secret wins)"),
+    ("VONAGE_API_KEY", "serve", "the api_key signed webhooks must carry (--api-key wins)"),
+    ("JWT", "get", "a token to use as it is (--jwt wins)"),
+    ("VONAGE_API_URL", "get", "API base URL (--api-url wins)"),
+    ("CONVO_STATE_DIR", "serve get", "where events.jsonl and the last call are kept "
+     "(default $XDG_STATE_HOME/convo, else ~/.local/state/convo)"),
+    ("NO_COLOR", "jwt serve get show", "never colour the output"),
+)
+
+EXIT_HELP = """\
 exit codes:
   0    success
   1    runtime failure: network, API error, expired or badly signed token
@@ -88,10 +113,6 @@ exit codes:
   130  interrupted (Ctrl-C)
 """
 
-
-# ############################################################################
-# Errors
-# ############################################################################
 
 class ConvoError(Exception):
     """Raised for every failure the user can act on; main() prints it as one line."""
@@ -104,7 +125,7 @@ class ConvoError(Exception):
 
 
 # ############################################################################
-# Small pure helpers: JSON shapes, time and durations
+# 2. Text, time and tables (pure)
 # ############################################################################
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -116,18 +137,9 @@ def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def _text(value: Any) -> str | None:
-    """Return a JSON string or number as text, control characters escaped; else None.
-
-    Everything shown from a document passes through here, so a hostile document
-    cannot send escape sequences to the terminal.
-    """
-    if isinstance(value, bool) or value is None or not isinstance(value, (str, int, float)):
-        return None
-    text = value if isinstance(value, str) else str(value)
-    if not text.isprintable():
-        text = text.translate(_CONTROL)
-    return text or None
+def is_int(value: Any) -> TypeGuard[int]:
+    """True for a JSON integer (json gives bool for true/false, which Python counts as int)."""
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _number(value: Any) -> float | None:
@@ -152,12 +164,24 @@ def _prune(obj: dict[str, Any]) -> dict[str, Any]:
 _CONTROL = {c: f"\\x{c:02x}" for c in [*range(32), 127]}
 
 
-def printable(text: Any, limit: int = 300) -> str:
-    """Escape control characters (log injection) and cut long text, for logs and messages."""
+def printable(text: Any, limit: int | None = 300) -> str:
+    """The one sanitiser: text as a person may see it, cut after `limit` characters.
+
+    Every character that a terminal would act on is shown escaped instead
+    (control characters as \\x1b), so text that strangers control (a webhook,
+    a caller's name) cannot drive the terminal or forge log lines.
+    """
     text = text if isinstance(text, str) else str(text)
     if not text.isprintable():  # rare: the fast check is C, the translation is not
         text = text.translate(_CONTROL)
-    return text if len(text) <= limit else text[:limit] + "..."
+    return text if limit is None or len(text) <= limit else text[:limit] + "..."
+
+
+def _scalar(value: Any) -> str | None:
+    """A JSON string or number as printable text; None for anything else or empty."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return None
+    return printable(value, None) or None
 
 
 _ISO_RE = re.compile(
@@ -195,10 +219,15 @@ def format_clock(dt: datetime) -> str:
     return dt.strftime("%H:%M:%S.") + f"{dt.microsecond // 1000:03d}"
 
 
+def format_iso(dt: datetime) -> str:
+    """Format a UTC time as the API does: '2018-10-25T09:26:18.991Z'."""
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+
+
 def format_span(seconds: float, unit_sep: str = "") -> str:
     """Format a duration in its two largest units: '14m 58s', '48h', or '60 s' with unit_sep=' '."""
     seconds = int(abs(seconds))
-    parts = []
+    parts: list[str] = []
     for unit, size in (("h", 3600), ("m", 60), ("s", 1)):
         if seconds >= size or (unit == "s" and not parts):
             parts.append(f"{seconds // size}{unit_sep}{unit}")
@@ -210,11 +239,55 @@ def format_span(seconds: float, unit_sep: str = "") -> str:
     return " ".join(parts)
 
 
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]], style: Style,
+                 indent: str = "  ") -> Iterator[str]:
+    """Left-aligned columns two spaces apart; the last column is not padded."""
+    columns = list(zip(*rows)) if rows else [()] * len(headers)
+    widths = [max(len(h), max(map(len, col), default=0))
+              for h, col in zip(headers[:-1], columns)]
+    del columns
+    template = indent + "".join(f"{{:<{w}}}  " for w in widths) + "{}"
+    fill = template.format
+    yield style.paint(fill(*headers).rstrip(), "dim")
+    for row in rows:
+        yield fill(*row).rstrip()
+
+
+class Style:
+    """How output looks: ANSI colours (or none) and box-drawing glyphs (or ASCII)."""
+
+    COLORS = {"bold": "\033[1m", "dim": "\033[2m", "red": "\033[31m", "green": "\033[32m",
+              "yellow": "\033[33m", "cyan": "\033[36m"}
+    UNICODE = {"tee": "├─ ", "last": "└─ ", "pipe": "│  ", "arrow": "→", "dot": "·",
+               "more": "…"}
+    ASCII = {"tee": "|- ", "last": "`- ", "pipe": "|  ", "arrow": "->", "dot": "-",
+             "more": "..."}
+
+    def __init__(self, *, color: bool = False, unicode: bool = True) -> None:
+        self.color = color
+        glyphs = self.UNICODE if unicode else self.ASCII
+        self.tee, self.last, self.pipe = glyphs["tee"], glyphs["last"], glyphs["pipe"]
+        self.arrow, self.more = glyphs["arrow"], glyphs["more"]
+        self.sep = f" {glyphs['dot']} "
+
+    def paint(self, text: str, *names: str) -> str:
+        if not self.color or not text:
+            return text
+        return "".join(self.COLORS[n] for n in names) + text + "\033[0m"
+
+    def state(self, state: str) -> str:
+        color = {"JOINED": "green", "ACTIVE": "green", "INVITED": "yellow",
+                 "LEFT": "red", "INACTIVE": "yellow", "DELETED": "red"}.get(state.upper())
+        return self.paint(state, "bold", color) if color else self.paint(state, "bold")
+
+
 # ############################################################################
-# JWT: claims, ttl and token inspection (pure)
+# 3. JWT: claims, lifetimes and tokens (pure)
 # ############################################################################
 
 _TTL_RE = re.compile(r"(\d+)\s*([smhd]?)")
+
+
 _TTL_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
@@ -253,7 +326,7 @@ def parse_claim_args(items: Iterable[str]) -> dict[str, Any]:
     for name in TIME_CLAIMS:
         if name in claims:
             value = claims[name]
-            if isinstance(value, bool) or not isinstance(value, int):
+            if not is_int(value):
                 raise ConvoError(f"{name} must be whole seconds since 1970 (e.g. "
                                  f"{name}=1700086400), not {json.dumps(value)}", EXIT_USAGE)
     return claims
@@ -279,6 +352,12 @@ def build_claims(app_id: str, *, now: int, ttl_s: int, jti: str,
     return claims
 
 
+def bearer_token(text: str) -> str:
+    """A token as given on the command line or in an Authorization header: 'Bearer ' is optional."""
+    scheme, _, rest = text.strip().partition(" ")
+    return rest.strip() if scheme.lower() == "bearer" and rest else text.strip()
+
+
 def _b64decode_json(segment: str) -> Any:
     import base64
     raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
@@ -290,10 +369,7 @@ def decode_unverified(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
 
     Raises ConvoError (exit 2) when the text is not a JWT.
     """
-    token = token.strip()
-    if token.lower().startswith("bearer "):
-        token = token[7:].strip()
-    parts = token.split(".")
+    parts = bearer_token(token).split(".")
     try:
         if len(parts) != 3:
             raise ValueError
@@ -310,11 +386,11 @@ def decode_unverified(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
 def token_expiry(claims: dict[str, Any]) -> tuple[int | None, str]:
     """Return when Vonage stops accepting a token, and why, from its exp and iat claims."""
     iat, exp = claims.get("iat"), claims.get("exp")
-    iat = iat if isinstance(iat, int) and not isinstance(iat, bool) else None
-    exp = exp if isinstance(exp, int) and not isinstance(exp, bool) else None
-    if exp is None and iat is None:
-        return None, "no iat and no exp: Vonage rejects such a token"
+    iat = iat if is_int(iat) else None
+    exp = exp if is_int(exp) else None
     if exp is None:
+        if iat is None:
+            return None, "no iat and no exp: Vonage rejects such a token"
         return iat + DEFAULT_TTL_S, "no exp: Vonage accepts it for 15 minutes after iat"
     if iat is not None and exp - iat > MAX_TTL_S:
         return iat + MAX_TTL_S, "exp is more than 24 h after iat: Vonage stops at iat + 24 h"
@@ -332,7 +408,7 @@ def describe_expiry(expires: int | None, now: float) -> tuple[str, bool]:
 
 
 # ############################################################################
-# Conversations: normalise every API shape, then render a tree (pure)
+# 4. Conversation documents: normalise every shape, then the tree and the timeline (pure)
 # ############################################################################
 # Three shapes reach us: the legacy beta/v0.1 conversation
 # with embedded `members` (member_id, user_id, name), v1 full member objects
@@ -340,13 +416,15 @@ def describe_expiry(expires: int | None, now: float) -> tuple[str, bool]:
 # Everything is normalised to one shape first, so rendering has one input.
 
 _CHANNEL_OPTIONS = ("ring_timeout", "max_length", "cpa", "cpa_time", "preanswer")
+
+
 _ENDPOINT_KEYS = ("number", "uri", "user", "extension")
 
 
 def normalize_endpoint(value: Any) -> dict[str, Any] | None:
     e = _dict(value)
-    out = _prune({"type": _text(e.get("type")),
-                  **{k: _text(e.get(k)) for k in _ENDPOINT_KEYS}})
+    out = _prune({"type": _scalar(e.get("type")),
+                  **{k: _scalar(e.get(k)) for k in _ENDPOINT_KEYS}})
     return out or None
 
 
@@ -356,10 +434,10 @@ def normalize_channel(value: Any) -> dict[str, Any] | None:
         return None
     legs: list[str] = []
     for leg in [c.get("leg_id"), *_list(c.get("leg_ids"))]:
-        leg = _text(leg)
+        leg = _scalar(leg)
         if leg and leg not in legs:
             legs.append(leg)
-    out = {"type": _text(c.get("type")), "id": _text(c.get("id")),
+    out = {"type": _scalar(c.get("type")), "id": _scalar(c.get("id")),
            "from": normalize_endpoint(c.get("from")), "to": normalize_endpoint(c.get("to")),
            "leg_ids": legs}
     out.update({k: c[k] for k in _CHANNEL_OPTIONS
@@ -372,15 +450,15 @@ def normalize_member(value: Any) -> dict[str, Any]:
     user = _dict(_dict(m.get("_embedded")).get("user"))
     stamps = _dict(m.get("timestamp"))
     return _prune({
-        "id": _text(m.get("id")) or _text(m.get("member_id")),
-        "state": _text(m.get("state")),
+        "id": _scalar(m.get("id")) or _scalar(m.get("member_id")),
+        "state": _scalar(m.get("state")),
         "user": _prune({
-            "id": _text(user.get("id")) or _text(m.get("user_id")),
-            "name": _text(user.get("name")) or _text(m.get("name")) or _text(m.get("user_name")),
-            "display_name": _text(user.get("display_name")),
+            "id": _scalar(user.get("id")) or _scalar(m.get("user_id")),
+            "name": _scalar(user.get("name")) or _scalar(m.get("name")) or _scalar(m.get("user_name")),
+            "display_name": _scalar(user.get("display_name")),
         }),
-        "timestamp": _prune({k: _text(stamps.get(k)) for k in ("invited", "joined", "left")}),
-        "invited_by": _text(m.get("invited_by")),
+        "timestamp": _prune({k: _scalar(stamps.get(k)) for k in ("invited", "joined", "left")}),
+        "invited_by": _scalar(m.get("invited_by")),
         "channel": normalize_channel(m.get("channel")),
         "media": _dict(m.get("media")),
         "initiator": _dict(m.get("initiator")),
@@ -398,13 +476,14 @@ def normalize_conversation(doc: Any) -> dict[str, Any]:
     members = d.get("members")
     seq = d.get("sequence_number")
     conv = _prune({
-        "id": _text(d.get("id")) or _text(d.get("uuid")),
-        "name": _text(d.get("name")),
-        "display_name": _text(d.get("display_name")),
-        "state": _text(d.get("state")),
-        "timestamp": _prune({k: _text(_dict(d.get("timestamp")).get(k))
+        "id": _scalar(d.get("id")) or _scalar(d.get("uuid")),
+        "name": _scalar(d.get("name")),
+        "display_name": _scalar(d.get("display_name")),
+        "state": _scalar(d.get("state")),
+        "timestamp": _prune({k: _scalar(_dict(d.get("timestamp")).get(k))
                              for k in ("created", "updated", "destroyed")}),
-        "sequence_number": int(seq) if _text(seq) and str(seq).isdigit() else None,
+        "sequence_number": seq if is_int(seq) and seq >= 0 else (
+            int(seq) if isinstance(seq, str) and seq.isascii() and seq.isdigit() else None),
         "ttl": _number(props.get("ttl")),
     })
     conv["members"] = ([normalize_member(m) for m in members]
@@ -415,37 +494,37 @@ def normalize_conversation(doc: Any) -> dict[str, Any]:
     return conv
 
 
-class Style:
-    """How output looks: ANSI colours (or none) and box-drawing glyphs (or ASCII)."""
+def members_of(page: Any) -> list[Any]:
+    return _list(_dict(_dict(page).get("_embedded")).get("members"))
 
-    COLORS = {"bold": "\033[1m", "dim": "\033[2m", "red": "\033[31m", "green": "\033[32m",
-              "yellow": "\033[33m", "cyan": "\033[36m"}
-    UNICODE = {"tee": "├─ ", "last": "└─ ", "pipe": "│  ", "arrow": "→", "dot": "·",
-               "more": "…"}
-    ASCII = {"tee": "|- ", "last": "`- ", "pipe": "|  ", "arrow": "->", "dot": "-",
-             "more": "..."}
 
-    def __init__(self, *, color: bool = False, unicode: bool = True) -> None:
-        self.color = color
-        glyphs = self.UNICODE if unicode else self.ASCII
-        self.tee, self.last, self.pipe = glyphs["tee"], glyphs["last"], glyphs["pipe"]
-        self.arrow, self.more = glyphs["arrow"], glyphs["more"]
-        self.sep = f" {glyphs['dot']} "
+def events_of(page: Any) -> list[Any]:
+    """A page of events: `_embedded` is a list (the spec) or {"events": [...]} (the live API)."""
+    embedded = _dict(page).get("_embedded")
+    return embedded if isinstance(embedded, list) else _list(_dict(embedded).get("events"))
 
-    def paint(self, text: str, *names: str) -> str:
-        if not self.color or not text:
-            return text
-        return "".join(self.COLORS[n] for n in names) + text + "\033[0m"
 
-    def state(self, state: str) -> str:
-        color = {"JOINED": "green", "ACTIVE": "green", "INVITED": "yellow",
-                 "LEFT": "red", "INACTIVE": "yellow", "DELETED": "red"}.get(state.upper())
-        return self.paint(state, "bold", color) if color else self.paint(state, "bold")
+def legs_of(page: Any) -> list[Any]:
+    """A page of the Voice API's calls: each is one leg of a conversation."""
+    return _list(_dict(_dict(page).get("_embedded")).get("calls"))
+
+
+def link(page: Any, name: str) -> str | None:
+    """A list page's `_links.<name>.href` ("self", "next"), or None."""
+    href = _dict(_dict(_dict(page).get("_links")).get(name)).get("href")
+    return href if isinstance(href, str) and href else None
 
 
 def _endpoint_text(endpoint: dict[str, Any] | None) -> str:
     e = endpoint or {}
     return next((e[k] for k in _ENDPOINT_KEYS if e.get(k)), "?")
+
+
+def _party(value: Any) -> str:
+    """A number or URI from a webhook's or a call's from/to (text, or an endpoint object)."""
+    if isinstance(value, dict):
+        return _endpoint_text(normalize_endpoint(value))
+    return printable(value, 60) if _scalar(value) else "-"
 
 
 def _when(stamp: str | None, day: str | None) -> str | None:
@@ -484,6 +563,20 @@ def _channel_lines(channel: dict[str, Any], style: Style) -> tuple[str, list[str
     return style.sep.join([head, *extras]), channel.get("leg_ids", [])
 
 
+def describe_leg(leg: dict[str, Any], style: Style) -> str:
+    """A Voice API leg: 'answered · inbound · 447700000001 → 447700000002 · started … · 311 s'."""
+    parts = [style.state(printable(leg.get("status") or "?", 20))]
+    if _scalar(leg.get("direction")):
+        parts.append(printable(leg["direction"], 20))
+    parts.append(f"{_party(leg.get('from'))} {style.arrow} {_party(leg.get('to'))}")
+    started = parse_time(leg.get("start_time"))
+    if started:
+        parts.append(f"started {format_clock(started)[:8]}")
+    if _number(leg.get("duration")) is not None:
+        parts.append(f"{_number(leg['duration']):g} s")
+    return style.sep.join(parts)
+
+
 def render_tree(conv: dict[str, Any], style: Style) -> list[str]:
     """Render a normalised conversation as the tree of members, channels and legs."""
     p = style.paint
@@ -518,7 +611,7 @@ def render_tree(conv: dict[str, Any], style: Style) -> list[str]:
     states: dict[str, int] = {}
     kinds: dict[str, int] = {}
     legs = 0
-    calls = {c.get("uuid"): c for c in conv.get("legs") or [] if _text(c.get("uuid"))}
+    calls = {c.get("uuid"): c for c in conv.get("legs") or [] if _scalar(c.get("uuid"))}
     shown: set[str] = set()
     for i, member in enumerate(members):
         last = i == len(members) - 1
@@ -574,35 +667,6 @@ def render_tree(conv: dict[str, Any], style: Style) -> list[str]:
     return lines
 
 
-# ############################################################################
-# Timelines: conversation events, Voice API legs, and the webhook log (pure)
-# ############################################################################
-
-def render_document(conv: dict[str, Any], style: Style) -> list[str]:
-    """The tree, and below it the event timeline when the document has events."""
-    lines = render_tree(conv, style)
-    if "events" in conv:
-        lines += ["", *render_timeline(conv, style)]
-    return lines
-
-
-def events_of(page: Any) -> list[Any]:
-    """A page of events: `_embedded` is a list (the spec) or {"events": [...]} (the live API)."""
-    embedded = _dict(page).get("_embedded")
-    return embedded if isinstance(embedded, list) else _list(_dict(embedded).get("events"))
-
-
-def calls_of(page: Any) -> list[Any]:
-    return _list(_dict(_dict(page).get("_embedded")).get("calls"))
-
-
-def _party(value: Any) -> str:
-    """A number or URI from a webhook's or a call's from/to (text, or an endpoint object)."""
-    if isinstance(value, dict):
-        return _endpoint_text(normalize_endpoint(value))
-    return printable(value, 60) if _text(value) else "-"
-
-
 def _channel_owners(members: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Map each channel ID and leg ID to the member that owns it."""
     owners = {}
@@ -616,7 +680,7 @@ def _channel_owners(members: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 def describe_conversation_event(event: dict[str, Any], style: Style) -> str:
     """Say what a conversation event means: 'joined via phone 447700000001 → 447700000002'."""
-    kind = _text(event.get("type")) or "(no type)"
+    kind = _scalar(event.get("type")) or "(no type)"
     body = _dict(event.get("body"))
     channel = normalize_channel(body.get("channel")) or {}
     ends = (f"{_endpoint_text(channel.get('from'))} {style.arrow} "
@@ -639,11 +703,11 @@ def describe_conversation_event(event: dict[str, Any], style: Style) -> str:
     if kind == "sip:hangup":
         reason = _dict(body.get("reason"))
         why = ", ".join(printable(x, 60) for x in (reason.get("text"), reason.get("sip_code"))
-                        if _text(x))
+                        if _scalar(x))
         return "hung up" + (f" ({why})" if why else "")
     if kind in ("sip:status", "leg:status:update"):
         return f"status {printable(body.get('status') or '?', 30)}"
-    if kind == "message" and _text(body.get("text")):
+    if kind == "message" and _scalar(body.get("text")):
         return f"text: {printable(body['text'], 60)}"
     # Anything else, shown in a generic form rather than dropped.
     scalars = [f"{k}={printable(v, 30)}" for k, v in body.items()
@@ -661,119 +725,30 @@ def render_timeline(conv: dict[str, Any], style: Style) -> list[str]:
     for event in events:
         body_channel = _dict(_dict(event.get("body")).get("channel"))
         # The member an event is about owns its channel; `from` is who caused it.
-        member = owners.get(_text(body_channel.get("id")) or "") or by_id.get(
-            _text(event.get("from")) or "")
+        member = owners.get(_scalar(body_channel.get("id")) or "") or by_id.get(
+            _scalar(event.get("from")) or "")
         who = (_dict(member.get("user")).get("name") or member.get("id")) if member else (
-            _text(event.get("from")) or "-")
+            _scalar(event.get("from")) or "-")
         when = parse_time(event.get("timestamp"))
-        rows.append((printable(_text(event.get("id")) or "-", 12),
+        rows.append((printable(_scalar(event.get("id")) or "-", 12),
                      format_clock(when) if when else "-", printable(who, 60),
-                     printable(_text(event.get("type")) or "-", 40),
+                     printable(_scalar(event.get("type")) or "-", 40),
                      describe_conversation_event(event, style)))
     title = f"Events ({len(rows)})" if rows else "Events: none"
     return [style.paint(title, "bold"), *format_table(("ID", "TIME", "MEMBER", "TYPE", "WHAT"),
                                                       rows, style)] if rows else [title]
 
 
-def format_table(headers: Sequence[str], rows: list[Sequence[str]], style: Style,
-                 indent: str = "  ") -> Iterator[str]:
-    """Left-aligned columns two spaces apart; the last column is not padded."""
-    columns = list(zip(*rows)) if rows else [()] * len(headers)
-    widths = [max(len(h), max(map(len, col), default=0))
-              for h, col in zip(headers[:-1], columns)]
-    del columns
-    template = indent + "".join(f"{{:<{w}}}  " for w in widths) + "{}"
-    fill = template.format
-    yield style.paint(fill(*headers).rstrip(), "dim")
-    for row in rows:
-        yield fill(*row).rstrip()
-
-
-def describe_leg(leg: dict[str, Any], style: Style) -> str:
-    """A Voice API leg: 'answered · inbound · 447700000001 → 447700000002 · started … · 311 s'."""
-    parts = [style.state(printable(leg.get("status") or "?", 20))]
-    if _text(leg.get("direction")):
-        parts.append(printable(leg["direction"], 20))
-    parts.append(f"{_party(leg.get('from'))} {style.arrow} {_party(leg.get('to'))}")
-    started = parse_time(leg.get("start_time"))
-    if started:
-        parts.append(f"started {format_clock(started)[:8]}")
-    if _number(leg.get("duration")) is not None:
-        parts.append(f"{_number(leg['duration']):g} s")
-    return style.sep.join(parts)
-
-
-_NOTE_KEYS = frozenset(("duration", "price", "detail", "reason", "disconnected_by", "sip_code"))
-
-
-def _webhook_row(event: dict[str, Any]) -> tuple[str, ...]:
-    """One row of the call-status table: timestamp, direction, from, to, status, notes."""
-    get = event.get
-    answer = get("_webhook") == "answer"
-    status = get("status") or ("(answer)" if answer else
-                               "error" if get("reason") else "(no status)")
-    row = (get("timestamp") or get("_received_at") or "-", get("direction") or "-",
-           get("from") or "-", get("to") or "-", status)
-    try:  # nearly every cell is short plain text: one check in C for the whole row
-        plain = "".join(row).isprintable() and max(map(len, row)) <= 60
-    except TypeError:  # a number, or an endpoint object such as {"type":"phone",...}
-        plain = False
-    if not plain:
-        row = (printable(row[0], 40), printable(row[1], 20), _party(row[2]), _party(row[3]),
-               printable(row[4], 30))
-    notes = ("answer webhook: the NCCO was sent" if answer
-             else event_notes(event) if event.keys() & _NOTE_KEYS else "")
-    return (*row, notes)
-
-
-def group_webhooks(events: Iterable[dict[str, Any]], only: str | None = None
-                   ) -> dict[str, list[tuple[str, ...]]]:
-    """Turn webhooks into table rows, grouped by conversation in order of appearance."""
-    groups: dict[str, list[tuple[str, ...]]] = {}
-    for event in events:
-        conv = event.get("conversation_uuid")
-        key = conv if isinstance(conv, str) and conv else "(no conversation_uuid)"
-        if only and key != only:
-            continue
-        rows = groups.get(key)
-        if rows is None:
-            rows = groups[key] = []
-        rows.append(_webhook_row(event))
-    return groups
-
-
-def render_webhook_log(groups: dict[str, list[tuple[str, ...]]], style: Style
-                       ) -> Iterator[str]:
-    """The event webhook's call-status table, grouped by conversation (as the seed shows it)."""
-    for i, (conv, rows) in enumerate(groups.items()):
-        if i:
-            yield ""
-        noun = "webhook" if len(rows) == 1 else "webhooks"
-        yield (f"Conversation {style.paint(printable(conv, 80), 'bold', 'cyan')}  "
-               f"({len(rows)} {noun})")
-        yield from format_table(("TIMESTAMP", "LEG", "FROM", "TO", "STATUS", "NOTES"), rows,
-                                style)
-
-
-def iter_json_lines(lines: Iterable[str], label: str, skipped: list[str]
-                    ) -> Iterator[dict[str, Any]]:
-    """Decode JSON lines one by one, adding a warning to `skipped` for each bad line."""
-    loads = json.loads
-    for number, line in enumerate(lines, 1):
-        try:
-            value = loads(line)
-        except ValueError as e:
-            if line.strip():
-                skipped.append(f"{label}:{number}: skipped: invalid JSON ({printable(e, 80)})")
-            continue
-        if isinstance(value, dict):
-            yield value
-        else:
-            skipped.append(f"{label}:{number}: skipped: not a JSON object")
+def render_document(conv: dict[str, Any], style: Style) -> list[str]:
+    """The tree, and below it the event timeline when the document has events."""
+    lines = render_tree(conv, style)
+    if "events" in conv:
+        lines += ["", *render_timeline(conv, style)]
+    return lines
 
 
 # ############################################################################
-# The Conversation API: IDs, URLs, errors, retries and pages (pure)
+# 5. Conversation and Voice API rules: IDs, URLs, errors, retries (pure)
 # ############################################################################
 
 _CONV_ID_RE = re.compile(
@@ -799,6 +774,20 @@ def is_vonage_url(url: Any) -> bool:
     host = (parts.hostname or "") if parts else ""
     return bool(parts and parts.scheme == "https" and not parts.username
                 and port in (None, 443) and host.endswith(VONAGE_HOST_SUFFIXES))
+
+
+def check_http_url(url: str, source: str, example: str) -> str:
+    """Return an http(s) URL without its trailing slash. Raises ConvoError (exit 2)."""
+    from urllib.parse import urlsplit
+    try:
+        parts = urlsplit(url)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
+    except ValueError:  # a port that is not a number
+        valid = False
+    if not valid:
+        raise ConvoError(f"{source} {printable(url, 80)!r} is not an http(s) URL, "
+                         f"e.g. {example}", EXIT_USAGE)
+    return url.rstrip("/")
 
 
 def parse_retry_after(value: str | None, now: float) -> float | None:
@@ -832,24 +821,15 @@ def api_problem(body: bytes) -> str:
     except ValueError:
         doc = None
     doc = _dict(doc)
-    code = _text(doc.get("code"))
-    detail = _text(doc.get("detail")) or _text(doc.get("description")) or _text(doc.get("title"))
+    code = _scalar(doc.get("code"))
+    detail = next(filter(None, map(_scalar, (doc.get("detail"), doc.get("description"),
+                                             doc.get("title")))), None)
     text = ": ".join(x for x in (code, detail) if x)
     return printable(text, 200) if text else ""
 
 
-def members_of(page: Any) -> list[Any]:
-    return _list(_dict(_dict(page).get("_embedded")).get("members"))
-
-
-def link(page: Any, name: str) -> str | None:
-    """A list page's `_links.<name>.href` ("self", "next"), or None."""
-    href = _dict(_dict(_dict(page).get("_links")).get(name)).get("href")
-    return href if isinstance(href, str) and href else None
-
-
 # ############################################################################
-# Webhooks: the NCCO, log lines and signed-webhook checks (pure)
+# 6. Webhooks: the NCCO, signed-webhook checks, log lines and the webhook table (pure)
 # ############################################################################
 
 _NUMBER_RE = re.compile(r"[1-9]\d{6,14}")  # E.164 digits, as Vonage's SDKs check them
@@ -922,38 +902,6 @@ def check_webhook_claims(claims: dict[str, Any], *, body_hash: str, now: float,
     return None
 
 
-def describe_answer(params: dict[str, Any], style: Style) -> str:
-    """One log line for an answer webhook: conversation, from -> to, leg and region."""
-    def field(*keys: str) -> str:
-        return printable(next((params[k] for k in keys if params.get(k)), "?"), 120)
-    return (f"answer  {field('conversation_uuid')}  {field('from', 'from_user')} "
-            f"{style.arrow} {field('to')}  leg {field('uuid')}  region {field('region_url')}")
-
-
-def event_notes(event: dict[str, Any]) -> str:
-    """What to say beyond the status: duration and price on completed, and any detail."""
-    notes = []
-    if event.get("duration") not in (None, ""):
-        notes.append(f"duration {printable(event['duration'], 20)} s")
-    if event.get("price") not in (None, ""):
-        notes.append(f"price {printable(event['price'], 20)}")
-    for key in ("detail", "reason", "disconnected_by", "sip_code"):
-        if event.get(key) not in (None, ""):
-            notes.append(f"{key.replace('_', ' ')} {printable(event[key], 80)}")
-    return ", ".join(notes)
-
-
-def describe_event(event: dict[str, Any], style: Style) -> str:
-    """One log line for an event webhook, in the shape of the seed's table."""
-    def field(key: str) -> str:
-        return printable(event.get(key) or "-", 60)
-    status = event.get("status") or ("error" if event.get("reason") else "(no status)")
-    line = (f"event   {field('timestamp')}  {field('direction'):<8}  {field('from')} "
-            f"{style.arrow} {field('to')}  {printable(status, 40)}")
-    notes = event_notes(event)
-    return f"{line}  ({notes})" if notes else line
-
-
 class ReplayGuard:
     """Remember the jti of every signed webhook for 5 minutes, to refuse replays."""
 
@@ -974,8 +922,125 @@ class ReplayGuard:
             return True
 
 
+def answer_webhook_line(params: dict[str, Any], style: Style) -> str:
+    """One log line for an answer webhook: conversation, from -> to, leg and region."""
+    def field(*keys: str) -> str:
+        return printable(next((params[k] for k in keys if params.get(k)), "?"), 120)
+    return (f"answer  {field('conversation_uuid')}  {field('from', 'from_user')} "
+            f"{style.arrow} {field('to')}  leg {field('uuid')}  region {field('region_url')}")
+
+
+def event_notes(event: dict[str, Any]) -> str:
+    """What to say beyond the status: duration and price on completed, and any detail."""
+    notes = []
+    if event.get("duration") not in (None, ""):
+        notes.append(f"duration {printable(event['duration'], 20)} s")
+    if event.get("price") not in (None, ""):
+        notes.append(f"price {printable(event['price'], 20)}")
+    for key in ("detail", "reason", "disconnected_by", "sip_code"):
+        if event.get(key) not in (None, ""):
+            notes.append(f"{key.replace('_', ' ')} {printable(event[key], 80)}")
+    return ", ".join(notes)
+
+
+def webhook_status(webhook: dict[str, Any]) -> Any:
+    """What a webhook says happened: its status, else what kind of webhook it is."""
+    return webhook.get("status") or (
+        "(answer)" if webhook.get("_webhook") == "answer"
+        else "error" if webhook.get("reason") else "(no status)")
+
+
+def conversation_of(webhook: dict[str, Any]) -> str:
+    """The conversation a webhook belongs to: the key that groups and filters webhooks."""
+    conv = webhook.get("conversation_uuid")
+    return conv if isinstance(conv, str) and conv else "(no conversation_uuid)"
+
+
+def webhook_event_line(event: dict[str, Any], style: Style) -> str:
+    """One log line for an event webhook, in the shape of the seed's table."""
+    def field(key: str) -> str:
+        return printable(event.get(key) or "-", 60)
+    line = (f"event   {field('timestamp')}  {field('direction'):<8}  {field('from')} "
+            f"{style.arrow} {field('to')}  {printable(webhook_status(event), 40)}")
+    notes = event_notes(event)
+    return f"{line}  ({notes})" if notes else line
+
+
+_NOTE_KEYS = frozenset(("duration", "price", "detail", "reason", "disconnected_by", "sip_code"))
+
+
+def webhook_row(event: dict[str, Any]) -> tuple[str, ...]:
+    """One row of the call-status table: timestamp, direction, from, to, status, notes."""
+    get = event.get
+    answer = get("_webhook") == "answer"
+    row = (get("timestamp") or get("_received_at") or "-", get("direction") or "-",
+           get("from") or "-", get("to") or "-", webhook_status(event))
+    # Speed (bench/timeline.py): nearly every cell is short plain text, so one check
+    # in C for the whole row; a TypeError means a number or an object in a cell.
+    try:
+        plain = "".join(row).isprintable() and max(map(len, row)) <= 60
+    except TypeError:
+        plain = False
+    if not plain:
+        row = (printable(row[0], 40), printable(row[1], 20), _party(row[2]), _party(row[3]),
+               printable(row[4], 30))
+    notes = ("answer webhook: the NCCO was sent" if answer
+             else event_notes(event) if event.keys() & _NOTE_KEYS else "")
+    return (*row, notes)
+
+
+def group_webhooks(events: Iterable[dict[str, Any]], only: str | None = None
+                   ) -> dict[str, list[tuple[str, ...]]]:
+    """Turn webhooks into table rows, grouped by conversation in order of appearance."""
+    groups: dict[str, list[tuple[str, ...]]] = {}
+    for event in events:
+        key = conversation_of(event)
+        if only and key != only:
+            continue
+        rows = groups.get(key)
+        if rows is None:
+            rows = groups[key] = []
+        rows.append(webhook_row(event))
+    return groups
+
+
+def render_webhook_log(groups: dict[str, list[tuple[str, ...]]], style: Style
+                       ) -> Iterator[str]:
+    """The event webhook's call-status table, grouped by conversation (as the seed shows it)."""
+    for i, (conv, rows) in enumerate(groups.items()):
+        if i:
+            yield ""
+        noun = "webhook" if len(rows) == 1 else "webhooks"
+        yield (f"Conversation {style.paint(printable(conv, 80), 'bold', 'cyan')}  "
+               f"({len(rows)} {noun})")
+        yield from format_table(("TIMESTAMP", "LEG", "FROM", "TO", "STATUS", "NOTES"), rows,
+                                style)
+
+
+def iter_json_lines(lines: Iterable[str], label: str, skipped: list[str]
+                    ) -> Iterator[dict[str, Any]]:
+    """Decode JSON lines one by one, adding a warning to `skipped` for each bad line."""
+    loads = json.loads
+    for number, line in enumerate(lines, 1):
+        try:
+            value = loads(line)
+        except ValueError as e:
+            if line.strip():
+                skipped.append(f"{label}:{number}: skipped: invalid JSON ({printable(e, 80)})")
+            continue
+        if isinstance(value, dict):
+            yield value
+        else:
+            skipped.append(f"{label}:{number}: skipped: not a JSON object")
+
+
+def is_webhook(doc: dict[str, Any]) -> bool:
+    return "members" not in doc and any(k in doc for k in ("status", "_webhook",
+                                                          "conversation_uuid"))
+
+
 # ############################################################################
-# I/O: terminal, files and keys
+# 7. I/O: terminal, files, keys, credentials and the state file
 # ############################################################################
 
 def _stderr(message: str) -> None:
@@ -1037,26 +1102,27 @@ def parse_json(text: str, label: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as e:
-        raise ConvoError(f"{label}: invalid JSON at line {e.lineno}, column {e.colno}: {e.msg}",
-                         EXIT_USAGE) from None
+        raise _json_error(label, e) from None
 
 
-def read_key_pem(key_path: str | None) -> tuple[bytes, str]:
-    """Find the private key: --key, then $VONAGE_APPLICATION_PRIVATE_KEY_PATH, then
-    $VONAGE_PRIVATE_KEY (the PEM text). Returns the PEM and a label for messages.
+def parse_json_values(text: str, label: str) -> tuple[Any, bool]:
+    """Decode the first JSON value in text; also say whether more values follow it
+    (JSON lines). Raises ConvoError (exit 2) for text that does not start with one."""
+    start = len(text) - len(text.lstrip())
+    try:
+        value, end = json.JSONDecoder().raw_decode(text, start)
+    except json.JSONDecodeError as e:
+        raise _json_error(label, e) from None
+    return value, bool(text[end:].strip())
 
-    Warns when the key file is readable by group or others.
-    """
-    path = key_path or os.environ.get("VONAGE_APPLICATION_PRIVATE_KEY_PATH")
-    if not path:
-        text = os.environ.get("VONAGE_PRIVATE_KEY", "")
-        if not text.strip():
-            raise ConvoError("no private key: pass --key private.key, or set "
-                             "VONAGE_APPLICATION_PRIVATE_KEY_PATH or VONAGE_PRIVATE_KEY",
-                             EXIT_USAGE)
-        if "\\n" in text and "\n" not in text.strip():
-            text = text.replace("\\n", "\n")  # a secret pasted with escaped newlines
-        return text.encode(), "$VONAGE_PRIVATE_KEY"
+
+def _json_error(label: str, e: json.JSONDecodeError) -> ConvoError:
+    return ConvoError(f"{label}: invalid JSON at line {e.lineno}, column {e.colno}: {e.msg}",
+                      EXIT_USAGE)
+
+
+def read_key_file(path: str) -> bytes:
+    """Read a private key file, warning when group or others can read it."""
     try:
         with open(path, "rb") as f:
             mode = os.fstat(f.fileno()).st_mode
@@ -1069,7 +1135,7 @@ def read_key_pem(key_path: str | None) -> tuple[bytes, str]:
     if os.name == "posix" and mode & 0o077:
         warn(f"private key {path} is readable by others (mode {mode & 0o777:04o}); "
              f"run: chmod 600 {path}")
-    return pem, path
+    return pem
 
 
 def _passphrase(pem: bytes, label: str) -> bytes | None:
@@ -1136,7 +1202,7 @@ def verify_signature(token: str, key) -> str | None:
     import jwt
     public = key.public_key() if hasattr(key, "public_key") else key
     try:
-        jwt.decode(token.strip().split()[-1], public, algorithms=["RS256"],
+        jwt.decode(bearer_token(token), public, algorithms=["RS256"],
                    options={"verify_exp": False, "verify_nbf": False, "verify_iat": False,
                             "verify_aud": False, "verify_iss": False})
     except jwt.InvalidAlgorithmError:
@@ -1148,26 +1214,113 @@ def verify_signature(token: str, key) -> str | None:
     return None
 
 
-def app_token(app_id: str | None, key_path: str | None, *, ttl_s: int = DEFAULT_TTL_S,
-              extra: dict[str, Any] | None = None) -> str:
-    """Mint an application JWT from flags or the environment (the clock and uuid4 live here)."""
-    import uuid
-    extra = dict(extra or {})
-    app_id = app_id or extra.pop("application_id", None) or os.environ.get(
-        "VONAGE_APPLICATION_ID")
-    if not app_id or not isinstance(app_id, str):
-        raise ConvoError("no application ID: pass --app-id ID or set VONAGE_APPLICATION_ID",
-                         EXIT_USAGE)
-    pem, label = read_key_pem(key_path)
-    key = load_private_key(pem, label)
-    claims = build_claims(app_id, now=int(time.time()), ttl_s=ttl_s, jti=str(uuid.uuid4()),
-                          extra=extra)
-    return sign_jwt(claims, key)
+class Credentials:
+    """The application's credentials for one run, and where each value came from.
+
+    Made only by resolve_credentials(). A key file is read when a token is minted
+    or checked, not before; messages name a value's source, never the value.
+    """
+
+    def __init__(self, *, app_id: str | None, key_path: str | None, key_pem: str | None,
+                 token: str | None, sources: dict[str, str]) -> None:
+        self.app_id, self.key_path, self.key_pem, self.token = app_id, key_path, key_pem, token
+        self.sources = sources  # "app_id", "key", "token" -> where it came from
+
+    @property
+    def has_key(self) -> bool:
+        return bool(self.key_path or self.key_pem)
+
+    @property
+    def key_label(self) -> str:
+        """How messages name the key: its path, or where its PEM text came from."""
+        return self.key_path or self.sources.get("key", "the private key")
+
+    def require_app_id(self) -> str:
+        if not self.app_id:
+            raise ConvoError("no application ID: pass --app-id ID or set VONAGE_APPLICATION_ID",
+                             EXIT_USAGE)
+        return self.app_id
+
+    def private_key(self):
+        """Read and load the private key. Raises ConvoError (exit 2) naming the problem."""
+        if self.key_path:
+            pem = read_key_file(self.key_path)
+        elif self.key_pem:
+            text = self.key_pem
+            if "\\n" in text and "\n" not in text.strip():
+                text = text.replace("\\n", "\n")  # a secret pasted with escaped newlines
+            pem = text.encode()
+        else:
+            raise ConvoError("no private key: pass --key private.key, or set "
+                             "VONAGE_APPLICATION_PRIVATE_KEY_PATH or VONAGE_PRIVATE_KEY",
+                             EXIT_USAGE)
+        return load_private_key(pem, self.key_label)
+
+    def mint(self, *, ttl_s: int = DEFAULT_TTL_S, extra: dict[str, Any] | None = None) -> str:
+        """A fresh application JWT (the clock and uuid4 are read here)."""
+        import uuid
+        app_id = self.require_app_id()
+        key = self.private_key()
+        claims = build_claims(app_id, now=int(time.time()), ttl_s=ttl_s,
+                              jti=str(uuid.uuid4()), extra=extra)
+        return sign_jwt(claims, key)
 
 
-# ############################################################################
-# I/O: the state file that serve writes and get reads
-# ############################################################################
+def resolve_credentials(*, app_id: str | None = None, key_path: str | None = None,
+                        token: str | None = None, app_id_flag: str = "--app-id",
+                        key_flag: str = "--key") -> Credentials:
+    """The one place that decides where credentials come from: flags, then the environment.
+
+    A token given with --jwt is used as it is; $JWT only when no flag asks to mint one.
+    """
+    env = os.environ.get
+    sources: dict[str, str] = {}
+    if app_id:
+        sources["app_id"] = app_id_flag
+    elif env("VONAGE_APPLICATION_ID"):
+        app_id, sources["app_id"] = env("VONAGE_APPLICATION_ID"), "$VONAGE_APPLICATION_ID"
+    key_pem = None
+    if key_path:
+        sources["key"] = key_flag
+    elif env("VONAGE_APPLICATION_PRIVATE_KEY_PATH"):
+        key_path = env("VONAGE_APPLICATION_PRIVATE_KEY_PATH")
+        sources["key"] = "$VONAGE_APPLICATION_PRIVATE_KEY_PATH"
+    elif (env("VONAGE_PRIVATE_KEY") or "").strip():
+        key_pem, sources["key"] = env("VONAGE_PRIVATE_KEY"), "$VONAGE_PRIVATE_KEY"
+    if token:
+        sources["token"] = "--jwt"
+    elif not (sources.get("app_id") == app_id_flag or sources.get("key") == key_flag) \
+            and env("JWT"):
+        token, sources["token"] = env("JWT"), "$JWT"
+    return Credentials(app_id=app_id, key_path=key_path, key_pem=key_pem, token=token,
+                       sources=sources)
+
+
+def api_token(creds: Credentials) -> tuple[str, str]:
+    """The token for the API, and what to say if the API rejects it.
+
+    A given token must not have expired; otherwise a fresh one is minted.
+    """
+    if creds.token:
+        source = creds.sources["token"]
+        _, claims = decode_unverified(creds.token)
+        expires, _ = token_expiry(claims)
+        now = time.time()
+        if expires is not None and expires <= now:
+            raise ConvoError(f"the token in {source} expired at {format_utc(expires)} "
+                             f"({format_span(now - expires)} ago): make a new one with "
+                             f"`python convo.py jwt`, or drop {source} to let get mint one")
+        app = printable(claims.get("application_id"), 60)
+        until = f"expires at {format_utc(expires)}" if expires else "has no exp or iat"
+        return bearer_token(creds.token), (
+            f"Likely cause: the token in {source} is for another application "
+            f"(its application_id is {app}), is signed with another key, or has expired "
+            f"(it {until}); check it: python convo.py jwt --inspect TOKEN --key private.key")
+    token = creds.mint()
+    return token, (f"Likely cause: application {creds.app_id} does not own this call, or "
+                   f"{creds.key_label} is not that application's private key (or this "
+                   f"machine's clock is wrong)")
+
 
 def state_dir() -> str:
     """$CONVO_STATE_DIR, else $XDG_STATE_HOME/convo, else ~/.local/state/convo."""
@@ -1211,8 +1364,25 @@ def read_state(directory: str | None = None) -> dict[str, Any] | None:
 
 
 # ############################################################################
-# I/O: the API client
+# 8. I/O: the API client
 # ############################################################################
+
+def api_base_url(args: argparse.Namespace, state: dict[str, Any] | None, conv_id: str) -> str:
+    """--api-url, then $VONAGE_API_URL, then the region_url serve recorded, then API_URL."""
+    for url, source in ((args.api_url, "--api-url"), (os.environ.get("VONAGE_API_URL"),
+                                                      "VONAGE_API_URL")):
+        if url:
+            return check_http_url(url, source, "https://api-eu-3.vonage.com")
+    region = _dict(state).get("region_url")
+    if region and _dict(state).get("conversation_uuid") == conv_id:
+        if is_vonage_url(region):
+            return region.rstrip("/")
+        # An unsigned webhook can plant any region_url; following it would hand
+        # our token to whoever planted it.
+        warn(f"ignoring the recorded region_url {printable(region, 80)!r}: not an https:// "
+             f"URL on a Vonage host; using {API_URL}")
+    return API_URL
+
 
 class ApiClient:
     """GET JSON from one Vonage API origin, over pooled keep-alive connections.
@@ -1239,7 +1409,7 @@ class ApiClient:
         self.log = logging.getLogger("convo")
         self._idle: dict[tuple, list[Any]] = {}
         self._lock = threading.Lock()
-        self._ssl = None
+        self._ssl: Any = None  # an ssl.SSLContext, made on first use
 
     # -- connections --------------------------------------------------------
 
@@ -1484,7 +1654,7 @@ def fetch_conversation(client: ApiClient, conv_id: str, *,
     base = f"/v1/conversations/{quote(conv_id, safe='')}"
 
     def detail(entry: Any) -> Any:
-        mid = _text(_dict(entry).get("id"))
+        mid = _scalar(_dict(entry).get("id"))
         if not mid:
             return entry
         try:
@@ -1514,7 +1684,7 @@ def fetch_conversation(client: ApiClient, conv_id: str, *,
         if legs:
             extra["legs"] = pool.submit(
                 listed, f"/v1/calls?conversation_uuid={quote(conv_id, safe='')}"
-                        f"&page_size={PAGE_SIZE}", calls_of)
+                        f"&page_size={PAGE_SIZE}", legs_of)
         conv = result(conv_f)
         if not isinstance(conv, dict):
             raise ConvoError(f"GET {base}: expected a JSON object, got a JSON "
@@ -1537,28 +1707,13 @@ def not_found(conv_id: str, client: ApiClient) -> ConvoError:
 
 
 # ############################################################################
-# I/O: the webhook server
+# 9. I/O: the webhook server
 # ############################################################################
-# http.server supplies the HTTP parsing; these mixins add what facing the
-# internet through a tunnel needs. make_server() joins them to http.server's
-# classes on first use, so that `--help` and `show` never import it.
+# Two parts. HTTP/1.1 plumbing: reading requests within limits and deadlines,
+# keep-alive, the connection cap, graceful stop. Then routes and storage: what
+# serve does with a request, and the two files it writes.
 
-class ServeConfig:
-    """What the webhook server needs, gathered once by cmd_serve (or a test)."""
-
-    def __init__(self, *, to: str, from_: str | None = None, state_dir: str,
-                 signature_secret: str | None = None, api_key: str | None = None,
-                 app_id: str | None = None, idle_timeout_s: float = 30.0,
-                 request_deadline_s: float = 10.0, max_connections: int = 128,
-                 max_body_bytes: int = 1 << 20, style: Style | None = None) -> None:
-        self.to, self.from_ = to, from_
-        self.state_dir = state_dir
-        self.signature_secret, self.api_key, self.app_id = signature_secret, api_key, app_id
-        self.idle_timeout_s, self.request_deadline_s = idle_timeout_s, request_deadline_s
-        self.max_connections, self.max_body_bytes = max_connections, max_body_bytes
-        self.style = style or Style()
-        self.ncco = json.dumps(build_answer_ncco(to, from_), separators=(",", ":")).encode()
-
+# -- HTTP/1.1 plumbing --------------------------------------------------------
 
 class _DeadlineReader(io.RawIOBase):
     """The socket under a handler's rfile. Between requests it waits up to the idle
@@ -1609,195 +1764,337 @@ class _DeadlineReader(io.RawIOBase):
         return True
 
 
-_ROUTES = {"/webhooks/answer": ("GET", "POST"), "/webhooks/event": ("GET", "POST"),
-           "/health": ("GET", "HEAD")}
+def make_server(host: str, port: int, config: ServeConfig) -> Any:
+    """Bind the webhook server (not started: call serve_forever, then stop)."""
+    return _server_class()((host, port), config=config)
 
 
-class WebhookHandler:
-    """Answer and event webhooks over HTTP/1.1 keep-alive (mixed into BaseHTTPRequestHandler)."""
+def _server_class() -> Any:
+    """Define the server's classes on first use, so that only `serve` imports
+    http.server (bench/startup.py keeps `--help` and `show` free of it)."""
+    import threading
+    from email.utils import formatdate
+    from http import HTTPStatus
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-    protocol_version = "HTTP/1.1"
-    server: Any
+    class WebhookHandler(BaseHTTPRequestHandler):
+        """HTTP/1.1 keep-alive requests, read within limits and handed to the routes."""
 
-    def setup(self) -> None:
-        super().setup()  # type: ignore[misc]
-        self.rfile.close()  # replaced: an open makefile() would keep the socket alive
-        self.reader = _DeadlineReader(self.connection, self.server)
-        self.rfile = io.BufferedReader(self.reader)  # type: ignore[arg-type]
-        self.server.track(self)
+        protocol_version = "HTTP/1.1"
+        server: WebhookServer
 
-    def finish(self) -> None:
-        try:
-            super().finish()  # type: ignore[misc]
-        finally:
-            self.server.untrack(self)
+        def setup(self) -> None:
+            super().setup()
+            self.rfile.close()  # replaced: an open makefile() would keep the socket alive
+            self.reader = _DeadlineReader(self.connection, self.server)
+            self.rfile = io.BufferedReader(self.reader)
+            self.server.track(self)
 
-    def version_string(self) -> str:
-        return "convo"  # no Python version in the Server header
+        def finish(self) -> None:
+            try:
+                super().finish()
+            finally:
+                self.server.untrack(self)
 
-    def log_message(self, format: str, *args: Any) -> None:
-        self.server.log.debug("%s %s", self.client_address[0], printable(format % args))
-
-    # -- one request ---------------------------------------------------------
-
-    def handle_one_request(self) -> None:
-        self.reader.deadline = None
-        self.close_connection = True
-        self.command, self.path, self.request_version = None, "", "HTTP/1.1"
-        try:
-            self.raw_requestline = self.rfile.readline(65537)
-            if not self.raw_requestline:
-                return
-            if len(self.raw_requestline) > 65536:
-                return self.send_error(414, "request line too long")
-            if not self.parse_request():
-                return  # it has already answered 4xx
-            self.dispatch()
-        except self.reader.timeout_error:
-            self.send_error(408, "request took too long")
-        except ConnectionError:
+        def handle_one_request(self) -> None:
+            self.reader.deadline = None
             self.close_connection = True
-        finally:
-            if self.server.stopping:
+            self.command, self.path, self.request_version = "", "", "HTTP/1.1"
+            try:
+                self.raw_requestline = self.rfile.readline(65537)
+                if not self.raw_requestline:
+                    return
+                if len(self.raw_requestline) > 65536:
+                    return self.send_error(HTTPStatus.REQUEST_URI_TOO_LONG,
+                                           "request line too long")
+                if not self.parse_request():
+                    return  # it has already answered 4xx
+                body = self.read_body()
+                if body is None:
+                    return
+                if self.server.stopping:
+                    self.close_connection = True
+                path, _, query = self.path.partition("?")
+                status, payload, headers = self.server.routes.handle(
+                    self.command, path, query, body,
+                    authorization=self.headers.get("Authorization", ""),
+                    client=self.client_address[0])
+                self.reply(status, payload, headers=headers)
+            except self.reader.timeout_error:
+                self.send_error(HTTPStatus.REQUEST_TIMEOUT, "request took too long")
+            except ConnectionError:
                 self.close_connection = True
+            finally:
+                if self.server.stopping:
+                    self.close_connection = True
 
-    def parse_request(self) -> bool:
-        """Parse the request line and headers; on a problem, answer 4xx/505 and return False.
+        def parse_request(self) -> bool:
+            """Parse the request line and headers; on a problem, answer 4xx/505 and
+            return False.
 
-        http.server's own parse_request runs headers through the email package's
-        feed parser, a third of this server's time; this reads them straight into
-        the same message class, with the same limits (100 headers, 64 KiB lines).
-        """
-        self.command, self.request_version, self.close_connection = None, "HTTP/0.9", True
-        self.requestline = line = self.raw_requestline.decode("iso-8859-1").rstrip("\r\n")
-        words = line.split()
-        if len(words) != 3:
-            self.send_error(400, f"bad request line {printable(line, 80)!r}")
-            return False
-        command, path, version = words
-        if version not in ("HTTP/1.1", "HTTP/1.0"):
-            match = re.fullmatch(r"HTTP/(\d+)\.(\d+)", version)
-            if not match:
-                self.send_error(400, f"bad HTTP version {printable(version, 20)!r}")
+            Speed (bench/serve.py): http.server's own parse_request runs headers
+            through the email package's feed parser, a third of this server's time;
+            this reads them straight into the same message class, with the same
+            limits (100 headers, 64 KiB lines).
+            """
+            self.command, self.request_version, self.close_connection = "", "HTTP/0.9", True
+            self.requestline = line = self.raw_requestline.decode("iso-8859-1").rstrip("\r\n")
+            words = line.split()
+            if len(words) != 3:
+                self.send_error(HTTPStatus.BAD_REQUEST,
+                                f"bad request line {printable(line, 80)!r}")
                 return False
-            if match.group(1) != "1":
-                self.send_error(505, f"HTTP version {printable(version, 20)} is not supported")
+            command, path, version = words
+            if version not in ("HTTP/1.1", "HTTP/1.0"):
+                match = re.fullmatch(r"HTTP/(\d+)\.(\d+)", version)
+                if not match:
+                    self.send_error(HTTPStatus.BAD_REQUEST,
+                                    f"bad HTTP version {printable(version, 20)!r}")
+                    return False
+                if match.group(1) != "1":
+                    self.send_error(HTTPStatus.HTTP_VERSION_NOT_SUPPORTED,
+                                    f"HTTP version {printable(version, 20)} is not supported")
+                    return False
+            self.command, self.path, self.request_version = command, path, version
+            headers = self.MessageClass()
+            for _ in range(101):
+                raw = self.rfile.readline(65537)
+                if len(raw) > 65536:
+                    self.send_error(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE,
+                                    "header line too long")
+                    return False
+                if raw in (b"\r\n", b"\n", b""):
+                    break
+                name, sep, value = raw.decode("iso-8859-1").partition(":")
+                if not sep or not name or name != name.strip() or raw[:1] in b" \t":
+                    self.send_error(HTTPStatus.BAD_REQUEST, "malformed header line")
+                    return False
+                headers[name] = value.strip()
+            else:
+                self.send_error(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "too many headers")
                 return False
-        self.command, self.path, self.request_version = command, path, version
-        headers = self.MessageClass()  # type: ignore[attr-defined]
-        for _ in range(101):
-            raw = self.rfile.readline(65537)
-            if len(raw) > 65536:
-                self.send_error(431, "header line too long")
-                return False
-            if raw in (b"\r\n", b"\n", b""):
-                break
-            name, sep, value = raw.decode("iso-8859-1").partition(":")
-            if not sep or not name or name != name.strip() or raw[:1] in b" \t":
-                self.send_error(400, "malformed header line")
-                return False
-            headers[name] = value.strip()
-        else:
-            self.send_error(431, "too many headers")
-            return False
-        self.headers = headers
-        connection = headers.get("Connection", "").lower()
-        self.close_connection = ("close" in connection if version == "HTTP/1.1"
-                                 else "keep-alive" not in connection)
-        if version == "HTTP/1.1" and headers.get("Expect", "").lower() == "100-continue":
-            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-        return True
+            self.headers = headers
+            connection = headers.get("Connection", "").lower()
+            self.close_connection = ("close" in connection if version == "HTTP/1.1"
+                                     else "keep-alive" not in connection)
+            if version == "HTTP/1.1" and headers.get("Expect", "").lower() == "100-continue":
+                self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            return True
 
-    def send_error(self, code: int, message: str | None = None, explain: str | None = None
-                   ) -> None:
-        """Every error has a JSON body, and closes the connection (its framing is suspect)."""
-        self.close_connection = True
-        try:
-            self.reply(code, {"error": message or self.phrase(code)})
-        except OSError:
-            pass
+        def read_body(self) -> bytes | None:
+            """Read the body that Content-Length announces, refusing bad framing first."""
+            if self.headers.get("Transfer-Encoding"):
+                chunked = "chunked" in self.headers["Transfer-Encoding"].lower()
+                self.send_error(HTTPStatus.LENGTH_REQUIRED if chunked
+                                else HTTPStatus.NOT_IMPLEMENTED,
+                                "send a Content-Length; chunked bodies are not accepted")
+                return None
+            lengths = self.headers.get_all("Content-Length") or []
+            if len(lengths) > 1:
+                self.send_error(HTTPStatus.BAD_REQUEST, "duplicate Content-Length")
+                return None
+            if not lengths:
+                return b""
+            if not lengths[0].strip().isdigit():
+                self.send_error(HTTPStatus.BAD_REQUEST, "invalid Content-Length")
+                return None
+            size = int(lengths[0])
+            limit = self.server.config.max_body_bytes
+            if size > limit:
+                self.send_error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"body over {limit} bytes")
+                return None
+            body = self.rfile.read(size)
+            if len(body) < size:
+                self.close_connection = True  # the client went away mid-body
+                return None
+            return body
 
-    def phrase(self, code: int) -> str:
-        return self.responses.get(code, ("Unknown",))[0]  # type: ignore[attr-defined]
-
-    def reply(self, code: int, body: Any = None, *, headers: dict[str, str] | None = None
-              ) -> None:
-        """Write the whole response in one send: status, headers and body."""
-        data = body if isinstance(body, bytes) else (
-            b"" if body is None else json.dumps(body).encode())
-        lines = [f"HTTP/1.1 {code} {self.phrase(code)}", "Server: convo",
-                 f"Date: {self.server.http_date()}", f"Content-Length: {len(data)}"]
-        if data:
-            lines.append("Content-Type: application/json")
-        lines.extend(f"{k}: {v}" for k, v in (headers or {}).items())
-        if self.close_connection:
-            lines.append("Connection: close")
-        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-        self.wfile.write(head + (b"" if self.command == "HEAD" else data))
-        if self.server.verbose:
-            self.server.log.debug("%s %s %s -> %d", self.client_address[0], self.command,
-                                  printable(self.path, 200), code)
-
-    def read_body(self) -> bytes | None:
-        """Read the body that Content-Length announces, refusing bad framing first."""
-        if self.headers.get("Transfer-Encoding"):
-            chunked = "chunked" in self.headers["Transfer-Encoding"].lower()
-            self.send_error(411 if chunked else 501,
-                            "send a Content-Length; chunked bodies are not accepted")
-            return None
-        lengths = self.headers.get_all("Content-Length") or []
-        if len(lengths) > 1:
-            self.send_error(400, "duplicate Content-Length")
-            return None
-        if not lengths:
-            return b""
-        if not lengths[0].strip().isdigit():
-            self.send_error(400, "invalid Content-Length")
-            return None
-        size = int(lengths[0])
-        if size > self.server.config.max_body_bytes:
-            self.send_error(413, f"body over {self.server.config.max_body_bytes} bytes")
-            return None
-        body = self.rfile.read(size)
-        if len(body) < size:
-            self.close_connection = True  # the client went away mid-body
-            return None
-        return body
-
-    def dispatch(self) -> None:
-        body = self.read_body()
-        if body is None:
-            return
-        if self.server.stopping:
+        def send_error(self, code: int, message: str | None = None,
+                       explain: str | None = None) -> None:
+            """Every error has a JSON body, and closes the connection (its framing is
+            suspect)."""
             self.close_connection = True
-        path, _, query = self.path.partition("?")
-        methods = _ROUTES.get(path)
-        if methods is None:
-            return self.reply(404, {"error": "not found", "paths": list(_ROUTES)})
-        if self.command not in methods:
-            return self.reply(405, {"error": "method not allowed"},
-                              headers={"Allow": ", ".join(methods)})
-        if path == "/health":
-            return self.reply(200, b'{"status":"ok"}')
-        if self.server.config.signature_secret:
-            problem = self.signature_problem(body, query)
-            if problem:
-                self.server.log.warning("refused %s %s from %s: %s", self.command, path,
-                                        self.client_address[0], problem)
-                return self.reply(401, b'{"error":"unauthorized"}')
-        if path == "/webhooks/answer":
-            self.answer(body, query)
-        else:
-            self.event(body, query)
+            try:
+                self.reply(code, {"error": message or HTTPStatus(code).phrase})
+            except OSError:
+                pass
 
-    def signature_problem(self, body: bytes, query: str) -> str | None:
+        def reply(self, code: int, body: Any = None, *,
+                  headers: dict[str, str] | None = None) -> None:
+            """Log the request, then write the whole response in one send."""
+            data = body if isinstance(body, bytes) else (
+                b"" if body is None else json.dumps(body).encode())
+            lines = [f"HTTP/1.1 {code} {HTTPStatus(code).phrase}", "Server: convo",
+                     f"Date: {self.server.http_date()}", f"Content-Length: {len(data)}"]
+            if data:
+                lines.append("Content-Type: application/json")
+            lines.extend(f"{k}: {v}" for k, v in (headers or {}).items())
+            if self.close_connection:
+                lines.append("Connection: close")
+            if self.server.verbose:
+                self.server.log.debug("%s %s %s -> %d", self.client_address[0], self.command,
+                                      printable(self.path, 200), code)
+            head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+            self.wfile.write(head + (b"" if self.command == "HEAD" else data))
+
+    class WebhookServer(ThreadingHTTPServer):
+        """A threading HTTP server with a connection cap and a graceful stop."""
+
+        daemon_threads = True
+        request_queue_size = SERVE_MAX_CONNECTIONS   # the listen backlog
+        allow_reuse_address = True
+
+        def __init__(self, address: tuple[str, int], *, config: ServeConfig) -> None:
+            import logging
+            self.config = config
+            self.log = logging.getLogger("convo")
+            self.verbose = self.log.isEnabledFor(logging.DEBUG)
+            self.stopping = False
+            self.slots = threading.BoundedSemaphore(config.max_connections)
+            self._conns: set[Any] = set()
+            self._conns_lock = threading.Lock()
+            self._date = (0, "")
+            self.routes = WebhookRoutes(config)
+            self.events_path = self.routes.events_path
+            try:
+                super().__init__(address, WebhookHandler)
+            except BaseException:
+                self.routes.close()
+                raise
+
+        def http_date(self) -> str:
+            """The Date header. Speed (bench/serve.py): formatted once a second."""
+            now = int(time.time())
+            if self._date[0] != now:
+                self._date = (now, formatdate(now, usegmt=True))
+            return self._date[1]
+
+        def process_request(self, request: Any, client_address: Any) -> None:
+            if not self.slots.acquire(blocking=False):
+                body = b'{"error":"too many connections"}'
+                try:
+                    request.sendall(b"HTTP/1.1 503 Service Unavailable\r\nServer: convo\r\n"
+                                    b"Content-Type: application/json\r\nContent-Length: "
+                                    + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n"
+                                    + body)
+                except OSError:
+                    pass
+                self.shutdown_request(request)
+                return
+            try:
+                super().process_request(request, client_address)
+            except BaseException:
+                self.slots.release()
+                raise
+
+        def process_request_thread(self, request: Any, client_address: Any) -> None:
+            try:
+                super().process_request_thread(request, client_address)
+            finally:
+                self.slots.release()
+
+        def track(self, handler: Any) -> None:
+            with self._conns_lock:
+                self._conns.add(handler)
+
+        def untrack(self, handler: Any) -> None:
+            with self._conns_lock:
+                self._conns.discard(handler)
+
+        def stop(self, grace_s: float = SERVE_GRACE_S) -> int:
+            """Stop accepting, and let requests in flight finish; idle connections close
+            themselves within a fraction of a second.
+
+            Returns how many connections were still open when the grace period ended.
+            """
+            self.stopping = True
+            self.shutdown()
+            self.server_close()
+            deadline = time.monotonic() + grace_s
+            while True:
+                with self._conns_lock:
+                    left = len(self._conns)
+                if not left or time.monotonic() >= deadline:
+                    break
+                time.sleep(0.02)
+            self.routes.close()
+            return left
+
+    return WebhookServer
+
+
+# -- routes and storage -------------------------------------------------------
+
+class ServeConfig:
+    """What the webhook server needs, gathered once by cmd_serve (or a test)."""
+
+    def __init__(self, *, to: str, from_: str | None = None, state_dir: str,
+                 signature_secret: str | None = None, api_key: str | None = None,
+                 app_id: str | None = None, idle_timeout_s: float = SERVE_IDLE_TIMEOUT_S,
+                 request_deadline_s: float = SERVE_REQUEST_DEADLINE_S,
+                 max_connections: int = SERVE_MAX_CONNECTIONS,
+                 max_body_bytes: int = SERVE_MAX_BODY_BYTES, style: Style | None = None) -> None:
+        self.to, self.from_ = to, from_
+        self.state_dir = state_dir
+        self.signature_secret, self.api_key, self.app_id = signature_secret, api_key, app_id
+        self.idle_timeout_s, self.request_deadline_s = idle_timeout_s, request_deadline_s
+        self.max_connections, self.max_body_bytes = max_connections, max_body_bytes
+        self.style = style or Style()
+        self.ncco_bytes = json.dumps(build_answer_ncco(to, from_), separators=(",", ":")).encode()
+
+
+#: path -> the methods it answers
+ROUTES = {"/webhooks/answer": ("GET", "POST"), "/webhooks/event": ("GET", "POST"),
+          "/health": ("GET", "HEAD")}
+
+class WebhookRoutes:
+    """What serve does with each request, and the files it writes: every webhook
+    to events.jsonl, the latest call to last_call.json. Safe across threads."""
+
+    def __init__(self, config: ServeConfig) -> None:
+        import logging
+        import threading
+        self.config = config
+        self.log = logging.getLogger("convo")
+        self.replays = ReplayGuard()
+        self._write_lock = threading.Lock()
+        self._last_call: tuple[Any, ...] = ()
+        os.makedirs(config.state_dir, mode=0o700, exist_ok=True)
+        self.events_path = os.path.join(config.state_dir, EVENTS_FILE)
+        self._events = open(self.events_path, "a", encoding="utf-8")
+
+    def close(self) -> None:
+        with self._write_lock:
+            self._events.close()
+
+    def handle(self, method: str, path: str, query: str, body: bytes, *,
+               authorization: str, client: str) -> tuple[int, Any, dict[str, str] | None]:
+        """Answer one request: (status, body as bytes or a JSON value or None, headers)."""
+        methods = ROUTES.get(path)
+        if methods is None:
+            return 404, {"error": "not found", "paths": list(ROUTES)}, None
+        if method not in methods:
+            return 405, {"error": "method not allowed"}, {"Allow": ", ".join(methods)}
+        if path == "/health":
+            return 200, b'{"status":"ok"}', None
+        if self.config.signature_secret:
+            problem = self.signature_problem(method, body, query, authorization)
+            if problem:
+                self.log.warning("refused %s %s from %s: %s", method, path, client, problem)
+                return 401, b'{"error":"unauthorized"}', None
+        if path == "/webhooks/answer":
+            return self.answer(method, body, query)
+        return self.event(method, body, query)
+
+    def signature_problem(self, method: str, body: bytes, query: str,
+                          authorization: str) -> str | None:
         import jwt
-        config = self.server.config
-        auth = self.headers.get("Authorization", "")
-        if not auth.startswith("Bearer "):
+        config = self.config
+        if not authorization.startswith("Bearer "):
             return "no Authorization: Bearer token"
         try:
-            claims = jwt.decode(auth[7:].strip(), config.signature_secret, algorithms=["HS256"],
+            claims = jwt.decode(bearer_token(authorization), config.signature_secret or "",
+                                algorithms=["HS256"],
                                 options={"require": ["iat", "jti", "payload_hash"],
                                          "verify_iat": False, "verify_aud": False})
         except jwt.MissingRequiredClaimError as e:
@@ -1807,194 +2104,180 @@ class WebhookHandler:
         except jwt.PyJWTError as e:
             return f"bad token: {printable(e, 80)}"
         now = time.time()
-        problem = check_webhook_claims(claims, body_hash=payload_hash(self.command, body, query),
+        problem = check_webhook_claims(claims, body_hash=payload_hash(method, body, query),
                                        now=now, api_key=config.api_key, app_id=config.app_id)
         if problem:
             return problem
-        if not self.server.replays.first_time(str(claims["jti"]), now):
+        if not self.replays.first_time(str(claims["jti"]), now):
             return "jti seen before: a replay"
         return None
 
-    def answer(self, body: bytes, query: str) -> None:
-        server = self.server
-        params, problem = webhook_params(self.command, body, query)
+    def answer(self, method: str, body: bytes, query: str) -> tuple[int, Any, dict[str, str] | None]:
+        params, problem = webhook_params(method, body, query)
         conv = params.get("conversation_uuid")
         if problem or not isinstance(conv, str) or not _CONV_ID_RE.fullmatch(conv):
             what = problem or "no valid conversation_uuid"
-            server.log.warning("answer  malformed request (%s); sent the NCCO anyway", what)
+            self.log.warning("answer  malformed request (%s); sent the NCCO anyway", what)
             saved = params if not problem else {"_raw": body[:4096].decode("utf-8", "replace")}
         else:
             saved = params
-            server.log.info("%s\n             next: python convo.py get %s",
-                            describe_answer(params, server.config.style), conv)
-            server.remember(conv, params)
+            self.log.info("%s\n             next: python convo.py get %s",
+                          answer_webhook_line(params, self.config.style), conv)
+            self.save_last_call(conv, params)
         try:
-            server.record("answer", saved)
+            self.save_webhook("answer", saved)
         except OSError as e:
-            server.log.error("could not save the answer request: %s", printable(e, 120))
+            self.log.error("could not save the answer request: %s", printable(e, 120))
         # Vonage does not retry an answer webhook that fails: the call must connect.
-        self.reply(200, server.config.ncco)
+        return 200, self.config.ncco_bytes, None
 
-    def event(self, body: bytes, query: str) -> None:
-        server = self.server
-        params, problem = webhook_params(self.command, body, query)
+    def event(self, method: str, body: bytes, query: str) -> tuple[int, Any, dict[str, str] | None]:
+        params, problem = webhook_params(method, body, query)
         if problem:
-            server.log.warning("event   refused: %s", problem)
-            return self.reply(400, {"error": problem})
+            self.log.warning("event   refused: %s", problem)
+            return 400, {"error": problem}, None
         try:
-            server.record("event", params)
+            self.save_webhook("event", params)
         except OSError as e:
-            server.log.error("could not save an event: %s", printable(e, 120))
-            return self.reply(503, {"error": "could not save the event"})
-        server.log.info(describe_event(params, server.config.style))
-        self.reply(204)
+            self.log.error("could not save an event: %s", printable(e, 120))
+            return 503, {"error": "could not save the event"}, None
+        self.log.info(webhook_event_line(params, self.config.style))
+        return 204, None, None
 
+    def save_webhook(self, kind: str, payload: dict[str, Any]) -> None:
+        """Append one JSON line to events.jsonl, flushed before the caller replies."""
+        line = json.dumps({**payload, "_webhook": kind,
+                           "_received_at": format_iso(datetime.now(timezone.utc))},
+                          ensure_ascii=False)
+        with self._write_lock:
+            self._events.write(line + "\n")
+            self._events.flush()
 
-class WebhookServer:
-    """A threading HTTP server that saves what it receives and stops gracefully
-    (mixed into ThreadingHTTPServer)."""
-
-    daemon_threads = True
-    request_queue_size = 128   # the listen backlog
-    allow_reuse_address = True
-
-    def __init__(self, address: tuple[str, int], handler: Any, *, config: ServeConfig
-                 ) -> None:
-        import logging
-        import threading
-        self.config = config
-        self.log = logging.getLogger("convo")
-        self.verbose = self.log.isEnabledFor(logging.DEBUG)
-        self.stopping = False
-        self.replays = ReplayGuard()
-        self.slots = threading.BoundedSemaphore(config.max_connections)
-        self._conns: set[Any] = set()
-        self._conns_lock = threading.Lock()
-        self._write_lock = threading.Lock()
-        self._date = (0, "")
-        self._last_call: tuple[Any, ...] = ()
-        os.makedirs(config.state_dir, mode=0o700, exist_ok=True)
-        self.events_path = os.path.join(config.state_dir, "events.jsonl")
-        self._events = open(self.events_path, "a", encoding="utf-8")
-        try:
-            super().__init__(address, handler)  # type: ignore[call-arg]
-        except BaseException:
-            self._events.close()
-            raise
-
-    def http_date(self) -> str:
-        now = int(time.time())
-        if self._date[0] != now:
-            from email.utils import formatdate
-            self._date = (now, formatdate(now, usegmt=True))
-        return self._date[1]
-
-    def remember(self, conv: str, params: dict[str, Any]) -> None:
-        """Record the latest call in the state file, unless it is the call recorded last
+    def save_last_call(self, conv: str, params: dict[str, Any]) -> None:
+        """Record the latest call in last_call.json, unless it is the call recorded last
         (Vonage may ask twice for the same leg's NCCO)."""
         call = (conv, params.get("uuid"), params.get("region_url"))
         if call == self._last_call:
             return
         try:
             write_state({"conversation_uuid": conv, "region_url": call[2], "uuid": call[1],
-                         "time": utc_now_iso()}, self.config.state_dir)
+                         "time": format_iso(datetime.now(timezone.utc))},
+                        self.config.state_dir)
             self._last_call = call
         except OSError as e:
             self.log.warning("could not record the call in %s: %s", self.config.state_dir,
                              printable(e, 120))
 
-    def record(self, kind: str, payload: dict[str, Any]) -> None:
-        """Append one JSON line to events.jsonl, flushed before the caller replies."""
-        line = json.dumps({**payload, "_webhook": kind, "_received_at": utc_now_iso()},
-                          ensure_ascii=False)
-        with self._write_lock:
-            self._events.write(line + "\n")
-            self._events.flush()
 
-    # -- connections ---------------------------------------------------------
+# ############################################################################
+# 10. Commands, in the order the docstring lists them
+# ############################################################################
 
-    def process_request(self, request: Any, client_address: Any) -> None:
-        if not self.slots.acquire(blocking=False):
-            body = b'{"error":"too many connections"}'
-            try:
-                request.sendall(b"HTTP/1.1 503 Service Unavailable\r\nServer: convo\r\n"
-                                b"Content-Type: application/json\r\nContent-Length: "
-                                + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n"
-                                + body)
-            except OSError:
+def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
+    """Serve the answer and event webhooks.
+
+    The answer webhook connects each inbound call to --to and shows its
+    conversation ID; the event webhook shows the call's status timeline.
+    Everything received is saved in the state directory. Ctrl-C or SIGTERM stops.
+    """
+    import signal
+    import threading
+    config, port, public = serve_config(args)
+    # Handlers first: a signal that arrives once anything is printed must stop us gracefully.
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda signum, frame: stop.set())
+                for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        try:
+            server = make_server(args.host, port, config)
+        except OSError as e:
+            raise ConvoError(f"cannot listen on {args.host}:{port}: "
+                             f"{printable(e.strerror or e, 80)}; pick another --port or --host"
+                             ) from None
+        host, port = server.server_address[:2]
+        out.write("\n".join(serve_banner(config, host, port, public, server.events_path)) + "\n")
+        out.flush()
+        if not config.signature_secret:
+            warn("webhooks are not verified: anyone who finds the URL can post to it; set "
+                 "--signature-secret or VONAGE_SIGNATURE_SECRET")
+        if host in ("0.0.0.0", "::"):
+            warn(f"listening on all interfaces ({host}): anyone on your network can reach it")
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
+                                  daemon=True)
+        thread.start()
+        try:
+            while not stop.wait(1.0):
                 pass
-            self.shutdown_request(request)  # type: ignore[attr-defined]
-            return
-        try:
-            super().process_request(request, client_address)  # type: ignore[misc]
-        except BaseException:
-            self.slots.release()
-            raise
-
-    def process_request_thread(self, request: Any, client_address: Any) -> None:
-        try:
-            super().process_request_thread(request, client_address)  # type: ignore[misc]
         finally:
-            self.slots.release()
-
-    def track(self, handler: Any) -> None:
-        with self._conns_lock:
-            self._conns.add(handler)
-
-    def untrack(self, handler: Any) -> None:
-        with self._conns_lock:
-            self._conns.discard(handler)
-
-    def stop(self, grace_s: float = 4.5) -> int:
-        """Stop accepting, and let requests in flight finish; idle connections close
-        themselves within a fraction of a second.
-
-        Returns how many connections were still open when the grace period ended.
-        """
-        self.stopping = True
-        self.shutdown()  # type: ignore[attr-defined]
-        self.server_close()  # type: ignore[attr-defined]
-        deadline = time.monotonic() + grace_s
-        while True:
-            with self._conns_lock:
-                left = len(self._conns)
-            if not left or time.monotonic() >= deadline:
-                break
-            time.sleep(0.02)
-        with self._write_lock:
-            self._events.close()
-        return left
+            busy = server.stop()
+            thread.join()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if busy:
+        warn(f"stopped with {busy} request(s) still in flight")
+    out.write("convo serve: stopped\n")
+    return EXIT_OK
 
 
-def make_server(host: str, port: int, config: ServeConfig) -> Any:
-    """Bind the webhook server (not started: call serve_forever)."""
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-    handler = type("WebhookHandler", (WebhookHandler, BaseHTTPRequestHandler), {})
-    server = type("WebhookServer", (WebhookServer, ThreadingHTTPServer), {})
-    return server((host, port), handler, config=config)
+def serve_config(args: argparse.Namespace) -> tuple[ServeConfig, int, str]:
+    """serve's flags and environment, checked: the config, the port and the public URL."""
+    env = os.environ.get
+    to_text = args.to or env("TO_NUMBER")
+    if not to_text:
+        raise ConvoError("no number to connect calls to: pass --to NUMBER (E.164 digits, e.g. "
+                         "447700000003) or set TO_NUMBER", EXIT_USAGE)
+    to = check_number(to_text, "--to")
+    from_text = args.from_ or env("VONAGE_NUMBER")
+    from_ = check_number(from_text, "--from") if from_text else None
+    port_text = str(args.port) if args.port is not None else env("PORT", "3000")
+    if not port_text.isdecimal() or not port_text.isascii() or int(port_text) > 65535:
+        raise ConvoError(f"port {printable(port_text, 20)!r} is not a port number (0 to 65535)",
+                         EXIT_USAGE)
+    public = (check_http_url(args.public_url, "--public-url", "https://abc123.ngrok.app")
+              if args.public_url else "")
+    config = ServeConfig(to=to, from_=from_, state_dir=state_dir(),
+                         signature_secret=args.signature_secret or env("VONAGE_SIGNATURE_SECRET"),
+                         api_key=args.api_key or env("VONAGE_API_KEY"),
+                         app_id=env("VONAGE_APPLICATION_ID"), style=style_for(sys.stderr))
+    return config, int(port_text), public
 
 
-def utc_now_iso() -> str:
-    """The current time as '2018-10-25T09:26:18.991Z'."""
-    now = datetime.now(timezone.utc)
-    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+def serve_banner(config: ServeConfig, host: str, port: int, public: str,
+                 events_path: str) -> list[str]:
+    """What serve prints once it listens: where to point Vonage, and what it does."""
+    local = f"http://{host if ':' not in host else f'[{host}]'}:{port}"
+    base = public or local
+    return [f"convo serve: listening on {local} (Ctrl-C stops)",
+            f"  answer URL  {base}/webhooks/answer",
+            f"  event URL   {base}/webhooks/event",
+            "              paste these into your Vonage application's voice capability"
+            if public else
+            "              expose them with a tunnel (e.g. ngrok http "
+            f"{port}) and pass its URL as --public-url",
+            f"  connects    incoming calls to {config.to}"
+            + (f" (caller ID {config.from_})" if config.from_ else ""),
+            f"  saves to    {events_path}; the latest call in "
+            f"{os.path.join(config.state_dir, STATE_FILE)}",
+            "  signatures  " + ("verified (HS256, with the signature secret)"
+                                if config.signature_secret else "NOT verified")]
 
-
-# ############################################################################
-# Commands
-# ############################################################################
 
 def cmd_jwt(args: argparse.Namespace, out: TextIO) -> int:
-    """Print an application JWT, or inspect one with --inspect."""
+    """Print an application JWT, or --inspect one.
+
+    An RS256 token for Vonage's APIs. The tutorial's nexmo-cli form also works:
+    jwt private.key application_id=ID exp=1700086400
+    """
     if args.inspect is not None:
         return inspect_jwt(args, out)
-    key_path = args.key
+    key_path, key_flag = args.key, "--key"
     rest = list(args.claims)
     if rest and "=" not in rest[0]:  # the tutorial's form: jwt private.key name=value ...
         positional = rest.pop(0)
         if key_path:
             raise ConvoError(f"key given twice: --key {key_path} and {positional}", EXIT_USAGE)
-        key_path = positional
+        key_path, key_flag = positional, "the key argument"
     extra = parse_claim_args(rest + args.claim)
     if args.sub:
         extra["sub"] = args.sub
@@ -2004,10 +2287,16 @@ def cmd_jwt(args: argparse.Namespace, out: TextIO) -> int:
             raise ConvoError('--acl must be a JSON object, e.g. {"paths":{"/*/users/**":{}}}',
                              EXIT_USAGE)
         extra["acl"] = acl
-    if args.app_id:
-        extra.pop("application_id", None)
+    claimed = extra.pop("application_id", None)
+    app_id, app_id_flag = ((args.app_id, "--app-id") if args.app_id or not claimed
+                           else (claimed, "the application_id claim"))
+    if app_id is not None and not isinstance(app_id, str):
+        raise ConvoError("the application_id claim must be text: the application's ID",
+                         EXIT_USAGE)
+    creds = resolve_credentials(app_id=app_id, key_path=key_path, app_id_flag=app_id_flag,
+                                key_flag=key_flag)
     ttl_s = parse_ttl(args.ttl) if args.ttl else DEFAULT_TTL_S
-    print(app_token(args.app_id, key_path, ttl_s=ttl_s, extra=extra), file=out)
+    print(creds.mint(ttl_s=ttl_s, extra=extra), file=out)
     return EXIT_OK
 
 
@@ -2021,7 +2310,7 @@ def inspect_jwt(args: argparse.Namespace, out: TextIO) -> int:
     lines = ["header     " + json.dumps(header),
              "claims     " + json.dumps(claims, indent=2).replace("\n", "\n" + pad)]
     iat = claims.get("iat")
-    if isinstance(iat, int) and not isinstance(iat, bool):
+    if is_int(iat):
         lines.append(f"issued     {format_utc(iat)}")
     expires, why = token_expiry(claims)
     said, failed = describe_expiry(expires, now)
@@ -2030,74 +2319,26 @@ def inspect_jwt(args: argparse.Namespace, out: TextIO) -> int:
                  else f"expires    {shown}")
     if why:
         lines.append(f"{pad}({why})")
-    if args.key or os.environ.get("VONAGE_APPLICATION_PRIVATE_KEY_PATH") or os.environ.get(
-            "VONAGE_PRIVATE_KEY"):
-        pem, label = read_key_pem(args.key)
-        problem = verify_signature(token, load_private_key(pem, label))
+    creds = resolve_credentials(key_path=args.key)
+    if creds.has_key:
+        problem = verify_signature(token, creds.private_key())
         if problem:
             failed = True
             lines.append("signature  " + style.paint(f"INVALID: {problem}", "bold", "red"))
         else:
-            lines.append("signature  " + style.paint(f"valid for {label}", "green"))
+            lines.append("signature  " + style.paint(f"valid for {creds.key_label}", "green"))
     else:
         lines.append("signature  not checked: pass --key private.key to verify it")
     out.write("\n".join(lines) + "\n")
     return EXIT_ERROR if failed else EXIT_OK
 
 
-def token_for_get(args: argparse.Namespace) -> tuple[str, str]:
-    """Return the token for this run, and what to say if the API rejects it.
-
-    --jwt wins; then --app-id/--key mint one; then $JWT; then the environment mints one.
-    """
-    given = args.jwt or (None if args.app_id or args.key else os.environ.get("JWT"))
-    if given:
-        source = "--jwt" if args.jwt else "$JWT"
-        _, claims = decode_unverified(given)
-        expires, _ = token_expiry(claims)
-        now = time.time()
-        if expires is not None and expires <= now:
-            raise ConvoError(f"the token in {source} expired at {format_utc(expires)} "
-                             f"({format_span(now - expires)} ago): make a new one with "
-                             f"`python convo.py jwt`, or drop {source} to let get mint one")
-        app = printable(claims.get("application_id"), 60)
-        until = f"expires at {format_utc(expires)}" if expires else "has no exp or iat"
-        return given.strip().split()[-1], (
-            f"Likely cause: the token in {source} is for another application "
-            f"(its application_id is {app}), is signed with another key, or has expired "
-            f"(it {until}); check it: python convo.py jwt --inspect TOKEN --key private.key")
-    token = app_token(args.app_id, args.key)
-    app = args.app_id or os.environ.get("VONAGE_APPLICATION_ID")
-    key = (args.key or os.environ.get("VONAGE_APPLICATION_PRIVATE_KEY_PATH")
-           or "$VONAGE_PRIVATE_KEY")
-    return token, (f"Likely cause: application {app} does not own this call, or {key} is "
-                   f"not that application's private key (or this machine's clock is wrong)")
-
-
-def api_base_url(args: argparse.Namespace, state: dict[str, Any] | None, conv_id: str) -> str:
-    """--api-url, then $VONAGE_API_URL, then the region_url serve recorded, then API_URL."""
-    from urllib.parse import urlsplit
-    for url, source in ((args.api_url, "--api-url"), (os.environ.get("VONAGE_API_URL"),
-                                                      "VONAGE_API_URL")):
-        if url:
-            parts = urlsplit(url)
-            if parts.scheme not in ("http", "https") or not parts.hostname:
-                raise ConvoError(f"{source} {printable(url, 80)!r} is not an http(s) URL, "
-                                 f"e.g. https://api-eu-3.vonage.com", EXIT_USAGE)
-            return url.rstrip("/")
-    region = _dict(state).get("region_url")
-    if region and _dict(state).get("conversation_uuid") == conv_id:
-        if is_vonage_url(region):
-            return region.rstrip("/")
-        # An unsigned webhook can plant any region_url; following it would hand
-        # our token to whoever planted it.
-        warn(f"ignoring the recorded region_url {printable(region, 80)!r}: not an https:// "
-             f"URL on a Vonage host; using {API_URL}")
-    return API_URL
-
-
 def cmd_get(args: argparse.Namespace, out: TextIO) -> int:
-    """Fetch the live conversation from the Conversation API v1 and print its tree."""
+    """Fetch a live conversation and print its tree.
+
+    The conversation, its members, each member's channel and legs, from the
+    Conversation API v1 (and with --legs, the Voice API).
+    """
     if not 1 <= args.concurrency <= 64:
         raise ConvoError("--concurrency must be 1 to 64", EXIT_USAGE)
     if not 0 < args.timeout <= GET_DEADLINE_S:
@@ -2106,7 +2347,7 @@ def cmd_get(args: argparse.Namespace, out: TextIO) -> int:
     state = read_state()
     conv_id = args.conversation_id
     if not conv_id:
-        conv_id = _text(_dict(state).get("conversation_uuid"))
+        conv_id = _scalar(_dict(state).get("conversation_uuid"))
         if not conv_id:
             raise ConvoError("no conversation ID: pass one (get CON-...), or run `python "
                              "convo.py serve` and call your number first", EXIT_USAGE)
@@ -2114,7 +2355,8 @@ def cmd_get(args: argparse.Namespace, out: TextIO) -> int:
                 f"(at {printable(_dict(state).get('time'), 40)})")
     check_conversation_id(conv_id)
     base_url = api_base_url(args, state, conv_id)
-    token, hint = token_for_get(args)
+    token, hint = api_token(resolve_credentials(app_id=args.app_id, key_path=args.key,
+                                                token=args.jwt))
     client = ApiClient(base_url, token, timeout_s=args.timeout, auth_hint=hint)
     try:
         doc = fetch_conversation(client, conv_id, concurrency=args.concurrency,
@@ -2129,88 +2371,13 @@ def cmd_get(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
-def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
-    """Serve the answer and event webhooks until Ctrl-C or SIGTERM."""
-    import signal
-    import threading
-    from urllib.parse import urlsplit
-    env = os.environ.get
-    to_text = args.to or env("TO_NUMBER")
-    if not to_text:
-        raise ConvoError("no number to connect calls to: pass --to NUMBER (E.164 digits, e.g. "
-                         "447700000003) or set TO_NUMBER", EXIT_USAGE)
-    to = check_number(to_text, "--to")
-    from_text = args.from_ or env("VONAGE_NUMBER")
-    from_ = check_number(from_text, "--from") if from_text else None
-    port_text = str(args.port) if args.port is not None else env("PORT", "3000")
-    if not port_text.isdigit() or int(port_text) > 65535:
-        raise ConvoError(f"port {printable(port_text, 20)!r} is not a port number (0 to 65535)",
-                         EXIT_USAGE)
-    public = (args.public_url or "").rstrip("/")
-    if public and (urlsplit(public).scheme not in ("http", "https")
-                   or not urlsplit(public).hostname):
-        raise ConvoError(f"--public-url {printable(public, 80)!r} is not an http(s) URL, "
-                         f"e.g. https://abc123.ngrok.app", EXIT_USAGE)
-    config = ServeConfig(to=to, from_=from_, state_dir=state_dir(),
-                         signature_secret=args.signature_secret or env("VONAGE_SIGNATURE_SECRET"),
-                         api_key=args.api_key or env("VONAGE_API_KEY"),
-                         app_id=env("VONAGE_APPLICATION_ID"), style=style_for(sys.stderr))
-    # Handlers first: a signal that arrives once anything is printed must stop us gracefully.
-    stop = threading.Event()
-    previous = {sig: signal.signal(sig, lambda signum, frame: stop.set())
-                for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        server = make_server(args.host, int(port_text), config)
-    except BaseException as e:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        if not isinstance(e, OSError):
-            raise
-        raise ConvoError(f"cannot listen on {args.host}:{port_text}: "
-                         f"{printable(e.strerror or e, 80)}; pick another --port or --host"
-                         ) from None
-    host, port = server.server_address[:2]
-    local = f"http://{host if ':' not in host else f'[{host}]'}:{port}"
-    base = public or local
-    lines = [f"convo serve: listening on {local} (Ctrl-C stops)",
-             f"  answer URL  {base}/webhooks/answer",
-             f"  event URL   {base}/webhooks/event",
-             "              paste these into your Vonage application's voice capability"
-             if public else
-             "              expose them with a tunnel (e.g. ngrok http "
-             f"{port}) and pass its URL as --public-url",
-             f"  connects    incoming calls to {to}" + (f" (caller ID {from_})" if from_ else ""),
-             f"  saves to    {server.events_path}; the latest call in "
-             f"{os.path.join(config.state_dir, STATE_FILE)}",
-             "  signatures  " + ("verified (HS256, with the signature secret)"
-                                 if config.signature_secret else "NOT verified")]
-    out.write("\n".join(lines) + "\n")
-    out.flush()
-    if not config.signature_secret:
-        warn("webhooks are not verified: anyone who finds the URL can post to it; set "
-             "--signature-secret or VONAGE_SIGNATURE_SECRET")
-    if host in ("0.0.0.0", "::"):
-        warn(f"listening on all interfaces ({host}): anyone on your network can reach it")
-
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
-                              daemon=True)
-    thread.start()
-    try:
-        while not stop.wait(1.0):
-            pass
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        busy = server.stop(grace_s=4.5)
-        thread.join()
-    if busy:
-        warn(f"stopped with {busy} request(s) still in flight")
-    out.write("convo serve: stopped\n")
-    return EXIT_OK
-
-
 def cmd_show(args: argparse.Namespace, out: TextIO) -> int:
-    """Print a saved conversation's tree, or the call-status table of saved webhooks."""
+    """Print a saved conversation, or a saved webhook log.
+
+    A conversation (a legacy beta/v0.1 document such as sample_response.json,
+    or the output of get --json) as its tree; saved webhooks (serve's
+    events.jsonl) as the call-status table.
+    """
     label = "<stdin>" if args.file == "-" else args.file
     if args.file.endswith((".jsonl", ".ndjson")):  # a webhook log: stream it
         return _show_webhook_lines(input_lines(args.file), label, args, out)
@@ -2218,17 +2385,13 @@ def cmd_show(args: argparse.Namespace, out: TextIO) -> int:
     if not text.strip():
         raise ConvoError(f"{label}: is empty; expected a conversation JSON document or "
                          f"JSON lines of webhooks", EXIT_USAGE)
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as e:
-        if e.msg != "Extra data":  # "Extra data": more than one JSON value, i.e. JSON lines
-            raise ConvoError(f"{label}: invalid JSON at line {e.lineno}, column {e.colno}: "
-                             f"{e.msg}", EXIT_USAGE) from None
+    doc, more = parse_json_values(text, label)
+    if more:  # more than one JSON value: JSON lines
         return _show_webhook_lines(text.splitlines(), label, args, out)
     if isinstance(doc, list) and not any(isinstance(x, dict) for x in doc):
         raise ConvoError(f"{label}: expected a JSON object (a conversation) or webhooks, "
                          f"found a JSON list without objects", EXIT_USAGE)
-    if isinstance(doc, list) or (isinstance(doc, dict) and _is_webhook(doc)):
+    if isinstance(doc, list) or (isinstance(doc, dict) and is_webhook(doc)):
         return show_webhooks((x for x in (doc if isinstance(doc, list) else [doc])
                               if isinstance(x, dict)), args, out)
     if args.conversation:
@@ -2254,11 +2417,6 @@ def _show_webhook_lines(lines: Iterable[str], label: str, args: argparse.Namespa
     return code
 
 
-def _is_webhook(doc: dict[str, Any]) -> bool:
-    return "members" not in doc and any(k in doc for k in ("status", "_webhook",
-                                                          "conversation_uuid"))
-
-
 def show_webhooks(webhooks: Iterable[dict[str, Any]], args: argparse.Namespace,
                   out: TextIO) -> int:
     """Print saved webhooks as the call-status table, grouped by conversation."""
@@ -2266,14 +2424,16 @@ def show_webhooks(webhooks: Iterable[dict[str, Any]], args: argparse.Namespace,
     if args.json:
         saved: dict[str, list[Any]] = {}
         for w in webhooks:
-            if not only or w.get("conversation_uuid") == only:
-                saved.setdefault(str(w.get("conversation_uuid")), []).append(w)
+            key = conversation_of(w)
+            if not only or key == only:
+                saved.setdefault(key, []).append(w)
         out.write(json.dumps([{"conversation_uuid": k, "webhooks": v} for k, v in saved.items()],
                              indent=2, ensure_ascii=False) + "\n")
         return EXIT_OK
     import gc
-    # Rows are tuples of strings: no cycles to collect, and the collector would
-    # otherwise rescan every surviving row again and again (superlinear time).
+    # Speed (bench/timeline.py): rows are tuples of strings, with no cycles to
+    # collect, and the collector would otherwise rescan every surviving row again
+    # and again (superlinear time).
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -2289,7 +2449,7 @@ def show_webhooks(webhooks: Iterable[dict[str, Any]], args: argparse.Namespace,
 
 
 # ############################################################################
-# Command line
+# 11. Command line
 # ############################################################################
 
 class _Formatter(argparse.RawDescriptionHelpFormatter):
@@ -2310,47 +2470,55 @@ class _Parser(argparse.ArgumentParser):
         kwargs.setdefault("formatter_class", _Formatter)
         super().__init__(*args, **kwargs)
 
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         _stderr(f"convo: error: {message} (see: {self.prog} --help)")
         raise SystemExit(EXIT_USAGE)
 
 
+def environment_help(command: str | None = None) -> str:
+    """The --help epilog: the environment variables `command` reads (all of them for
+    None), then the exit codes."""
+    rows = [(name, meaning) for name, commands, meaning in ENVIRONMENT
+            if command is None or command in commands.split()]
+    width = max(len(name) for name, _ in rows) + 2
+    lines = ["environment:"]
+    for name, meaning in rows:  # wrapped at 79 columns, without importing textwrap
+        line = f"  {name:<{width}}"
+        for word in meaning.split():
+            if len(line) + len(word) >= 79 and not line.endswith("  "):
+                lines.append(line)
+                line = " " * (width + 2)
+            line += word if line.endswith("  ") else " " + word
+        lines.append(line)
+    return "\n".join(lines) + "\n\n" + EXIT_HELP
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="convo.py", description=__doc__.split("\n")[0],
-                     epilog=ENV_HELP)
+                     epilog=environment_help())
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     parser.add_argument("--debug", action="store_true",
                         help="show a traceback instead of a one-line error")
     parser.add_argument("--version", action="version", version=f"convo.py {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("jwt", help="print an application JWT, or --inspect one",
-                       description="Print an RS256 application JWT for Vonage APIs, or "
-                                   "inspect one. The tutorial's form also works: "
-                                   "jwt private.key application_id=ID exp=1700086400",
-                       epilog=ENV_HELP)
-    opt = p.add_argument
-    opt("claims", nargs="*", metavar="[KEY] NAME=VALUE",
-        help="nexmo-cli style: a key file, then claims (JSON values are decoded)")
-    opt("--app-id", metavar="ID", help="application ID (default: $VONAGE_APPLICATION_ID)")
-    opt("--key", metavar="PATH",
-        help="private key file (default: $VONAGE_APPLICATION_PRIVATE_KEY_PATH)")
-    opt("--ttl", metavar="TIME", help="lifetime: 900, 90s, 15m, 24h, 1d (default: 15m)")
-    opt("--sub", metavar="NAME", help="the 'sub' claim: a Client SDK user name")
-    opt("--acl", metavar="JSON", help='the \'acl\' claim, e.g. {"paths":{"/*/users/**":{}}}')
-    opt("--claim", action="append", default=[], metavar="NAME=VALUE", help="any other claim")
-    opt("--inspect", metavar="TOKEN",
-        help="show a token's header, claims and expiry ('-' reads stdin); "
-             "with --key, verify its signature")
-    p.set_defaults(func=cmd_jwt)
+    # The application's credentials, for every command that mints or checks a token.
+    credentials = _Parser(add_help=False)
+    credentials.add_argument("--app-id", metavar="ID",
+                             help="application ID (default: $VONAGE_APPLICATION_ID)")
+    credentials.add_argument("--key", metavar="PATH", help="the application's private key "
+                             "file (default: $VONAGE_APPLICATION_PRIVATE_KEY_PATH)")
 
-    p = sub.add_parser("serve", help="serve the answer and event webhooks",
-                       description="Serve the answer webhook (it connects each inbound call "
-                                   "to --to and shows its conversation ID) and the event "
-                                   "webhook (the call's status timeline). Everything "
-                                   "received is saved in the state directory.",
-                       epilog=ENV_HELP)
-    opt = p.add_argument
+    def command(name: str, func: Any, *parents: _Parser) -> Any:
+        """Add a subcommand, its help taken from func's docstring; return its add_argument."""
+        summary = func.__doc__.split("\n")[0]
+        p = sub.add_parser(name, help=summary[0].lower() + summary[1:].rstrip("."),
+                           description="\n".join(line.strip() for line in func.__doc__.splitlines()),
+                           parents=list(parents), epilog=environment_help(name))
+        p.set_defaults(func=func)
+        return p.add_argument
+
+    opt = command("serve", cmd_serve)
     opt("--to", metavar="NUMBER", help="connect calls to this number, E.164 digits "
         "(default: $TO_NUMBER)")
     opt("--from", dest="from_", metavar="NUMBER",
@@ -2362,14 +2530,19 @@ def build_parser() -> argparse.ArgumentParser:
     opt("--api-key", metavar="KEY", help="the api_key signed webhooks must carry "
         "(default: $VONAGE_API_KEY)")
     opt("--public-url", metavar="URL", help="your tunnel's URL, to print the webhook URLs")
-    p.set_defaults(func=cmd_serve)
 
-    p = sub.add_parser("get", help="fetch a live conversation and print its tree",
-                       description="Fetch a live conversation from the Conversation API v1 "
-                                   "(the conversation, its members, each member's channel "
-                                   "and legs) and print it as a tree.",
-                       epilog=ENV_HELP)
-    opt = p.add_argument
+    opt = command("jwt", cmd_jwt, credentials)
+    opt("claims", nargs="*", metavar="[KEY] NAME=VALUE",
+        help="nexmo-cli style: a key file, then claims (JSON values are decoded)")
+    opt("--ttl", metavar="TIME", help="lifetime: 900, 90s, 15m, 24h, 1d (default: 15m)")
+    opt("--sub", metavar="NAME", help="the 'sub' claim: a Client SDK user name")
+    opt("--acl", metavar="JSON", help='the \'acl\' claim, e.g. {"paths":{"/*/users/**":{}}}')
+    opt("--claim", action="append", default=[], metavar="NAME=VALUE", help="any other claim")
+    opt("--inspect", metavar="TOKEN",
+        help="show a token's header, claims and expiry ('-' reads stdin); "
+             "with --key, verify its signature")
+
+    opt = command("get", cmd_get, credentials)
     opt("conversation_id", nargs="?", metavar="CONVERSATION_ID",
         help="CON-<uuid> (default: the latest call that serve recorded)")
     opt("--json", action="store_true",
@@ -2377,27 +2550,19 @@ def build_parser() -> argparse.ArgumentParser:
     opt("--api-url", metavar="URL",
         help=f"API base URL (default: $VONAGE_API_URL, the call's region_url, {API_URL})")
     opt("--jwt", metavar="TOKEN", help="use this token (default: $JWT, or mint one)")
-    opt("--app-id", metavar="ID", help="application ID to mint a token with")
-    opt("--key", metavar="PATH", help="private key to mint a token with")
     opt("--timeout", type=float, default=HTTP_TIMEOUT_S, metavar="SECONDS",
         help="for each request (default: %(default)g)")
     opt("--concurrency", type=int, default=DEFAULT_CONCURRENCY, metavar="N",
         help="member details fetched at once (default: %(default)s)")
     opt("--events", action="store_true", help="also print the conversation's event timeline")
     opt("--legs", action="store_true", help="also show each leg's status from the Voice API")
-    p.set_defaults(func=cmd_get)
 
-    p = sub.add_parser("show", help="print a saved conversation, or a saved webhook log",
-                       description="Print the summary tree of a saved conversation (a "
-                                   "legacy beta/v0.1 document such as sample_response.json, "
-                                   "or the output of get --json), or the call-status table "
-                                   "of saved event webhooks (serve's events.jsonl).")
-    p.add_argument("file", metavar="FILE", help="a JSON file, JSON lines of webhooks "
-                   "(such as serve's events.jsonl), or - for standard input")
-    p.add_argument("--json", action="store_true", help="print the normalised document")
-    p.add_argument("--conversation", metavar="CON-ID",
-                   help="with a webhook log: only this conversation's webhooks")
-    p.set_defaults(func=cmd_show)
+    opt = command("show", cmd_show)
+    opt("file", metavar="FILE", help="a JSON file, JSON lines of webhooks (such as serve's "
+        "events.jsonl), or - for standard input")
+    opt("--json", action="store_true", help="print the normalised document")
+    opt("--conversation", metavar="CON-ID",
+        help="with a webhook log: only this conversation's webhooks")
     return parser
 
 

@@ -5,10 +5,19 @@ Everything talks to real things: real keys made here, real files in tmp_path, an
 """
 from __future__ import annotations
 
+import hashlib
+import http.client
 import json
 import os
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import threading
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 import jwt
 import pytest
@@ -16,16 +25,16 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 import convo
+from testdata.fake_vonage import (APP_ID, CONV_ID, LINK_HOST, SEED, FakeVonage, many_members,
+                                  problem_body)
 
 HERE = Path(__file__).resolve().parent
 TESTDATA = HERE / "testdata"
-APP_ID = "aaaaaaaa-bbbb-cccc-dddd-0123456789ab"
 FIXED_NOW = 1_700_000_000
-CONV_ID = "CON-bc643220-2542-499a-892e-c982c4150c06"
 
 
 # ---------------------------------------------------------------------------
-# Keys and files
+# Keys, files and the fake Vonage API
 # ---------------------------------------------------------------------------
 
 def _pem(key, fmt=serialization.PrivateFormat.PKCS8, password: bytes | None = None) -> bytes:
@@ -62,6 +71,19 @@ def clean_env(monkeypatch, tmp_path):
     monkeypatch.setenv("CONVO_STATE_DIR", str(tmp_path / "state"))
 
 
+@pytest.fixture
+def api(rsa_key):
+    with FakeVonage(rsa_key.public_key()) as fake:
+        yield fake
+
+
+@pytest.fixture
+def creds(monkeypatch, key_file):
+    """Let get mint tokens for APP_ID with the test key, from the environment."""
+    monkeypatch.setenv("VONAGE_APPLICATION_ID", APP_ID)
+    monkeypatch.setenv("VONAGE_APPLICATION_PRIVATE_KEY_PATH", str(key_file))
+
+
 def run(capsys, *argv: str) -> tuple[int, str, str]:
     """Run main([...]) and return its exit code, stdout and stderr."""
     code = convo.main(list(argv))
@@ -75,7 +97,7 @@ def public_pem(key) -> bytes:
 
 
 # ---------------------------------------------------------------------------
-# Pure helpers
+# Text, time and claims (pure)
 # ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("text,seconds", [
@@ -167,7 +189,7 @@ def test_token_expiry_rules():
 
 
 # ---------------------------------------------------------------------------
-# jwt
+# JWT: jwt and jwt --inspect
 # ---------------------------------------------------------------------------
 
 def test_jwt_round_trip_rs256(capsys, key_file, rsa_key):
@@ -394,7 +416,7 @@ def test_inspect_not_a_jwt(capsys, token):
 
 
 # ---------------------------------------------------------------------------
-# show: every conversation shape
+# Conversation documents: show of every shape
 # ---------------------------------------------------------------------------
 
 SAMPLE_TREE = """\
@@ -518,265 +540,167 @@ def test_show_missing_file(capsys, tmp_path):
 
 
 # ---------------------------------------------------------------------------
-# The command line itself
+# Timelines: get --events / --legs, and show of a webhook log
 # ---------------------------------------------------------------------------
 
-def test_help_lists_exit_codes_and_environment(capsys):
-    code, out, _ = run(capsys, "--help")
-    assert code == 0
-    for needle in ("exit codes:", "130", "VONAGE_APPLICATION_ID", "jwt", "show"):
-        assert needle in out
-
-
-def test_version(capsys):
-    code, out, _ = run(capsys, "--version")
-    assert code == 0 and out.strip() == f"convo.py {convo.__version__}"
-
-
-@pytest.mark.parametrize("argv", [[], ["nope"], ["show"], ["jwt", "--ttl"]])
-def test_usage_errors_are_one_line_exit_2(capsys, argv):
-    code, out, err = run(capsys, *argv)
-    assert code == 2 and out == ""
-    assert err.startswith("convo: error: ") and err.count("\n") == 1
-
-
-# ---------------------------------------------------------------------------
-# A fake Vonage API: a real HTTP server on 127.0.0.1:0 that checks tokens
-# ---------------------------------------------------------------------------
-
-import copy  # noqa: E402
-import socket  # noqa: E402
-import ssl  # noqa: E402
-import threading  # noqa: E402
-from functools import partial  # noqa: E402
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # noqa: E402
-from urllib.parse import parse_qs, urlsplit  # noqa: E402
-
-SEED = json.loads((TESTDATA / "seed_call.json").read_text())
-LINK_HOST = "https://api.nexmo.com"  # links name Vonage's host, as the real API's do
-
-
-def _problem(status: int, code: str, detail: str) -> dict:
-    title = {401: "Unauthorized.", 403: "Forbidden.", 404: "Not found.", 400: "Bad request.",
-             500: "Internal Error."}.get(status, "Error.")
-    return {"title": title, "type": f"https://developer.nexmo.com/api/conversation#{code}",
-            "code": code, "detail": detail, "instance": "00a5916655d650e920ccf0daf40ef4ee"}
-
-
-class FakeVonage:
-    """The Conversation API v1 and the Voice API's call list, as far as convo uses them.
-
-    Tokens must be RS256, signed by the application's key, for its application_id.
-    `script(path, *responses)` serves canned responses (status, body, headers)
-    first, for failure injection, to that path (or below it, if it ends in '/'); `latency_s` delays every response and
-    `connect_latency_s` every new connection.
-    """
-
-    def __init__(self, public_key, *, app_id: str = APP_ID, conversation=None, members=None,
-                 events=None, calls=None, page_limit: int = 100, events_wrapped: bool = False,
-                 latency_s: float = 0.0, connect_latency_s: float = 0.0, tls=None) -> None:
-        self.public_key, self.app_id = public_key, app_id
-        self.conversation = copy.deepcopy(SEED["conversation"] if conversation is None
-                                          else conversation)
-        self.members = copy.deepcopy(SEED["members"] if members is None else members)
-        self.events = copy.deepcopy(SEED["events"] if events is None else events)
-        self.calls = copy.deepcopy(SEED["calls"] if calls is None else calls)
-        self.page_limit, self.events_wrapped = page_limit, events_wrapped
-        self.latency_s, self.connect_latency_s = latency_s, connect_latency_s
-        self.scripted: list[tuple[str, tuple]] = []
-        self.requests: list[tuple[str, bool]] = []  # (path, sent a token)
-        self.connections = 0
-        self.lock = threading.Lock()
-        self.server = _QuietServer(("127.0.0.1", 0), partial(_FakeHandler, fake=self))
-        self.server.daemon_threads = True
-        if tls:
-            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,),
-                                       daemon=True)
-
-    @property
-    def url(self) -> str:
-        scheme = "https" if isinstance(self.server.socket, ssl.SSLSocket) else "http"
-        return f"{scheme}://127.0.0.1:{self.server.server_address[1]}"
-
-    def __enter__(self) -> "FakeVonage":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join()
-
-    def script(self, prefix: str, *responses) -> None:
-        with self.lock:
-            self.scripted.extend((prefix, r) for r in responses)
-
-    def paths(self, prefix: str = "") -> list[str]:
-        with self.lock:
-            return [p for p, _ in self.requests if p.startswith(prefix)]
-
-
-class _QuietServer(ThreadingHTTPServer):
-    def handle_error(self, request, client_address):
-        pass  # clients here hang up on purpose (timeouts, truncation)
-
-
-class _FakeHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # headers and body go in two writes
-
-    def __init__(self, *args, fake: FakeVonage, **kwargs):
-        self.fake = fake
-        super().__init__(*args, **kwargs)
-
-    def setup(self):
-        with self.fake.lock:
-            self.fake.connections += 1
-        if self.fake.connect_latency_s:
-            time.sleep(self.fake.connect_latency_s)  # a WAN round trip and TLS handshake
-        super().setup()
-
-    def log_message(self, *args):
-        pass
-
-    def reply(self, status: int, body=None, headers=None) -> None:
-        if self.fake.latency_s:
-            time.sleep(self.fake.latency_s)
-        data = body if isinstance(body, bytes) else (
-            b"" if body is None else json.dumps(body).encode())
-        self.send_response(status)
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        if "Content-Length" not in (headers or {}):
-            self.send_header("Content-Length", str(len(data)))
-        if body is not None and not isinstance(body, bytes):
-            self.send_header("Content-Type", "application/json")
-        self.end_headers()
-        self.wfile.write(data)
-
-    def do_GET(self):
-        fake = self.fake
-        url = urlsplit(self.path)
-        auth = self.headers.get("Authorization", "")
-        with fake.lock:
-            fake.requests.append((self.path, bool(auth)))
-            scripted = next((i for i, (key, _) in enumerate(fake.scripted)
-                             if url.path == key or (key.endswith("/")
-                                                    and url.path.startswith(key))), None)
-            response = fake.scripted.pop(scripted)[1] if scripted is not None else None
-        if response is not None:
-            if response[0] == "truncate":
-                self.send_response(200)
-                self.send_header("Content-Length", "100")
-                self.end_headers()
-                self.wfile.write(b'{"id": "CON-')
-                self.close_connection = True
-                return
-            return self.reply(*response)
-        if not auth.startswith("Bearer "):
-            return self.reply(401, _problem(401, "system:error:missing-token",
-                                             "No token provided."))
-        try:
-            claims = jwt.decode(auth[7:], fake.public_key, algorithms=["RS256"])
-        except jwt.ExpiredSignatureError:
-            return self.reply(401, _problem(401, "system:error:expired-token",
-                                             "You provided an expired token."))
-        except jwt.PyJWTError:
-            return self.reply(401, _problem(401, "system:error:invalid-token",
-                                             "You did not provide a valid token. Please "
-                                             "provide a valid token."))
-        if claims.get("application_id") != fake.app_id:
-            return self.reply(401, _problem(401, "system:error:invalid-token",
-                                             "You did not provide a valid token."))
-        self.route(url.path, parse_qs(url.query))
-
-    def page(self, items: list, query: dict, key: str | None, path: str) -> dict:
-        size = min(int(query.get("page_size", ["10"])[0]), self.fake.page_limit)
-        start = int(query.get("cursor", ["0"])[0].lstrip("c") or 0)
-        chunk = items[start:start + size]
-        links = {"self": {"href": f"{LINK_HOST}{path}?page_size={size}&cursor=c{start}"}}
-        if start + size < len(items):
-            links["next"] = {"href": f"{LINK_HOST}{path}?page_size={size}&cursor=c{start + size}"}
-        embedded = {key: chunk} if key else chunk
-        return {"page_size": size, "_embedded": embedded, "_links": links}
-
-    def route(self, path: str, query: dict) -> None:
-        fake, conv_id = self.fake, self.fake.conversation.get("id")
-        prefix = f"/v1/conversations/{conv_id}"
-        if path == "/v1/calls":
-            calls = [c for c in fake.calls
-                     if c.get("conversation_uuid") == query.get("conversation_uuid", [""])[0]]
-            return self.reply(200, self.page(calls, query, "calls", path))
-        if not path.startswith(prefix):
-            return self.reply(404, _problem(404, "conversation:error:not-found",
-                                             "Conversation does not exist, or you do not "
-                                             "have access."))
-        rest = path[len(prefix):]
-        if rest == "":
-            return self.reply(200, fake.conversation)
-        if rest == "/members":
-            lite = [{"id": m["id"], "state": m["state"], "_embedded": m.get("_embedded", {}),
-                     "_links": {"href": f"{LINK_HOST}{prefix}/members/{m['id']}"}}
-                    for m in fake.members]
-            return self.reply(200, self.page(lite, query, "members", path))
-        if rest.startswith("/members/"):
-            member = next((m for m in fake.members if m["id"] == rest[9:]), None)
-            if member is None:
-                return self.reply(404, _problem(404, "conversation:error:member-not-found",
-                                                 "Member does not exist, or you do not have "
-                                                 "access."))
-            return self.reply(200, member)
-        if rest == "/events":
-            page = self.page(fake.events, query, "events" if fake.events_wrapped else None,
-                             path)
-            return self.reply(200, page)
-        return self.reply(404, _problem(404, "http:error:not-found", "No such path."))
-
-
-@pytest.fixture
-def api(rsa_key):
-    with FakeVonage(rsa_key.public_key()) as fake:
-        yield fake
-
-
-@pytest.fixture
-def creds(monkeypatch, key_file):
-    """Let get mint tokens for APP_ID with the test key, from the environment."""
-    monkeypatch.setenv("VONAGE_APPLICATION_ID", APP_ID)
-    monkeypatch.setenv("VONAGE_APPLICATION_PRIVATE_KEY_PATH", str(key_file))
-
-
-SEED_TREE = """\
-Conversation CON-bc643220-2542-499a-892e-c982c4150c06  ACTIVE
-  name NAM-1b2c4274-e3f2-494e-89c4-46856ee84a8b · created 2018-10-25 09:26:18 UTC · sequence 8 · ttl 48h
-├─ Member MEM-f44c872e-cba9-444f-88ae-0bfa630865a6  JOINED
-│    user USR-33a51f4d-d06b-42f6-a525-90d2859ab9f6 · joined 09:26:30.334
-│  └─ phone channel 797168e24c19a3c45e74e05b10fef2b5: 447700000001 → 447700000002
-│     └─ leg 797168e24c19a3c45e74e05b10fef2b5
-└─ Member MEM-25ccda92-839d-4ac6-a7b2-de310224878b  JOINED
-     user vapi-user-f59c1ff26c0543fdb6c02fd30617a1c0 (USR-b9948493-…) · invited 09:26:19.385 · joined 09:26:30.270
-   └─ phone channel 30cecc87-7ac9-4d03-910a-e9d69558263c: Unknown → 447700000003 · ring timeout 60 s · max length 2 h
-      └─ leg 30cecc87-7ac9-4d03-910a-e9d69558263c
-1 conversation · 2 members (2 JOINED) · 2 channels (2 phone) · 2 legs
+SEED_EVENTS = """\
+Events (8)
+  ID  TIME          MEMBER                                      TYPE           WHAT
+  1   09:26:19.207  USR-33a51f4d-d06b-42f6-a525-90d2859ab9f6    member:joined  joined via phone 447700000001 → 447700000002
+  2   09:26:24.384  vapi-user-f59c1ff26c0543fdb6c02fd30617a1c0  sip:ringing    ringing 447700000003
+  3   09:26:30.277  vapi-user-f59c1ff26c0543fdb6c02fd30617a1c0  sip:answered   answered (outbound)
+  4   09:26:30.273  vapi-user-f59c1ff26c0543fdb6c02fd30617a1c0  member:joined  joined via phone Unknown → 447700000003
+  5   09:26:30.274  vapi-user-f59c1ff26c0543fdb6c02fd30617a1c0  member:media   audio on
+  6   09:26:30.340  USR-33a51f4d-d06b-42f6-a525-90d2859ab9f6    sip:answered   answered (inbound)
+  7   09:26:30.337  USR-33a51f4d-d06b-42f6-a525-90d2859ab9f6    member:joined  joined via phone 447700000001 → 447700000002
+  8   09:26:30.337  USR-33a51f4d-d06b-42f6-a525-90d2859ab9f6    member:media   audio on
 """
 
 
-def many_members(n: int) -> list[dict]:
-    base = SEED["members"][0]
-    out = []
-    for i in range(n):
-        m = copy.deepcopy(base)
-        m["id"] = f"MEM-00000000-0000-4000-8000-{i:012d}"
-        m["_embedded"]["user"] = {"id": f"USR-00000000-0000-4000-8000-{i:012d}",
-                                  "name": f"user{i}"}
-        m["channel"]["id"] = m["channel"]["leg_ids"][0] = f"leg-{i:04d}"
-        out.append(m)
-    return out
+@pytest.mark.parametrize("wrapped", [False, True])
+def test_get_events_prints_the_seed_timeline(capsys, rsa_key, creds, wrapped):
+    with FakeVonage(rsa_key.public_key(), events_wrapped=wrapped) as fake:
+        code, out, err = run(capsys, "get", CONV_ID, "--api-url", fake.url, "--events")
+    assert code == 0, err
+    assert out == SEED_TREE + "\n" + SEED_EVENTS
+    assert f"/v1/conversations/{CONV_ID}/events?page_size=100" in fake.paths()
+
+
+def test_get_legs_under_their_channels_and_unmatched_apart(capsys, rsa_key, creds):
+    stray = dict(SEED["calls"][0], uuid="aaaaaaaa-0000-4000-8000-000000000009", status="failed")
+    with FakeVonage(rsa_key.public_key(), calls=[*SEED["calls"], stray]) as fake:
+        code, out, _ = run(capsys, "get", CONV_ID, "--api-url", fake.url, "--legs")
+    assert code == 0
+    assert ("│     └─ leg 797168e24c19a3c45e74e05b10fef2b5 · answered · inbound · "
+            "447700000001 → 447700000002 · started 09:26:18") in out
+    assert "└─ leg 30cecc87-7ac9-4d03-910a-e9d69558263c · answered · outbound" in out
+    assert ("Legs on no member's channel:\n  leg aaaaaaaa-0000-4000-8000-000000000009 · failed"
+            in out)
+    assert f"/v1/calls?conversation_uuid={CONV_ID}&page_size=100" in fake.paths()
+
+
+def test_get_events_and_legs_json_then_show(capsys, rsa_key, creds, tmp_path):
+    many = [dict(SEED["events"][i % 8], id=i + 1) for i in range(250)]
+    with FakeVonage(rsa_key.public_key(), events=many, page_limit=100) as fake:
+        code, out, _ = run(capsys, "get", CONV_ID, "--api-url", fake.url, "--events", "--legs",
+                           "--json")
+        code2, tree, _ = run(capsys, "get", CONV_ID, "--api-url", fake.url, "--events",
+                             "--legs")
+    assert code == code2 == 0
+    doc = json.loads(out)
+    assert len(doc["events"]) == 250 and doc["legs"] == SEED["calls"]
+    assert len(fake.paths(f"/v1/conversations/{CONV_ID}/events")) == 2 * 3  # ceil(250/100)
+    saved_file = tmp_path / "saved.json"
+    saved_file.write_text(out)
+    assert run(capsys, "show", str(saved_file))[1] == tree
+
+
+def test_unknown_events_are_shown_generically():
+    conv = convo.normalize_conversation({"id": CONV_ID, "members": [], "events": [
+        {"id": 9, "type": "custom:thing", "from": "MEM-x", "timestamp": "2018-10-25T09:26:19Z",
+         "body": {"level": 3, "ok": True, "nested": {"no": 1}}},
+        {"id": 10, "type": "sip:hangup", "body": {"reason": {"text": "normal", "sip_code": 200}}},
+        {"id": 11}]})
+    lines = "\n".join(convo.render_timeline(conv, convo.Style()))
+    assert "custom:thing  level=3 ok=True" in lines and "MEM-x" in lines
+    assert "hung up (normal, 200)" in lines and "(no type)" not in lines.split("\n")[1]
+    assert lines.count("\n") == 4  # a title, a header and three rows: nothing dropped
+
+
+SEED_WEBHOOKS = """\
+Conversation CON-bc643220-2542-499a-892e-c982c4150c06  (9 webhooks)
+  TIMESTAMP                 LEG       FROM          TO            STATUS     NOTES
+  2018-10-25T09:26:18.991Z  inbound   447700000001  447700000002  started
+  2018-10-25T09:26:18.991Z  inbound   447700000001  447700000002  ringing
+  2018-10-25T09:26:19.827Z  -         447700000001  447700000002  (answer)   answer webhook: the NCCO was sent
+  2018-10-25T09:26:24.384Z  outbound  Unknown       447700000003  started
+  2018-10-25T09:26:24.384Z  outbound  Unknown       447700000003  ringing
+  2018-10-25T09:26:30.277Z  outbound  Unknown       447700000003  answered
+  2018-10-25T09:26:30.340Z  inbound   447700000001  447700000002  answered
+  2018-10-25T09:31:30.179Z  inbound   447700000001  447700000002  completed  duration 311 s, price 0.02332500, disconnected by user
+  2018-10-25T09:31:30.179Z  outbound  Unknown       447700000003  completed  duration 300 s, price 0.06350000, disconnected by platform
+"""
+
+
+def test_show_webhook_log_renders_the_seed_table(capsys):
+    code, out, err = run(capsys, "show", str(TESTDATA / "seed_events.jsonl"))
+    assert (code, err) == (0, "")
+    assert out == SEED_WEBHOOKS
+
+
+def test_show_webhook_log_groups_filters_and_skips_bad_lines(capsys, monkeypatch, tmp_path):
+    import io
+    other = "CON-00000000-0000-4000-8000-000000000001"
+    lines = (TESTDATA / "seed_events.jsonl").read_text().splitlines()
+    lines[1] = '{"status": "ringing", '  # cut short
+    lines.insert(4, "[1, 2]")
+    lines.append(json.dumps({"conversation_uuid": other, "status": "teleported",
+                             "timestamp": "2026-01-01T00:00:00.000Z",
+                             "from": {"type": "phone", "number": "15550100"}, "to": "15550101"}))
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    code, out, err = run(capsys, "show", str(path))
+    assert code == 0
+    assert f"{path}:2: skipped: invalid JSON" in err and f"{path}:5: skipped: not a JSON object" in err
+    assert "(8 webhooks)" in out and f"Conversation {other}  (1 webhook)" in out
+    assert "-    15550100  15550101  teleported" in out  # unknown statuses are shown
+    code, out, _ = run(capsys, "show", str(path), "--conversation", other)
+    assert code == 0 and CONV_ID not in out and "teleported" in out
+    monkeypatch.setattr("sys.stdin", io.StringIO(path.read_text()))
+    code, out, _ = run(capsys, "show", "-", "--json")
+    assert code == 0 and [g["conversation_uuid"] for g in json.loads(out)] == [CONV_ID, other]
+
+
+def test_show_saved_events_jsonl_from_serve(webhook, capsys):
+    request(webhook, "GET", "/webhooks/answer?" + urlencode(ANSWER_QUERY))
+    request(webhook, "POST", "/webhooks/event", {"status": "started", "direction": "inbound",
+                                                 "conversation_uuid": CONV_ID,
+                                                 "timestamp": "2018-10-25T09:26:18.991Z",
+                                                 "from": "447700000001", "to": "447700000002"})
+    capsys.readouterr()
+    code, out, _ = run(capsys, "show", webhook.events_path)
+    assert code == 0 and "(2 webhooks)" in out and "(answer)" in out and "started" in out
+
+
+def test_show_escapes_control_characters_from_documents(capsys, tmp_path):
+    path = tmp_path / "hostile.json"
+    path.write_text(json.dumps({"id": "CON-\x1b[31mX", "members": [
+        {"id": "MEM-\x1b]0;pwned\x07", "channel": {"type": "phone",
+                                                   "to": {"number": "\x1b[2J"}}}]}))
+    code, out, _ = run(capsys, "show", str(path))
+    assert code == 0 and "\x1b" not in out and "\x07" not in out
+    assert "Conversation CON-\\x1b[31mX" in out and "MEM-\\x1b]0;pwned\\x07" in out
+
+
+def test_get_401_with_a_given_token_says_when_it_expires(capsys, api, other_rsa_key):
+    exp = int(time.time()) + 600
+    code, _, err = run(capsys, "get", CONV_ID, "--api-url", api.url, "--jwt",
+                       _token(other_rsa_key, exp=exp))
+    assert code == 1 and "is signed with another key, or has expired (it expires at" in err
+    assert convo.format_utc(exp) in err
+
+
+def test_serve_warns_when_binding_all_interfaces(tmp_path):
+    proc, _ = _serve_process(tmp_path, "--to", "447700000003", "--host", "0.0.0.0")
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=10)
+    assert proc.returncode == 0
+    assert "listening on all interfaces (0.0.0.0): anyone on your network can reach it" in err
+    assert "webhooks are not verified" in err
+
+
+def test_show_webhook_log_errors_while_streaming(capsys, tmp_path):
+    code, _, err = run(capsys, "show", str(tmp_path / "none.jsonl"))
+    assert code == 2 and err == f"convo: error: {tmp_path / 'none.jsonl'}: no such file\n"
+    bad = tmp_path / "bad.jsonl"
+    bad.write_bytes(b'{"status": "started"}\n{"status": "ringing"}\n{"from": "\xff\xfe"}\n')
+    code, out, err = run(capsys, "show", str(bad))
+    assert code == 2 and out == "" and "not UTF-8 text" in err
+    assert err.count("\n") == 1 and "Traceback" not in err
 
 
 # ---------------------------------------------------------------------------
-# get
+# The API client: get against the fake Vonage API
 # ---------------------------------------------------------------------------
 
 def test_get_prints_the_tree(capsys, api, creds):
@@ -841,7 +765,7 @@ def test_get_uses_embedded_legacy_members(capsys, rsa_key, creds):
 
 def test_get_member_gone_between_list_and_detail(capsys, api, creds):
     api.script(f"/v1/conversations/{CONV_ID}/members/{SEED['members'][1]['id']}",
-               (404, _problem(404, "conversation:error:member-not-found", "gone")))
+               (404, problem_body(404, "conversation:error:member-not-found", "gone")))
     code, out, _ = run(capsys, "get", CONV_ID, "--api-url", api.url)
     assert code == 0
     assert "left the call before its details could be fetched" in out
@@ -929,7 +853,7 @@ def test_get_fails_at_once_on_a_long_retry_after(capsys, api, creds):
 def test_get_gives_up_on_5xx_after_three_attempts(capsys, api, creds, monkeypatch):
     monkeypatch.setattr(convo, "BACKOFF_BASE_S", 0.001)
     path = f"/v1/conversations/{CONV_ID}"
-    boom = (503, _problem(500, "system:error:internal-error", "Something went wrong."))
+    boom = (503, problem_body(500, "system:error:internal-error", "Something went wrong."))
     api.script(path, boom, boom, boom)
     code, _, err = run(capsys, "get", CONV_ID, "--api-url", api.url)
     assert code == 1
@@ -939,7 +863,7 @@ def test_get_gives_up_on_5xx_after_three_attempts(capsys, api, creds, monkeypatc
 
 def test_get_does_not_retry_400(capsys, api, creds):
     path = f"/v1/conversations/{CONV_ID}"
-    api.script(path, (400, _problem(400, "http:error:validation-fail", "Input validation failure.")))
+    api.script(path, (400, problem_body(400, "http:error:validation-fail", "Input validation failure.")))
     code, _, err = run(capsys, "get", CONV_ID, "--api-url", api.url)
     assert code == 1 and "HTTP 400 http:error:validation-fail" in err
     assert api.paths().count(path) == 1
@@ -1093,15 +1017,9 @@ def test_get_never_prints_the_token(capsys, api, rsa_key):
 
 
 # ---------------------------------------------------------------------------
-# serve: a real server on 127.0.0.1:0, driven through real sockets
+# Webhooks: serve, a real server on 127.0.0.1:0, driven through real sockets
 # ---------------------------------------------------------------------------
 
-import hashlib  # noqa: E402
-import http.client  # noqa: E402
-import signal  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-from urllib.parse import urlencode  # noqa: E402
 
 SECRET = "s1gnature-secret-for-tests-0123456789"
 ANSWER_QUERY = {"to": "447700000002", "from": "447700000001",
@@ -1181,9 +1099,9 @@ def test_answer_get_returns_a_valid_ncco_and_records_the_call(webhook, capsys):
 def test_answer_post_json_with_from(tmp_path, rsa_key):
     config = convo.ServeConfig(to="447700000003", from_="447700000002",
                                state_dir=str(tmp_path / "s"))
-    assert json.loads(config.ncco) == [{"action": "connect", "from": "447700000002",
+    assert json.loads(config.ncco_bytes) == [{"action": "connect", "from": "447700000002",
                                         "endpoint": [{"type": "phone", "number": "447700000003"}]}]
-    ncco_validator().validate(json.loads(config.ncco))
+    ncco_validator().validate(json.loads(config.ncco_bytes))
 
 
 def test_answer_post_json(webhook):
@@ -1458,160 +1376,54 @@ def test_check_number_strips_plus():
 
 
 # ---------------------------------------------------------------------------
-# Timelines: get --events / --legs, and show of a webhook log
+# The command line
 # ---------------------------------------------------------------------------
 
-SEED_EVENTS = """\
-Events (8)
-  ID  TIME          MEMBER                                      TYPE           WHAT
-  1   09:26:19.207  USR-33a51f4d-d06b-42f6-a525-90d2859ab9f6    member:joined  joined via phone 447700000001 → 447700000002
-  2   09:26:24.384  vapi-user-f59c1ff26c0543fdb6c02fd30617a1c0  sip:ringing    ringing 447700000003
-  3   09:26:30.277  vapi-user-f59c1ff26c0543fdb6c02fd30617a1c0  sip:answered   answered (outbound)
-  4   09:26:30.273  vapi-user-f59c1ff26c0543fdb6c02fd30617a1c0  member:joined  joined via phone Unknown → 447700000003
-  5   09:26:30.274  vapi-user-f59c1ff26c0543fdb6c02fd30617a1c0  member:media   audio on
-  6   09:26:30.340  USR-33a51f4d-d06b-42f6-a525-90d2859ab9f6    sip:answered   answered (inbound)
-  7   09:26:30.337  USR-33a51f4d-d06b-42f6-a525-90d2859ab9f6    member:joined  joined via phone 447700000001 → 447700000002
-  8   09:26:30.337  USR-33a51f4d-d06b-42f6-a525-90d2859ab9f6    member:media   audio on
-"""
-
-
-@pytest.mark.parametrize("wrapped", [False, True])
-def test_get_events_prints_the_seed_timeline(capsys, rsa_key, creds, wrapped):
-    with FakeVonage(rsa_key.public_key(), events_wrapped=wrapped) as fake:
-        code, out, err = run(capsys, "get", CONV_ID, "--api-url", fake.url, "--events")
-    assert code == 0, err
-    assert out == SEED_TREE + "\n" + SEED_EVENTS
-    assert f"/v1/conversations/{CONV_ID}/events?page_size=100" in fake.paths()
-
-
-def test_get_legs_under_their_channels_and_unmatched_apart(capsys, rsa_key, creds):
-    stray = dict(SEED["calls"][0], uuid="aaaaaaaa-0000-4000-8000-000000000009", status="failed")
-    with FakeVonage(rsa_key.public_key(), calls=[*SEED["calls"], stray]) as fake:
-        code, out, _ = run(capsys, "get", CONV_ID, "--api-url", fake.url, "--legs")
+def test_help_lists_exit_codes_and_environment(capsys):
+    code, out, _ = run(capsys, "--help")
     assert code == 0
-    assert ("│     └─ leg 797168e24c19a3c45e74e05b10fef2b5 · answered · inbound · "
-            "447700000001 → 447700000002 · started 09:26:18") in out
-    assert "└─ leg 30cecc87-7ac9-4d03-910a-e9d69558263c · answered · outbound" in out
-    assert ("Legs on no member's channel:\n  leg aaaaaaaa-0000-4000-8000-000000000009 · failed"
-            in out)
-    assert f"/v1/calls?conversation_uuid={CONV_ID}&page_size=100" in fake.paths()
+    for needle in ("exit codes:", "130", "VONAGE_APPLICATION_ID", "jwt", "show"):
+        assert needle in out
 
 
-def test_get_events_and_legs_json_then_show(capsys, rsa_key, creds, tmp_path):
-    many = [dict(SEED["events"][i % 8], id=i + 1) for i in range(250)]
-    with FakeVonage(rsa_key.public_key(), events=many, page_limit=100) as fake:
-        code, out, _ = run(capsys, "get", CONV_ID, "--api-url", fake.url, "--events", "--legs",
-                           "--json")
-        code2, tree, _ = run(capsys, "get", CONV_ID, "--api-url", fake.url, "--events",
-                             "--legs")
-    assert code == code2 == 0
-    doc = json.loads(out)
-    assert len(doc["events"]) == 250 and doc["legs"] == SEED["calls"]
-    assert len(fake.paths(f"/v1/conversations/{CONV_ID}/events")) == 2 * 3  # ceil(250/100)
-    saved_file = tmp_path / "saved.json"
-    saved_file.write_text(out)
-    assert run(capsys, "show", str(saved_file))[1] == tree
+def test_readme_environment_table_is_convo_environment():
+    """README's table and --help come from one source: convo.ENVIRONMENT."""
+    rows = [f"| `{name}` | {', '.join(f'`{c}`' for c in commands.split())} | {meaning} |"
+            for name, commands, meaning in convo.ENVIRONMENT]
+    readme = (HERE / "README.md").read_text()
+    table = readme[readme.index("| variable | read by | meaning |"):].split("\n\n")[0]
+    assert table.splitlines()[2:] == rows
 
 
-def test_unknown_events_are_shown_generically():
-    conv = convo.normalize_conversation({"id": CONV_ID, "members": [], "events": [
-        {"id": 9, "type": "custom:thing", "from": "MEM-x", "timestamp": "2018-10-25T09:26:19Z",
-         "body": {"level": 3, "ok": True, "nested": {"no": 1}}},
-        {"id": 10, "type": "sip:hangup", "body": {"reason": {"text": "normal", "sip_code": 200}}},
-        {"id": 11}]})
-    lines = "\n".join(convo.render_timeline(conv, convo.Style()))
-    assert "custom:thing  level=3 ok=True" in lines and "MEM-x" in lines
-    assert "hung up (normal, 200)" in lines and "(no type)" not in lines.split("\n")[1]
-    assert lines.count("\n") == 4  # a title, a header and three rows: nothing dropped
+def test_each_command_help_lists_only_what_it_reads(capsys):
+    _, out, _ = run(capsys, "show", "--help")
+    assert "NO_COLOR" in out and "VONAGE_APPLICATION_ID" not in out
+    _, out, _ = run(capsys, "serve", "--help")
+    assert "TO_NUMBER" in out and "JWT " not in out
 
 
-SEED_WEBHOOKS = """\
-Conversation CON-bc643220-2542-499a-892e-c982c4150c06  (9 webhooks)
-  TIMESTAMP                 LEG       FROM          TO            STATUS     NOTES
-  2018-10-25T09:26:18.991Z  inbound   447700000001  447700000002  started
-  2018-10-25T09:26:18.991Z  inbound   447700000001  447700000002  ringing
-  2018-10-25T09:26:19.827Z  -         447700000001  447700000002  (answer)   answer webhook: the NCCO was sent
-  2018-10-25T09:26:24.384Z  outbound  Unknown       447700000003  started
-  2018-10-25T09:26:24.384Z  outbound  Unknown       447700000003  ringing
-  2018-10-25T09:26:30.277Z  outbound  Unknown       447700000003  answered
-  2018-10-25T09:26:30.340Z  inbound   447700000001  447700000002  answered
-  2018-10-25T09:31:30.179Z  inbound   447700000001  447700000002  completed  duration 311 s, price 0.02332500, disconnected by user
-  2018-10-25T09:31:30.179Z  outbound  Unknown       447700000003  completed  duration 300 s, price 0.06350000, disconnected by platform
+def test_version(capsys):
+    code, out, _ = run(capsys, "--version")
+    assert code == 0 and out.strip() == f"convo.py {convo.__version__}"
+
+
+@pytest.mark.parametrize("argv", [[], ["nope"], ["show"], ["jwt", "--ttl"]])
+def test_usage_errors_are_one_line_exit_2(capsys, argv):
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == ""
+    assert err.startswith("convo: error: ") and err.count("\n") == 1
+
+
+SEED_TREE = """\
+Conversation CON-bc643220-2542-499a-892e-c982c4150c06  ACTIVE
+  name NAM-1b2c4274-e3f2-494e-89c4-46856ee84a8b · created 2018-10-25 09:26:18 UTC · sequence 8 · ttl 48h
+├─ Member MEM-f44c872e-cba9-444f-88ae-0bfa630865a6  JOINED
+│    user USR-33a51f4d-d06b-42f6-a525-90d2859ab9f6 · joined 09:26:30.334
+│  └─ phone channel 797168e24c19a3c45e74e05b10fef2b5: 447700000001 → 447700000002
+│     └─ leg 797168e24c19a3c45e74e05b10fef2b5
+└─ Member MEM-25ccda92-839d-4ac6-a7b2-de310224878b  JOINED
+     user vapi-user-f59c1ff26c0543fdb6c02fd30617a1c0 (USR-b9948493-…) · invited 09:26:19.385 · joined 09:26:30.270
+   └─ phone channel 30cecc87-7ac9-4d03-910a-e9d69558263c: Unknown → 447700000003 · ring timeout 60 s · max length 2 h
+      └─ leg 30cecc87-7ac9-4d03-910a-e9d69558263c
+1 conversation · 2 members (2 JOINED) · 2 channels (2 phone) · 2 legs
 """
-
-
-def test_show_webhook_log_renders_the_seed_table(capsys):
-    code, out, err = run(capsys, "show", str(TESTDATA / "seed_events.jsonl"))
-    assert (code, err) == (0, "")
-    assert out == SEED_WEBHOOKS
-
-
-def test_show_webhook_log_groups_filters_and_skips_bad_lines(capsys, monkeypatch, tmp_path):
-    import io
-    other = "CON-00000000-0000-4000-8000-000000000001"
-    lines = (TESTDATA / "seed_events.jsonl").read_text().splitlines()
-    lines[1] = '{"status": "ringing", '  # cut short
-    lines.insert(4, "[1, 2]")
-    lines.append(json.dumps({"conversation_uuid": other, "status": "teleported",
-                             "timestamp": "2026-01-01T00:00:00.000Z",
-                             "from": {"type": "phone", "number": "15550100"}, "to": "15550101"}))
-    path = tmp_path / "events.jsonl"
-    path.write_text("\n".join(lines) + "\n")
-    code, out, err = run(capsys, "show", str(path))
-    assert code == 0
-    assert f"{path}:2: skipped: invalid JSON" in err and f"{path}:5: skipped: not a JSON object" in err
-    assert "(8 webhooks)" in out and f"Conversation {other}  (1 webhook)" in out
-    assert "-    15550100  15550101  teleported" in out  # unknown statuses are shown
-    code, out, _ = run(capsys, "show", str(path), "--conversation", other)
-    assert code == 0 and CONV_ID not in out and "teleported" in out
-    monkeypatch.setattr("sys.stdin", io.StringIO(path.read_text()))
-    code, out, _ = run(capsys, "show", "-", "--json")
-    assert code == 0 and [g["conversation_uuid"] for g in json.loads(out)] == [CONV_ID, other]
-
-
-def test_show_saved_events_jsonl_from_serve(webhook, capsys):
-    request(webhook, "GET", "/webhooks/answer?" + urlencode(ANSWER_QUERY))
-    request(webhook, "POST", "/webhooks/event", {"status": "started", "direction": "inbound",
-                                                 "conversation_uuid": CONV_ID,
-                                                 "timestamp": "2018-10-25T09:26:18.991Z",
-                                                 "from": "447700000001", "to": "447700000002"})
-    capsys.readouterr()
-    code, out, _ = run(capsys, "show", webhook.events_path)
-    assert code == 0 and "(2 webhooks)" in out and "(answer)" in out and "started" in out
-
-
-def test_show_escapes_control_characters_from_documents(capsys, tmp_path):
-    path = tmp_path / "hostile.json"
-    path.write_text(json.dumps({"id": "CON-\x1b[31mX", "members": [
-        {"id": "MEM-\x1b]0;pwned\x07", "channel": {"type": "phone",
-                                                   "to": {"number": "\x1b[2J"}}}]}))
-    code, out, _ = run(capsys, "show", str(path))
-    assert code == 0 and "\x1b" not in out and "\x07" not in out
-    assert "Conversation CON-\\x1b[31mX" in out and "MEM-\\x1b]0;pwned\\x07" in out
-
-
-def test_get_401_with_a_given_token_says_when_it_expires(capsys, api, other_rsa_key):
-    exp = int(time.time()) + 600
-    code, _, err = run(capsys, "get", CONV_ID, "--api-url", api.url, "--jwt",
-                       _token(other_rsa_key, exp=exp))
-    assert code == 1 and "is signed with another key, or has expired (it expires at" in err
-    assert convo.format_utc(exp) in err
-
-
-def test_serve_warns_when_binding_all_interfaces(tmp_path):
-    proc, _ = _serve_process(tmp_path, "--to", "447700000003", "--host", "0.0.0.0")
-    proc.send_signal(signal.SIGTERM)
-    out, err = proc.communicate(timeout=10)
-    assert proc.returncode == 0
-    assert "listening on all interfaces (0.0.0.0): anyone on your network can reach it" in err
-    assert "webhooks are not verified" in err
-
-
-def test_show_webhook_log_errors_while_streaming(capsys, tmp_path):
-    code, _, err = run(capsys, "show", str(tmp_path / "none.jsonl"))
-    assert code == 2 and err == f"convo: error: {tmp_path / 'none.jsonl'}: no such file\n"
-    bad = tmp_path / "bad.jsonl"
-    bad.write_bytes(b'{"status": "started"}\n{"status": "ringing"}\n{"from": "\xff\xfe"}\n')
-    code, out, err = run(capsys, "show", str(bad))
-    assert code == 2 and out == "" and "not UTF-8 text" in err
-    assert err.count("\n") == 1 and "Traceback" not in err

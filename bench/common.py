@@ -10,7 +10,7 @@ sys.path.insert(0, str(ROOT))
 
 from cryptography.hazmat.primitives import serialization  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
-from test_convo import APP_ID  # noqa: E402
+from testdata.fake_vonage import APP_ID  # noqa: E402
 
 
 def use_new_app_key(directory: str):

@@ -2,7 +2,7 @@
 
     python bench/get.py [--members 40] [--latency 0.05] [--connect 0.1]
 
-A fake Vonage API on loopback (test_convo.FakeVonage) adds 50 ms to every
+A fake Vonage API on loopback (testdata/fake_vonage.py) adds 50 ms to every
 response and 100 ms to every new TCP connection, standing in for a WAN and a
 TLS handshake. The conversation has 40 members.
 
@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import use_new_app_key  # noqa: E402
 
 import convo  # noqa: E402
-from test_convo import APP_ID, CONV_ID, FakeVonage, many_members  # noqa: E402
+from testdata.fake_vonage import APP_ID, CONV_ID, FakeVonage, many_members  # noqa: E402
 
 
 def baseline(base: str, token: str) -> int:
@@ -74,7 +74,7 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         key = use_new_app_key(tmp)
-        token = convo.app_token(APP_ID, None)
+        token = convo.resolve_credentials(app_id=APP_ID).mint()
         with FakeVonage(key.public_key(), members=many_members(args.members),
                         latency_s=args.latency, connect_latency_s=args.connect) as fake:
             start = time.perf_counter()

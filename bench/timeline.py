@@ -2,7 +2,7 @@
 
     python bench/timeline.py
 
-- 10,000 events on the fake API (test_convo.FakeVonage) with 50 ms latency:
+- 10,000 events on the fake API (testdata/fake_vonage.py) with 50 ms latency:
   `get --events` makes at most ceil(10000/100) + 1 = 101 events requests;
 - rendering 100,000 webhook events from a file (`show events.jsonl`) takes at
   most 3x the time of just json.loads-ing its lines;
@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import use_new_app_key  # noqa: E402
 
 import convo  # noqa: E402
-from test_convo import CONV_ID, SEED, FakeVonage  # noqa: E402
+from testdata.fake_vonage import CONV_ID, SEED, FakeVonage  # noqa: E402
 
 
 def paging() -> bool:

@@ -1,0 +1,218 @@
+"""A fake Vonage API for the tests and the benches: a real HTTP server on 127.0.0.1:0.
+
+It serves the Conversation API v1 and the Voice API's call list as far as convo.py
+uses them, and checks every token as Vonage does: RS256, signed by the
+application's key, for its application_id. Its data is the seed's call
+(testdata/seed_call.json).
+"""
+from __future__ import annotations
+
+import copy
+import json
+import ssl
+import threading
+import time
+from functools import partial
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import jwt
+
+HERE = Path(__file__).resolve().parent
+APP_ID = "aaaaaaaa-bbbb-cccc-dddd-0123456789ab"
+CONV_ID = "CON-bc643220-2542-499a-892e-c982c4150c06"
+
+SEED = json.loads((HERE / "seed_call.json").read_text())
+LINK_HOST = "https://api.nexmo.com"  # links name Vonage's host, as the real API's do
+
+
+def problem_body(status: int, code: str, detail: str) -> dict:
+    title = {401: "Unauthorized.", 403: "Forbidden.", 404: "Not found.", 400: "Bad request.",
+             500: "Internal Error."}.get(status, "Error.")
+    return {"title": title, "type": f"https://developer.nexmo.com/api/conversation#{code}",
+            "code": code, "detail": detail, "instance": "00a5916655d650e920ccf0daf40ef4ee"}
+
+
+class FakeVonage:
+    """The Conversation API v1 and the Voice API's call list, as far as convo uses them.
+
+    Tokens must be RS256, signed by the application's key, for its application_id.
+    `script(path, *responses)` serves canned responses (status, body, headers)
+    first, for failure injection, to that path (or below it, if it ends in '/'); `latency_s` delays every response and
+    `connect_latency_s` every new connection.
+    """
+
+    def __init__(self, public_key, *, app_id: str = APP_ID, conversation=None, members=None,
+                 events=None, calls=None, page_limit: int = 100, events_wrapped: bool = False,
+                 latency_s: float = 0.0, connect_latency_s: float = 0.0, tls=None) -> None:
+        self.public_key, self.app_id = public_key, app_id
+        self.conversation = copy.deepcopy(SEED["conversation"] if conversation is None
+                                          else conversation)
+        self.members = copy.deepcopy(SEED["members"] if members is None else members)
+        self.events = copy.deepcopy(SEED["events"] if events is None else events)
+        self.calls = copy.deepcopy(SEED["calls"] if calls is None else calls)
+        self.page_limit, self.events_wrapped = page_limit, events_wrapped
+        self.latency_s, self.connect_latency_s = latency_s, connect_latency_s
+        self.scripted: list[tuple[str, tuple]] = []
+        self.requests: list[tuple[str, bool]] = []  # (path, sent a token)
+        self.connections = 0
+        self.lock = threading.Lock()
+        self.server = _QuietServer(("127.0.0.1", 0), partial(_FakeHandler, fake=self))
+        self.server.daemon_threads = True
+        if tls:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,),
+                                       daemon=True)
+
+    @property
+    def url(self) -> str:
+        scheme = "https" if isinstance(self.server.socket, ssl.SSLSocket) else "http"
+        return f"{scheme}://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self) -> "FakeVonage":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()
+
+    def script(self, prefix: str, *responses) -> None:
+        with self.lock:
+            self.scripted.extend((prefix, r) for r in responses)
+
+    def paths(self, prefix: str = "") -> list[str]:
+        with self.lock:
+            return [p for p, _ in self.requests if p.startswith(prefix)]
+
+
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        pass  # clients here hang up on purpose (timeouts, truncation)
+
+
+class _FakeHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go in two writes
+
+    def __init__(self, *args, fake: FakeVonage, **kwargs):
+        self.fake = fake
+        super().__init__(*args, **kwargs)
+
+    def setup(self):
+        with self.fake.lock:
+            self.fake.connections += 1
+        if self.fake.connect_latency_s:
+            time.sleep(self.fake.connect_latency_s)  # a WAN round trip and TLS handshake
+        super().setup()
+
+    def log_message(self, *args):
+        pass
+
+    def reply(self, status: int, body=None, headers=None) -> None:
+        if self.fake.latency_s:
+            time.sleep(self.fake.latency_s)
+        data = body if isinstance(body, bytes) else (
+            b"" if body is None else json.dumps(body).encode())
+        self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        if "Content-Length" not in (headers or {}):
+            self.send_header("Content-Length", str(len(data)))
+        if body is not None and not isinstance(body, bytes):
+            self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self):
+        fake = self.fake
+        url = urlsplit(self.path)
+        auth = self.headers.get("Authorization", "")
+        with fake.lock:
+            fake.requests.append((self.path, bool(auth)))
+            scripted = next((i for i, (key, _) in enumerate(fake.scripted)
+                             if url.path == key or (key.endswith("/")
+                                                    and url.path.startswith(key))), None)
+            response = fake.scripted.pop(scripted)[1] if scripted is not None else None
+        if response is not None:
+            if response[0] == "truncate":
+                self.send_response(200)
+                self.send_header("Content-Length", "100")
+                self.end_headers()
+                self.wfile.write(b'{"id": "CON-')
+                self.close_connection = True
+                return
+            return self.reply(*response)
+        if not auth.startswith("Bearer "):
+            return self.reply(401, problem_body(401, "system:error:missing-token",
+                                             "No token provided."))
+        try:
+            claims = jwt.decode(auth[7:], fake.public_key, algorithms=["RS256"])
+        except jwt.ExpiredSignatureError:
+            return self.reply(401, problem_body(401, "system:error:expired-token",
+                                             "You provided an expired token."))
+        except jwt.PyJWTError:
+            return self.reply(401, problem_body(401, "system:error:invalid-token",
+                                             "You did not provide a valid token. Please "
+                                             "provide a valid token."))
+        if claims.get("application_id") != fake.app_id:
+            return self.reply(401, problem_body(401, "system:error:invalid-token",
+                                             "You did not provide a valid token."))
+        self.route(url.path, parse_qs(url.query))
+
+    def page(self, items: list, query: dict, key: str | None, path: str) -> dict:
+        size = min(int(query.get("page_size", ["10"])[0]), self.fake.page_limit)
+        start = int(query.get("cursor", ["0"])[0].lstrip("c") or 0)
+        chunk = items[start:start + size]
+        links = {"self": {"href": f"{LINK_HOST}{path}?page_size={size}&cursor=c{start}"}}
+        if start + size < len(items):
+            links["next"] = {"href": f"{LINK_HOST}{path}?page_size={size}&cursor=c{start + size}"}
+        embedded = {key: chunk} if key else chunk
+        return {"page_size": size, "_embedded": embedded, "_links": links}
+
+    def route(self, path: str, query: dict) -> None:
+        fake, conv_id = self.fake, self.fake.conversation.get("id")
+        prefix = f"/v1/conversations/{conv_id}"
+        if path == "/v1/calls":
+            calls = [c for c in fake.calls
+                     if c.get("conversation_uuid") == query.get("conversation_uuid", [""])[0]]
+            return self.reply(200, self.page(calls, query, "calls", path))
+        if not path.startswith(prefix):
+            return self.reply(404, problem_body(404, "conversation:error:not-found",
+                                             "Conversation does not exist, or you do not "
+                                             "have access."))
+        rest = path[len(prefix):]
+        if rest == "":
+            return self.reply(200, fake.conversation)
+        if rest == "/members":
+            lite = [{"id": m["id"], "state": m["state"], "_embedded": m.get("_embedded", {}),
+                     "_links": {"href": f"{LINK_HOST}{prefix}/members/{m['id']}"}}
+                    for m in fake.members]
+            return self.reply(200, self.page(lite, query, "members", path))
+        if rest.startswith("/members/"):
+            member = next((m for m in fake.members if m["id"] == rest[9:]), None)
+            if member is None:
+                return self.reply(404, problem_body(404, "conversation:error:member-not-found",
+                                                 "Member does not exist, or you do not have "
+                                                 "access."))
+            return self.reply(200, member)
+        if rest == "/events":
+            page = self.page(fake.events, query, "events" if fake.events_wrapped else None,
+                             path)
+            return self.reply(200, page)
+        return self.reply(404, problem_body(404, "http:error:not-found", "No such path."))
+
+
+def many_members(n: int) -> list[dict]:
+    base = SEED["members"][0]
+    out = []
+    for i in range(n):
+        m = copy.deepcopy(base)
+        m["id"] = f"MEM-00000000-0000-4000-8000-{i:012d}"
+        m["_embedded"]["user"] = {"id": f"USR-00000000-0000-4000-8000-{i:012d}",
+                                  "name": f"user{i}"}
+        m["channel"]["id"] = m["channel"]["leg_ids"][0] = f"leg-{i:04d}"
+        out.append(m)
+    return out
