@@ -79,6 +79,10 @@ SERVE_REQUEST_DEADLINE_S = 10.0   # a whole request, from its first byte (408 af
 SERVE_MAX_CONNECTIONS = 128       # open at once; also the listen backlog
 SERVE_MAX_BODY_BYTES = 1 << 20    # 413 over this
 SERVE_GRACE_S = 4.5               # on SIGTERM, for requests in flight
+MAX_REQUEST_LINE = 8 << 10        # 414 over this (RFC 9112 suggests at least 8000)
+MAX_FIELD_LINE = 8 << 10          # one header line; 431 over this
+MAX_FIELDS = 100                  # header lines in one request; 431 over this
+MAX_HEADER_BLOCK = 64 << 10       # request line and headers together; 431 over this
 EVENTS_FILE = "events.jsonl"      # every webhook received, one JSON line each
 STATE_FILE = "last_call.json"     # the latest call, for `get` without an ID
 
@@ -161,20 +165,51 @@ def _prune(obj: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in obj.items() if v not in (None, "", [], {})}
 
 
-_CONTROL = {c: f"\\x{c:02x}" for c in [*range(32), 127]}
+# What a terminal may act on: C0 controls, DEL, C1 controls (U+009B alone starts
+# an escape sequence), the bidi overrides and isolates that reorder what is shown,
+# and lone surrogates (half an emoji: they cannot even be written as UTF-8).
+_UNSAFE_ABOVE_C0 = "\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff"
+_UNSAFE = re.compile(f"[\x00-\x1f{_UNSAFE_ABOVE_C0}]")
+_UNSAFE_IN_JSON = re.compile(f"[{_UNSAFE_ABOVE_C0}]")  # json.dumps escapes C0 itself
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def printable(text: Any, limit: int | None = 300) -> str:
     """The one sanitiser: text as a person may see it, cut after `limit` characters.
 
-    Every character that a terminal would act on is shown escaped instead
-    (control characters as \\x1b), so text that strangers control (a webhook,
-    a caller's name) cannot drive the terminal or forge log lines.
+    Every character that a terminal would act on (see _UNSAFE) is shown escaped,
+    as \x1b, \x9b, \u202e or \ud800, so text that strangers control (a webhook, a
+    caller's name) can neither drive the terminal nor forge a log line.
     """
     text = text if isinstance(text, str) else str(text)
-    if not text.isprintable():  # rare: the fast check is C, the translation is not
-        text = text.translate(_CONTROL)
+    if not text.isprintable():  # rare: the fast check is C, the substitution is not
+        text = _UNSAFE.sub(_escaped, text)
     return text if limit is None or len(text) <= limit else text[:limit] + "..."
+
+
+def printable_lines(text: str) -> str:
+    """printable() for text of several lines: each line escaped, the line breaks kept."""
+    return "\n".join(printable(line, None) for line in text.split("\n"))
+
+
+def dump_json(value: Any, indent: int | None = 2) -> str:
+    """JSON for a person or a pipe: UTF-8 text, with what printable() escapes written
+    as JSON escapes (\u009b), so the output is valid JSON and safe on a terminal."""
+    text = json.dumps(value, indent=indent, ensure_ascii=False)
+    return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def loads(data: str | bytes) -> Any:
+    """json.loads for data from outside. Raises json.JSONDecodeError (a ValueError)
+    for anything that is not JSON, nesting too deep to parse included."""
+    try:
+        return json.loads(data)
+    except RecursionError:
+        raise json.JSONDecodeError("nesting too deep", "", 0) from None
 
 
 def _scalar(value: Any) -> str | None:
@@ -319,7 +354,7 @@ def parse_claim_args(items: Iterable[str]) -> dict[str, Any]:
         if not sep or not name:
             raise ConvoError(f"claim {item!r} is not NAME=VALUE (e.g. exp=1700086400)", EXIT_USAGE)
         try:
-            value = json.loads(raw)
+            value = loads(raw)
         except ValueError:
             value = raw
         claims[name] = value
@@ -361,7 +396,7 @@ def bearer_token(text: str) -> str:
 def _b64decode_json(segment: str) -> Any:
     import base64
     raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
-    return json.loads(raw)
+    return loads(raw)
 
 
 def decode_unverified(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -710,7 +745,7 @@ def describe_conversation_event(event: dict[str, Any], style: Style) -> str:
     if kind == "message" and _scalar(body.get("text")):
         return f"text: {printable(body['text'], 60)}"
     # Anything else, shown in a generic form rather than dropped.
-    scalars = [f"{k}={printable(v, 30)}" for k, v in body.items()
+    scalars = [f"{printable(k, 30)}={printable(v, 30)}" for k, v in body.items()
                if isinstance(v, (str, int, float, bool)) and k != "channel"]
     return " ".join(scalars[:4]) or "-"
 
@@ -758,7 +793,7 @@ _CONV_ID_RE = re.compile(
 def check_conversation_id(text: str) -> str:
     """Return text if it is CON- and a UUID. Raises ConvoError (exit 2) showing the form."""
     if not _CONV_ID_RE.fullmatch(text or ""):
-        raise ConvoError(f"{printable(text, 80)!r} is not a conversation ID: expected CON- and "
+        raise ConvoError(f"'{printable(text, 80)}' is not a conversation ID: expected CON- and "
                          f"a UUID, e.g. CON-bc643220-2542-499a-892e-c982c4150c06", EXIT_USAGE)
     return text
 
@@ -785,7 +820,7 @@ def check_http_url(url: str, source: str, example: str) -> str:
     except ValueError:  # a port that is not a number
         valid = False
     if not valid:
-        raise ConvoError(f"{source} {printable(url, 80)!r} is not an http(s) URL, "
+        raise ConvoError(f"{source} '{printable(url, 80)}' is not an http(s) URL, "
                          f"e.g. {example}", EXIT_USAGE)
     return url.rstrip("/")
 
@@ -817,7 +852,7 @@ def backoff_s(attempt: int, jitter: float) -> float:
 def api_problem(body: bytes) -> str:
     """Summarise an error body: {title,type,code,detail,instance} (v1) or {code,description}."""
     try:
-        doc = json.loads(body) if body else None
+        doc = loads(body) if body else None
     except ValueError:
         doc = None
     doc = _dict(doc)
@@ -839,7 +874,7 @@ def check_number(text: str, flag: str) -> str:
     """Return an E.164 number without its '+'. Raises ConvoError (exit 2) showing the form."""
     number = (text or "").strip().removeprefix("+")
     if not _NUMBER_RE.fullmatch(number):
-        raise ConvoError(f"{flag} {printable(text, 40)!r} is not a phone number: use E.164 "
+        raise ConvoError(f"{flag} '{printable(text, 40)}' is not a phone number: use E.164 "
                          f"digits without '+', e.g. 447700000003", EXIT_USAGE)
     return number
 
@@ -861,7 +896,7 @@ def webhook_params(method: str, body: bytes, query: str) -> tuple[dict[str, Any]
     if not body.strip():
         return {}, "empty body"
     try:
-        doc = json.loads(body)
+        doc = loads(body)
     except ValueError as e:
         return {}, f"invalid JSON: {printable(e, 80)}"
     if not isinstance(doc, dict):
@@ -1020,10 +1055,14 @@ def render_webhook_log(groups: dict[str, list[tuple[str, ...]]], style: Style
 def iter_json_lines(lines: Iterable[str], label: str, skipped: list[str]
                     ) -> Iterator[dict[str, Any]]:
     """Decode JSON lines one by one, adding a warning to `skipped` for each bad line."""
-    loads = json.loads
+    # Speed (bench/timeline.py): json.loads itself, not loads(), whose rule this repeats.
+    json_loads = json.loads
     for number, line in enumerate(lines, 1):
         try:
-            value = loads(line)
+            value = json_loads(line)
+        except RecursionError:
+            skipped.append(f"{label}:{number}: skipped: invalid JSON (nesting too deep)")
+            continue
         except ValueError as e:
             if line.strip():
                 skipped.append(f"{label}:{number}: skipped: invalid JSON ({printable(e, 80)})")
@@ -1044,7 +1083,8 @@ def is_webhook(doc: dict[str, Any]) -> bool:
 # ############################################################################
 
 def _stderr(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    """Write a message for a person to stderr, escaped as everything shown is."""
+    print(printable_lines(message), file=sys.stderr, flush=True)
 
 
 def warn(message: str) -> None:
@@ -1100,7 +1140,7 @@ def input_lines(path: str) -> Iterator[str]:
 def parse_json(text: str, label: str) -> Any:
     """Decode JSON, reporting the line and column of any error. Raises ConvoError (exit 2)."""
     try:
-        return json.loads(text)
+        return loads(text)
     except json.JSONDecodeError as e:
         raise _json_error(label, e) from None
 
@@ -1113,6 +1153,8 @@ def parse_json_values(text: str, label: str) -> tuple[Any, bool]:
         value, end = json.JSONDecoder().raw_decode(text, start)
     except json.JSONDecodeError as e:
         raise _json_error(label, e) from None
+    except RecursionError:
+        raise _json_error(label, json.JSONDecodeError("nesting too deep", "", 0)) from None
     return value, bool(text[end:].strip())
 
 
@@ -1354,7 +1396,7 @@ def read_state(directory: str | None = None) -> dict[str, Any] | None:
     path = os.path.join(directory or state_dir(), STATE_FILE)
     try:
         with open(path, encoding="utf-8") as f:
-            state = json.load(f)
+            state = loads(f.read())
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as e:
@@ -1379,9 +1421,13 @@ def api_base_url(args: argparse.Namespace, state: dict[str, Any] | None, conv_id
             return region.rstrip("/")
         # An unsigned webhook can plant any region_url; following it would hand
         # our token to whoever planted it.
-        warn(f"ignoring the recorded region_url {printable(region, 80)!r}: not an https:// "
+        warn(f"ignoring the recorded region_url '{printable(region, 80)}': not an https:// "
              f"URL on a Vonage host; using {API_URL}")
     return API_URL
+
+
+class _StaleConnection(Exception):
+    """A pooled keep-alive connection that the server had closed: try a fresh one."""
 
 
 class ApiClient:
@@ -1408,7 +1454,9 @@ class ApiClient:
         self.auth_hint = auth_hint
         self.log = logging.getLogger("convo")
         self._idle: dict[tuple, list[Any]] = {}
+        self._busy: set[Any] = set()  # connections with a request on them
         self._lock = threading.Lock()
+        self._aborted = threading.Event()
         self._ssl: Any = None  # an ssl.SSLContext, made on first use
 
     # -- connections --------------------------------------------------------
@@ -1442,6 +1490,21 @@ class ApiClient:
                     conn.close()
             self._idle.clear()
 
+    def abort(self) -> None:
+        """Stop every request now, from any thread (Ctrl-C): requests on the wire
+        fail at once, retry waits end, and no new request starts."""
+        import socket
+        self._aborted.set()
+        with self._lock:
+            busy = list(self._busy)
+        for conn in busy:
+            try:
+                if conn.sock is not None:
+                    conn.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self.close()
+
     # -- one exchange -------------------------------------------------------
 
     def url(self, path: str) -> str:
@@ -1450,42 +1513,62 @@ class ApiClient:
 
     def _exchange(self, origin: tuple, target: str) -> tuple[int, Any, bytes]:
         """Send one GET and read the whole response; retry once on a stale pooled socket."""
-        import http.client
         for fresh_retry in (False, True):
+            if self._aborted.is_set():
+                raise ConvoError("interrupted", EXIT_INTERRUPTED)
             left = self.deadline - time.monotonic()
             if left <= 0:
                 raise self._deadline_error()
             conn, reused = self._acquire(origin)
-            conn.timeout = min(self.timeout_s, left)
-            if conn.sock is not None:
-                conn.sock.settimeout(conn.timeout)
-            headers = {"Accept": "application/json", "User-Agent": f"convo.py/{__version__}"}
-            if origin == self.origin:  # never hand the token to another host
-                headers["Authorization"] = f"Bearer {self.token}"
+            with self._lock:
+                self._busy.add(conn)
             try:
-                conn.request("GET", target, headers=headers)
-                resp = conn.getresponse()
-                body = self._read_body(resp, origin)
-            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
-                conn.close()
-                if reused and not fresh_retry:
-                    continue  # the server closed an idle keep-alive connection
-                raise ConvoError(f"{self._where(origin)} closed the connection "
-                                 f"without answering") from None
-            except ConvoError:
-                conn.close()
-                raise
-            except (OSError, http.client.HTTPException) as e:
-                conn.close()
-                if isinstance(e, OSError) and time.monotonic() >= self.deadline:
-                    raise self._deadline_error() from None  # the deadline cut its timeout
-                raise self._network_error(origin, e) from None
-            if resp.will_close:
-                conn.close()
-            else:
-                self._release(origin, conn)
-            return resp.status, resp.headers, body
+                return self._send(conn, reused and not fresh_retry, origin, target, left)
+            except _StaleConnection:
+                continue  # the server closed an idle keep-alive connection
+            finally:
+                with self._lock:
+                    self._busy.discard(conn)
         raise AssertionError("unreachable")
+
+    def _send(self, conn: Any, may_be_stale: bool, origin: tuple, target: str,
+              left: float) -> tuple[int, Any, bytes]:
+        """One GET on one connection. Raises _StaleConnection when a reused connection
+        turns out to have been closed by the server while idle."""
+        import http.client
+        conn.timeout = min(self.timeout_s, left)
+        if conn.sock is not None:
+            conn.sock.settimeout(conn.timeout)
+        headers = {"Accept": "application/json", "User-Agent": f"convo.py/{__version__}"}
+        if origin == self.origin:  # never hand the token to another host
+            headers["Authorization"] = f"Bearer {self.token}"
+        try:
+            conn.request("GET", target, headers=headers)
+            resp = conn.getresponse()
+            body = self._read_body(resp, origin)
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            conn.close()
+            if self._aborted.is_set():
+                raise ConvoError("interrupted", EXIT_INTERRUPTED) from None
+            if may_be_stale:
+                raise _StaleConnection from None
+            raise ConvoError(f"{self._where(origin)} closed the connection "
+                             f"without answering") from None
+        except ConvoError:
+            conn.close()
+            raise
+        except (OSError, http.client.HTTPException) as e:
+            conn.close()
+            if self._aborted.is_set():
+                raise ConvoError("interrupted", EXIT_INTERRUPTED) from None
+            if isinstance(e, OSError) and time.monotonic() >= self.deadline:
+                raise self._deadline_error() from None  # the deadline cut its timeout
+            raise self._network_error(origin, e) from None
+        if resp.will_close:
+            conn.close()
+        else:
+            self._release(origin, conn)
+        return resp.status, resp.headers, body
 
     def _deadline_error(self) -> ConvoError:
         return ConvoError(f"gave up: no answer within the overall deadline of "
@@ -1581,7 +1664,8 @@ class ApiClient:
                     raise ConvoError(f"GET {printable(target)}: {why}; no time left to "
                                      f"retry within {self.deadline_s:g} s", status=status)
                 self.log.info("GET %s: %s; retrying in %.2f s", printable(target), why, wait)
-                time.sleep(wait)
+                if self._aborted.wait(wait):
+                    raise ConvoError("interrupted", EXIT_INTERRUPTED)
                 attempt += 1
                 continue
             if status >= 400:
@@ -1590,12 +1674,12 @@ class ApiClient:
                 raise ConvoError(f"GET {printable(target)}: unexpected HTTP {status}",
                                  status=status)
             try:
-                return json.loads(body)
+                return loads(body)
             except ValueError:
                 kind = headers.get("Content-Type") or "no Content-Type"
                 start = printable(body[:60].decode("utf-8", "replace"), 60)
                 raise ConvoError(f"GET {printable(target)}: the API sent non-JSON "
-                                 f"({printable(kind, 60)}) starting {start!r}") from None
+                                 f"({printable(kind, 60)}) starting '{start}'") from None
 
     def _status_error(self, status: int, target: str, body: bytes) -> ConvoError:
         problem = api_problem(body)
@@ -1694,6 +1778,9 @@ def fetch_conversation(client: ApiClient, conv_id: str, *,
         for key, future in extra.items():
             conv[key] = result(future)
         return conv
+    except BaseException:
+        client.abort()  # Ctrl-C or a failure: the requests still running end now
+        raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
@@ -1714,12 +1801,115 @@ def not_found(conv_id: str, client: ApiClient) -> ConvoError:
 # serve does with a request, and the two files it writes.
 
 # -- HTTP/1.1 plumbing --------------------------------------------------------
+# The request head is parsed strictly, by RFC 9112 and RFC 9110: anything a
+# proxy in front of serve might read differently (a bare CR, a space before a
+# colon, two Content-Lengths that disagree) is refused, never guessed at.
 
-class _DeadlineReader(io.RawIOBase):
-    """The socket under a handler's rfile. Between requests it waits up to the idle
-    timeout, in short slices so that a stopping server's idle connections close
-    themselves; once a request's first byte arrives, all of it must come within
-    the request deadline (trickling clients are cut off)."""
+_TOKEN = rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"  # RFC 9110 §5.6.2
+_REQUEST_LINE = re.compile(rb"(" + _TOKEN + rb") ([\x21-\x7e]+) HTTP/([0-9])\.([0-9])")
+_FIELD_LINE = re.compile(rb"(" + _TOKEN + rb"):([\t\x20-\x7e\x80-\xff]*)")  # §5.5: no CTLs
+_HOST = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(:[0-9]*)?")
+_ABSOLUTE_FORM = re.compile(r"https?://[^/?#]*([/?][^#]*)?", re.IGNORECASE)
+
+
+class RequestHead:
+    """A parsed request line and header fields (names lower-cased, values in order)."""
+
+    def __init__(self, method: str, path: str, version: str,
+                 fields: dict[str, list[str]]) -> None:
+        self.method, self.path, self.version, self.fields = method, path, version, fields
+
+    def field(self, name: str) -> str:
+        """A field's value, its repeats joined with commas as RFC 9110 §5.3 allows."""
+        return ", ".join(self.fields.get(name, ()))
+
+    def field_tokens(self, name: str) -> list[str]:
+        return [t.strip(" \t").lower() for t in self.field(name).split(",") if t.strip(" \t")]
+
+    @property
+    def keep_alive(self) -> bool:
+        tokens = self.field_tokens("connection")
+        return "close" not in tokens if self.version == "HTTP/1.1" else "keep-alive" in tokens
+
+
+def http_error(status: int, message: str) -> ConvoError:
+    """A request to refuse: `status` is what to answer."""
+    return ConvoError(message, status=status)
+
+
+def parse_request_line(line: bytes) -> RequestHead:
+    """Parse a request line (its line ending removed) into a head with no fields yet.
+
+    Raises ConvoError with .status 400 or 505 for anything RFC 9112 does not allow.
+    """
+    match = _REQUEST_LINE.fullmatch(line)
+    if not match:
+        raise http_error(400, f"bad request line '{printable(line[:80].decode('latin-1'))}'")
+    method, target, major, minor = (g.decode("ascii") for g in match.groups())
+    if major != "1":
+        raise http_error(505, f"HTTP/{major}.{minor} is not supported: use HTTP/1.1")
+    if target.startswith("/"):  # origin-form
+        path = target
+    else:  # absolute-form, as a proxy sends it (RFC 9112 §3.2.2)
+        absolute = _ABSOLUTE_FORM.fullmatch(target)
+        if not absolute:
+            raise http_error(400, f"unsupported request target '{printable(target, 80)}'")
+        path = absolute.group(1) or "/"
+        path = path if path.startswith("/") else "/" + path
+    return RequestHead(method, path, "HTTP/1.0" if minor == "0" else "HTTP/1.1", {})
+
+
+def add_field_line(head: RequestHead, line: bytes) -> None:
+    """Add one header line (its line ending removed). Raises ConvoError (.status 400)."""
+    match = _FIELD_LINE.fullmatch(line)
+    if not match:  # obs-fold, a space before the colon, a control character...
+        raise http_error(400, "malformed header line")
+    name, value = match.groups()
+    head.fields.setdefault(name.decode("ascii").lower(), []).append(
+        value.strip(b" \t").decode("latin-1"))
+
+
+def check_request_head(head: RequestHead) -> None:
+    """The rules on a whole head. Raises ConvoError (.status 400)."""
+    hosts = head.fields.get("host", [])
+    if len(hosts) > 1 or (head.version == "HTTP/1.1" and not hosts):
+        raise http_error(400, "an HTTP/1.1 request carries exactly one Host header")
+    if hosts and not _HOST.fullmatch(hosts[0]):
+        raise http_error(400, "invalid Host header")
+    if len(head.fields.get("authorization", ())) > 1:
+        raise http_error(400, "more than one Authorization header")
+
+
+def body_length(head: RequestHead, limit: int) -> int:
+    """How many body bytes follow the head. Raises ConvoError (.status 4xx/501) for
+    framing that is refused: Transfer-Encoding, or a Content-Length that is not
+    1*DIGIT, disagrees with another, or is over `limit`."""
+    if "transfer-encoding" in head.fields:
+        chunked = "chunked" in head.field_tokens("transfer-encoding")
+        raise http_error(411 if chunked else 501,
+                         "send a Content-Length; chunked bodies are not accepted")
+    values = [v.strip(" \t") for v in head.field("content-length").split(",")] \
+        if "content-length" in head.fields else []
+    if not values:
+        return 0
+    if not all(v.isascii() and v.isdigit() for v in values):
+        raise http_error(400, "invalid Content-Length")
+    if len(set(values)) > 1:
+        raise http_error(400, "conflicting Content-Length values")
+    if len(values[0].lstrip("0")) > len(str(limit)) or int(values[0]) > limit:
+        raise http_error(413, f"body over {limit} bytes")
+    return int(values[0])
+
+
+class _Connection(io.RawIOBase):
+    """One client connection: the socket under its handler's rfile, and what the
+    server needs to know of it.
+
+    Between requests it waits up to the idle timeout, in short slices, so that
+    it closes itself when the server stops or evicts it (only when nothing is
+    waiting: a request that has arrived is always served). Once a request's
+    first byte arrives, all of it must come within the request deadline.
+    """
 
     SLICE_S = 0.25
 
@@ -1729,7 +1919,12 @@ class _DeadlineReader(io.RawIOBase):
         super().__init__()
         self.sock, self.server, self.config = sock, server, server.config
         self.deadline: float | None = None
+        self.idle_since: float | None = time.monotonic()  # None while a request is read
+        self.evicted = False
         self._select, self.timeout_error = select.select, socket.timeout  # once, not per read
+
+    def await_request(self) -> None:
+        self.deadline = None
 
     def readinto(self, buf: Any) -> int:
         if self.deadline is None:
@@ -1741,12 +1936,14 @@ class _DeadlineReader(io.RawIOBase):
         return self.sock.recv_into(buf)
 
     def _first_bytes(self, buf: Any) -> int:
-        """Wait for a request; 0 (end of file) on idle timeout or when the server stops."""
-        idle_until = time.monotonic() + self.config.idle_timeout_s
+        """Wait for a request; 0 (end of file) on idle timeout, eviction or stop."""
+        self.idle_since = now = time.monotonic()
+        idle_until = now + self.config.idle_timeout_s
         while True:
             # Only this thread reads this socket, so "nothing is waiting" stays true
-            # until it returns: a request that has arrived is always served.
-            if self.server.stopping and not self._select([self.sock], [], [], 0)[0]:
+            # until it returns.
+            if (self.server.stopping or self.evicted) and not self._select(
+                    [self.sock], [], [], 0)[0]:
                 return 0
             left = idle_until - time.monotonic()
             if left <= 0:
@@ -1757,6 +1954,7 @@ class _DeadlineReader(io.RawIOBase):
             except self.timeout_error:
                 continue
             if n:
+                self.idle_since = None
                 self.deadline = time.monotonic() + self.config.request_deadline_s
             return n
 
@@ -1772,6 +1970,7 @@ def make_server(host: str, port: int, config: ServeConfig) -> Any:
 def _server_class() -> Any:
     """Define the server's classes on first use, so that only `serve` imports
     http.server (bench/startup.py keeps `--help` and `show` free of it)."""
+    import sys as _sys
     import threading
     from email.utils import formatdate
     from http import HTTPStatus
@@ -1786,128 +1985,81 @@ def _server_class() -> Any:
         def setup(self) -> None:
             super().setup()
             self.rfile.close()  # replaced: an open makefile() would keep the socket alive
-            self.reader = _DeadlineReader(self.connection, self.server)
-            self.rfile = io.BufferedReader(self.reader)
-            self.server.track(self)
-
-        def finish(self) -> None:
-            try:
-                super().finish()
-            finally:
-                self.server.untrack(self)
+            self.conn = self.server.connection(self.request)
+            self.rfile = io.BufferedReader(self.conn)
 
         def handle_one_request(self) -> None:
-            self.reader.deadline = None
+            self.conn.await_request()
             self.close_connection = True
-            self.command, self.path, self.request_version = "", "", "HTTP/1.1"
+            self.command, self.path = "", ""
             try:
-                self.raw_requestline = self.rfile.readline(65537)
-                if not self.raw_requestline:
+                head = self.read_head()
+                if head is None:
+                    return  # the client closed, or the connection was idle too long
+                self.close_connection = not head.keep_alive or self.server.stopping
+                size = body_length(head, self.server.config.max_body_bytes)
+                if size and head.version == "HTTP/1.1" and \
+                        head.field_tokens("expect") == ["100-continue"]:
+                    self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+                body = self.rfile.read(size) if size else b""
+                if len(body) < size:
+                    self.close_connection = True  # the client went away mid-body
                     return
-                if len(self.raw_requestline) > 65536:
-                    return self.send_error(HTTPStatus.REQUEST_URI_TOO_LONG,
-                                           "request line too long")
-                if not self.parse_request():
-                    return  # it has already answered 4xx
-                body = self.read_body()
-                if body is None:
-                    return
-                if self.server.stopping:
-                    self.close_connection = True
-                path, _, query = self.path.partition("?")
-                status, payload, headers = self.server.routes.handle(
-                    self.command, path, query, body,
-                    authorization=self.headers.get("Authorization", ""),
-                    client=self.client_address[0])
-                self.reply(status, payload, headers=headers)
-            except self.reader.timeout_error:
-                self.send_error(HTTPStatus.REQUEST_TIMEOUT, "request took too long")
+            except ConvoError as e:
+                return self.send_error(e.status or HTTPStatus.BAD_REQUEST, str(e))
+            except self.conn.timeout_error:
+                return self.send_error(HTTPStatus.REQUEST_TIMEOUT, "request took too long")
             except ConnectionError:
                 self.close_connection = True
-            finally:
-                if self.server.stopping:
-                    self.close_connection = True
+                return
+            path, _, query = head.path.partition("?")
+            status, payload, headers = self.server.routes.handle(
+                head.method, path, query, body, authorization=head.field("authorization"),
+                client=self.client_address[0])
+            if self.server.stopping:
+                self.close_connection = True
+            try:
+                self.reply(status, payload, headers=headers)
+            except ConnectionError:
+                self.close_connection = True
 
-        def parse_request(self) -> bool:
-            """Parse the request line and headers; on a problem, answer 4xx/505 and
-            return False.
+        def read_head(self) -> RequestHead | None:
+            """Read and parse the request line and header lines, each as it arrives;
+            lines end in CRLF or a bare LF. None if the connection ends before a
+            request starts.
 
-            Speed (bench/serve.py): http.server's own parse_request runs headers
-            through the email package's feed parser, a third of this server's time;
-            this reads them straight into the same message class, with the same
-            limits (100 headers, 64 KiB lines).
+            Raises ConvoError (.status 400, 414, 431 or 505) at the first problem.
             """
-            self.command, self.request_version, self.close_connection = "", "HTTP/0.9", True
-            self.requestline = line = self.raw_requestline.decode("iso-8859-1").rstrip("\r\n")
-            words = line.split()
-            if len(words) != 3:
-                self.send_error(HTTPStatus.BAD_REQUEST,
-                                f"bad request line {printable(line, 80)!r}")
-                return False
-            command, path, version = words
-            if version not in ("HTTP/1.1", "HTTP/1.0"):
-                match = re.fullmatch(r"HTTP/(\d+)\.(\d+)", version)
-                if not match:
-                    self.send_error(HTTPStatus.BAD_REQUEST,
-                                    f"bad HTTP version {printable(version, 20)!r}")
-                    return False
-                if match.group(1) != "1":
-                    self.send_error(HTTPStatus.HTTP_VERSION_NOT_SUPPORTED,
-                                    f"HTTP version {printable(version, 20)} is not supported")
-                    return False
-            self.command, self.path, self.request_version = command, path, version
-            headers = self.MessageClass()
-            for _ in range(101):
-                raw = self.rfile.readline(65537)
-                if len(raw) > 65536:
-                    self.send_error(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE,
-                                    "header line too long")
-                    return False
-                if raw in (b"\r\n", b"\n", b""):
-                    break
-                name, sep, value = raw.decode("iso-8859-1").partition(":")
-                if not sep or not name or name != name.strip() or raw[:1] in b" \t":
-                    self.send_error(HTTPStatus.BAD_REQUEST, "malformed header line")
-                    return False
-                headers[name] = value.strip()
-            else:
-                self.send_error(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "too many headers")
-                return False
-            self.headers = headers
-            connection = headers.get("Connection", "").lower()
-            self.close_connection = ("close" in connection if version == "HTTP/1.1"
-                                     else "keep-alive" not in connection)
-            if version == "HTTP/1.1" and headers.get("Expect", "").lower() == "100-continue":
-                self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-            return True
-
-        def read_body(self) -> bytes | None:
-            """Read the body that Content-Length announces, refusing bad framing first."""
-            if self.headers.get("Transfer-Encoding"):
-                chunked = "chunked" in self.headers["Transfer-Encoding"].lower()
-                self.send_error(HTTPStatus.LENGTH_REQUIRED if chunked
-                                else HTTPStatus.NOT_IMPLEMENTED,
-                                "send a Content-Length; chunked bodies are not accepted")
-                return None
-            lengths = self.headers.get_all("Content-Length") or []
-            if len(lengths) > 1:
-                self.send_error(HTTPStatus.BAD_REQUEST, "duplicate Content-Length")
-                return None
-            if not lengths:
-                return b""
-            if not lengths[0].strip().isdigit():
-                self.send_error(HTTPStatus.BAD_REQUEST, "invalid Content-Length")
-                return None
-            size = int(lengths[0])
-            limit = self.server.config.max_body_bytes
-            if size > limit:
-                self.send_error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"body over {limit} bytes")
-                return None
-            body = self.rfile.read(size)
-            if len(body) < size:
-                self.close_connection = True  # the client went away mid-body
-                return None
-            return body
+            head: RequestHead | None = None
+            budget, count = MAX_HEADER_BLOCK, 0
+            while True:
+                limit = MAX_FIELD_LINE if head else MAX_REQUEST_LINE
+                want = min(limit, budget) + 2  # room for the CRLF
+                raw = self.rfile.readline(want)
+                budget -= len(raw)
+                if not raw.endswith(b"\n"):
+                    if not raw and head is None:
+                        return None
+                    if len(raw) < want:
+                        raise http_error(400, "the request ended early")
+                    if want <= limit:
+                        raise http_error(431, f"request head over {MAX_HEADER_BLOCK} bytes")
+                    raise http_error(431 if head else 414, "header line too long" if head
+                                     else "request line too long")
+                line = raw[:-2] if raw.endswith(b"\r\n") else raw[:-1]
+                if not line:
+                    if head:
+                        check_request_head(head)
+                        return head
+                    continue  # RFC 9112 §2.2: empty lines before a request are ignored
+                if head is None:
+                    head = parse_request_line(line)
+                    self.command, self.path = head.method, head.path
+                    continue
+                count += 1
+                if count > MAX_FIELDS:
+                    raise http_error(431, f"more than {MAX_FIELDS} header lines")
+                add_field_line(head, line)
 
         def send_error(self, code: int, message: str | None = None,
                        explain: str | None = None) -> None:
@@ -1932,13 +2084,14 @@ def _server_class() -> Any:
             if self.close_connection:
                 lines.append("Connection: close")
             if self.server.verbose:
-                self.server.log.debug("%s %s %s -> %d", self.client_address[0], self.command,
-                                      printable(self.path, 200), code)
+                self.server.log.debug("%s %s %s -> %d", self.client_address[0],
+                                      self.command or "-", printable(self.path or "-", 200),
+                                      code)
             head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
             self.wfile.write(head + (b"" if self.command == "HEAD" else data))
 
     class WebhookServer(ThreadingHTTPServer):
-        """A threading HTTP server with a connection cap and a graceful stop."""
+        """A threading HTTP server with a cap on busy connections and a graceful stop."""
 
         daemon_threads = True
         request_queue_size = SERVE_MAX_CONNECTIONS   # the listen backlog
@@ -1950,9 +2103,8 @@ def _server_class() -> Any:
             self.log = logging.getLogger("convo")
             self.verbose = self.log.isEnabledFor(logging.DEBUG)
             self.stopping = False
-            self.slots = threading.BoundedSemaphore(config.max_connections)
-            self._conns: set[Any] = set()
-            self._conns_lock = threading.Lock()
+            self._connections: dict[Any, _Connection] = {}
+            self._lock = threading.Lock()
             self._date = (0, "")
             self.routes = WebhookRoutes(config)
             self.events_path = self.routes.events_path
@@ -1970,7 +2122,20 @@ def _server_class() -> Any:
             return self._date[1]
 
         def process_request(self, request: Any, client_address: Any) -> None:
-            if not self.slots.acquire(blocking=False):
+            """Admit a connection: at the cap, the longest-idle keep-alive connection
+            makes way for it; only when every connection is busy is it refused."""
+            conn = _Connection(request, self)
+            with self._lock:
+                open_ = [c for c in self._connections.values() if not c.evicted]
+                admit = len(open_) < self.config.max_connections
+                if not admit:
+                    idle = [c for c in open_ if c.idle_since is not None]
+                    if idle:
+                        min(idle, key=lambda c: c.idle_since or 0.0).evicted = True
+                        admit = True
+                if admit:
+                    self._connections[request] = conn
+            if not admit:
                 body = b'{"error":"too many connections"}'
                 try:
                     request.sendall(b"HTTP/1.1 503 Service Unavailable\r\nServer: convo\r\n"
@@ -1984,22 +2149,28 @@ def _server_class() -> Any:
             try:
                 super().process_request(request, client_address)
             except BaseException:
-                self.slots.release()
+                self._forget(request)
                 raise
+
+        def connection(self, request: Any) -> _Connection:
+            with self._lock:
+                return self._connections[request]
 
         def process_request_thread(self, request: Any, client_address: Any) -> None:
             try:
                 super().process_request_thread(request, client_address)
             finally:
-                self.slots.release()
+                self._forget(request)
 
-        def track(self, handler: Any) -> None:
-            with self._conns_lock:
-                self._conns.add(handler)
+        def _forget(self, request: Any) -> None:
+            with self._lock:
+                self._connections.pop(request, None)
 
-        def untrack(self, handler: Any) -> None:
-            with self._conns_lock:
-                self._conns.discard(handler)
+        def handle_error(self, request: Any, client_address: Any) -> None:
+            """A request that failed unexpectedly: one line in the log, no traceback."""
+            error = _sys.exc_info()[1]
+            self.log.error("request from %s failed: %s: %s", client_address[0],
+                           type(error).__name__, printable(error, 200))
 
         def stop(self, grace_s: float = SERVE_GRACE_S) -> int:
             """Stop accepting, and let requests in flight finish; idle connections close
@@ -2012,8 +2183,8 @@ def _server_class() -> Any:
             self.server_close()
             deadline = time.monotonic() + grace_s
             while True:
-                with self._conns_lock:
-                    left = len(self._conns)
+                with self._lock:
+                    left = len(self._connections)
                 if not left or time.monotonic() >= deadline:
                     break
                 time.sleep(0.02)
@@ -2146,9 +2317,8 @@ class WebhookRoutes:
 
     def save_webhook(self, kind: str, payload: dict[str, Any]) -> None:
         """Append one JSON line to events.jsonl, flushed before the caller replies."""
-        line = json.dumps({**payload, "_webhook": kind,
-                           "_received_at": format_iso(datetime.now(timezone.utc))},
-                          ensure_ascii=False)
+        line = dump_json({**payload, "_webhook": kind,
+                          "_received_at": format_iso(datetime.now(timezone.utc))}, indent=None)
         with self._write_lock:
             self._events.write(line + "\n")
             self._events.flush()
@@ -2232,7 +2402,7 @@ def serve_config(args: argparse.Namespace) -> tuple[ServeConfig, int, str]:
     from_ = check_number(from_text, "--from") if from_text else None
     port_text = str(args.port) if args.port is not None else env("PORT", "3000")
     if not port_text.isdecimal() or not port_text.isascii() or int(port_text) > 65535:
-        raise ConvoError(f"port {printable(port_text, 20)!r} is not a port number (0 to 65535)",
+        raise ConvoError(f"port '{printable(port_text, 20)}' is not a port number (0 to 65535)",
                          EXIT_USAGE)
     public = (check_http_url(args.public_url, "--public-url", "https://abc123.ngrok.app")
               if args.public_url else "")
@@ -2307,8 +2477,8 @@ def inspect_jwt(args: argparse.Namespace, out: TextIO) -> int:
     now = time.time()
     style = style_for(out)
     pad = " " * 11
-    lines = ["header     " + json.dumps(header),
-             "claims     " + json.dumps(claims, indent=2).replace("\n", "\n" + pad)]
+    lines = ["header     " + dump_json(header, indent=None),
+             "claims     " + dump_json(claims).replace("\n", "\n" + pad)]
     iat = claims.get("iat")
     if is_int(iat):
         lines.append(f"issued     {format_utc(iat)}")
@@ -2364,7 +2534,7 @@ def cmd_get(args: argparse.Namespace, out: TextIO) -> int:
     finally:
         client.close()
     if args.json:
-        out.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+        out.write(dump_json(doc) + "\n")
     else:
         out.write("\n".join(render_document(normalize_conversation(doc), style_for(out)))
                   + "\n")
@@ -2402,7 +2572,7 @@ def cmd_show(args: argparse.Namespace, out: TextIO) -> int:
                          f"found a JSON {type(doc).__name__}", EXIT_USAGE)
     conv = normalize_conversation(doc)
     if args.json:
-        out.write(json.dumps(conv, indent=2, ensure_ascii=False) + "\n")
+        out.write(dump_json(conv) + "\n")
     else:
         out.write("\n".join(render_document(conv, style_for(out))) + "\n")
     return EXIT_OK
@@ -2427,8 +2597,8 @@ def show_webhooks(webhooks: Iterable[dict[str, Any]], args: argparse.Namespace,
             key = conversation_of(w)
             if not only or key == only:
                 saved.setdefault(key, []).append(w)
-        out.write(json.dumps([{"conversation_uuid": k, "webhooks": v} for k, v in saved.items()],
-                             indent=2, ensure_ascii=False) + "\n")
+        out.write(dump_json([{"conversation_uuid": k, "webhooks": v}
+                             for k, v in saved.items()]) + "\n")
         return EXIT_OK
     import gc
     # Speed (bench/timeline.py): rows are tuples of strings, with no cycles to
@@ -2583,7 +2753,7 @@ def setup_logging(*, verbose: bool) -> None:
             if second != self.second:
                 self.second, self.clock = second, time.strftime("%H:%M:%S",
                                                                 time.localtime(second))
-            text = f"{self.clock}.{int(record.msecs):03d} {record.getMessage()}"
+            text = f"{self.clock}.{int(record.msecs):03d} {printable_lines(record.getMessage())}"
             return text + "\n" + self.formatException(record.exc_info) if record.exc_info \
                 else text
 

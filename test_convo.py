@@ -5,6 +5,7 @@ Everything talks to real things: real keys made here, real files in tmp_path, an
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 import http.client
 import json
@@ -672,12 +673,87 @@ def test_show_escapes_control_characters_from_documents(capsys, tmp_path):
     assert "Conversation CON-\\x1b[31mX" in out and "MEM-\\x1b]0;pwned\\x07" in out
 
 
+UNSAFE = "\x9b31m\u202etxt.exe\u2067\x7f\ud800"
+UNSAFE_ESCAPED = "\\x9b31m\\u202etxt.exe\\u2067\\x7f\\ud800"
+
+
+def _hostile_document(tmp_path) -> Path:
+    doc = {"id": CON_HOSTILE, "members": [{"id": "MEM-" + UNSAFE, "state": "JOINED",
+           "_embedded": {"user": {"name": UNSAFE, "display_name": "\ud83d half an emoji"}},
+           "channel": {"type": "phone", "to": {"number": UNSAFE}}}],
+           "events": [{"id": 1, "type": "custom:" + UNSAFE, "from": UNSAFE,
+                       "body": {UNSAFE: UNSAFE}}]}
+    path = tmp_path / "hostile.json"
+    path.write_text(json.dumps(doc))  # ASCII, with \\u escapes: surrogates are valid JSON
+    return path
+
+
+CON_HOSTILE = "CON-" + UNSAFE
+
+
+def test_show_escapes_c1_bidi_del_and_lone_surrogates_everywhere(capsys, tmp_path):
+    code, out, err = run(capsys, "show", str(_hostile_document(tmp_path)))
+    assert code == 0 and err == ""
+    for char in "\x9b\u202e\u2067\x7f\ud800\ud83d":
+        assert char not in out
+    assert out.count(UNSAFE_ESCAPED) >= 5  # id, member, user, number, event type, body key
+    assert "\\ud83d half an emoji" in out
+    out.encode("utf-8")  # writable to any UTF-8 terminal
+
+
+def test_json_output_is_valid_utf8_json_with_unsafe_code_points_escaped(capsys, tmp_path):
+    code, out, _ = run(capsys, "show", "--json", str(_hostile_document(tmp_path)))
+    assert code == 0
+    for char in "\x9b\u202e\u2067\x7f\ud800\ud83d":
+        assert char not in out
+    out.encode("utf-8")
+    assert json.loads(out)["id"] == "CON-" + UNSAFE_ESCAPED  # the normalised, shown form
+
+
+def test_webhook_table_escapes_everything_a_stranger_sent(capsys, tmp_path):
+    log = tmp_path / "events.jsonl"
+    log.write_text(json.dumps({"conversation_uuid": CONV_ID, "status": UNSAFE,
+                               "from": UNSAFE, "to": "447700000002",
+                               "timestamp": UNSAFE, "detail": UNSAFE}) + "\n")
+    code, out, _ = run(capsys, "show", str(log))
+    assert code == 0 and "\x9b" not in out and "\u202e" not in out and UNSAFE_ESCAPED in out
+    code, out, _ = run(capsys, "show", "--json", str(log))
+    assert code == 0 and "\x9b" not in out and json.loads(out)[0]["webhooks"][0]["from"] == UNSAFE
+
+
+def test_error_messages_are_escaped(capsys):
+    code, _, err = run(capsys, "get", "CON-\x9b2J\u202e")
+    assert code == 2 and "\x9b" not in err and "\u202e" not in err and "\\x9b2J\\u202e" in err
+
+
+def test_show_of_deeply_nested_json_is_bad_json(capsys, tmp_path):
+    path = tmp_path / "deep.json"
+    path.write_bytes(b"[" * 100_000)
+    code, _, err = run(capsys, "show", str(path))
+    assert code == 2 and err.startswith(f"convo: error: {path}: invalid JSON")
+    assert "nesting too deep" in err and "Traceback" not in err
+    lines = tmp_path / "deep.jsonl"
+    lines.write_bytes(b"[" * 100_000 + b'\n{"conversation_uuid":"' + CONV_ID.encode()
+                      + b'","status":"ringing"}\n')
+    code, out, err = run(capsys, "show", str(lines))
+    assert code == 0 and "ringing" in out and "deep.jsonl:1: skipped: invalid JSON" in err
+
+
 def test_get_401_with_a_given_token_says_when_it_expires(capsys, api, other_rsa_key):
     exp = int(time.time()) + 600
     code, _, err = run(capsys, "get", CONV_ID, "--api-url", api.url, "--jwt",
                        _token(other_rsa_key, exp=exp))
     assert code == 1 and "is signed with another key, or has expired (it expires at" in err
     assert convo.format_utc(exp) in err
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_serve_stops_gracefully_on_a_signal_right_after_start(tmp_path, sig):
+    proc, _ = _serve_process(tmp_path, "--to", "447700000003")
+    proc.send_signal(sig)  # at once: the banner was printed, so the handlers are in
+    out, err = proc.communicate(timeout=10)
+    assert proc.returncode == 0 and out.rstrip().endswith("convo serve: stopped")
+    assert "Traceback" not in err
 
 
 def test_serve_warns_when_binding_all_interfaces(tmp_path):
@@ -895,6 +971,24 @@ def test_get_bad_bodies(capsys, api, creds):
     assert code == 1 and "over the 10 MiB limit" in err
 
 
+def test_get_deeply_nested_api_response_is_bad_json(capsys, api, creds):
+    api.script(f"/v1/conversations/{CONV_ID}",
+               (200, b"[" * 100_000, {"Content-Type": "application/json"}))
+    code, _, err = run(capsys, "get", CONV_ID, "--api-url", api.url)
+    assert code == 1 and "sent non-JSON" in err and "Traceback" not in err
+
+
+def test_get_survives_half_an_emoji_in_a_display_name(capsys, rsa_key, creds):
+    members = copy.deepcopy(SEED["members"])
+    members[0]["_embedded"]["user"]["display_name"] = "Ann \ud83d"
+    with FakeVonage(rsa_key.public_key(), members=members) as fake:
+        code, out, _ = run(capsys, "get", CONV_ID, "--api-url", fake.url)
+        assert code == 0 and '"Ann \\ud83d"' in out
+        code, out, _ = run(capsys, "get", CONV_ID, "--api-url", fake.url, "--json")
+        assert code == 0 and "\\ud83d" in out and "\ud83d" not in out
+        assert json.loads(out)["members"][0]["_embedded"]["user"]["display_name"] == "Ann \ud83d"
+
+
 def test_get_body_over_the_limit_without_content_length(api):
     big = b"[" + b"0," * (5 << 20) + b"0]"
     api.script("/v1/big", (200, big, {"Content-Length": str(len(big))}))
@@ -1004,6 +1098,41 @@ def test_api_base_url_order(capsys, monkeypatch):
     assert "ignoring the recorded region_url 'http://attacker.example'" in capsys.readouterr().err
 
 
+def test_ctrl_c_ends_get_mid_request(tmp_path, key_file):
+    """A server that accepts and never answers: Ctrl-C must not wait for --timeout."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    asked = threading.Event()
+    held: list[socket.socket] = []
+
+    def accept() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            held.append(conn)
+            if conn.recv(4096):
+                asked.set()
+
+    threading.Thread(target=accept, daemon=True).start()
+    env = {**os.environ, "VONAGE_APPLICATION_ID": APP_ID, "CONVO_STATE_DIR": str(tmp_path),
+           "VONAGE_APPLICATION_PRIVATE_KEY_PATH": str(key_file)}
+    proc = subprocess.Popen(
+        [sys.executable, str(HERE / "convo.py"), "get", CONV_ID, "--timeout", "30",
+         "--api-url", f"http://127.0.0.1:{listener.getsockname()[1]}"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert asked.wait(20), "get never sent its request"
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=5)  # the old get waited out its 30 s timeout
+    finally:
+        proc.kill()
+        listener.close()
+        for conn in held:
+            conn.close()
+    assert proc.returncode == 130 and err == "convo: interrupted\n" and out == ""
+
+
 def test_get_never_prints_the_token(capsys, api, rsa_key):
     token = _token(rsa_key, exp=int(time.time()) + 600)
     api.script(f"/v1/conversations/{CONV_ID}/members/", (500, b""))
@@ -1039,7 +1168,7 @@ def webhook(request, tmp_path, capsys):
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield server
-    server.stop(grace_s=1.0)
+    assert server.stop(grace_s=1.0) == 0, "a connection was left behind"
     thread.join()
 
 
@@ -1129,7 +1258,7 @@ def test_http_1_0_closes_and_expect_100_continue(webhook):
     reply = raw(webhook, b"GET /health HTTP/1.0\r\n\r\n")
     assert reply.startswith(b"HTTP/1.1 200 ") and b"Connection: close" in reply
     body = b'{"status":"started"}'
-    reply = raw(webhook, b"POST /webhooks/event HTTP/1.1\r\nExpect: 100-continue\r\n"
+    reply = raw(webhook, b"POST /webhooks/event HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
                          b"Connection: close\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
     assert reply.startswith(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 ")
 
@@ -1181,18 +1310,19 @@ def test_routes_methods_and_headers(webhook):
 @pytest.mark.parametrize("data,status", [
     (b"HELLO\r\n\r\n", 400),
     (b"GET / HTTP/9.9\r\n\r\n", 505),
-    (b"POST /webhooks/event HTTP/1.1\r\nContent-Length: abc\r\n\r\n", 400),
-    (b"POST /webhooks/event HTTP/1.1\r\nContent-Length: -1\r\n\r\n", 400),
-    (b"POST /webhooks/event HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\n{}", 400),
-    (b"POST /webhooks/event HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
+    (b"POST /webhooks/event HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n", 400),
+    (b"POST /webhooks/event HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n", 400),
+    (b"POST /webhooks/event HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}",
+     400),
+    (b"POST /webhooks/event HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
      411),
-    (b"POST /webhooks/event HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 501),
-    (b"POST /webhooks/event HTTP/1.1\r\nContent-Length: 1048577\r\n\r\n", 413),
-    (b"GET /health HTTP/1.1\r\nX: " + b"a" * 70000 + b"\r\n\r\n", 431),
-    (b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\n\r\n", 414),
-    (b"GET /health HTTP/1.1\r\n" + b"X: y\r\n" * 101 + b"\r\n", 431),
-    (b"GET /health HTTP/1.1\r\nNo colon here\r\n\r\n", 400),
-    (b"GET /health HTTP/1.1\r\nX: y\r\n folded\r\n\r\n", 400),
+    (b"POST /webhooks/event HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", 501),
+    (b"POST /webhooks/event HTTP/1.1\r\nHost: x\r\nContent-Length: 1048577\r\n\r\n", 413),
+    (b"GET /health HTTP/1.1\r\nHost: x\r\nX: " + b"a" * 70000 + b"\r\n\r\n", 431),
+    (b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414),
+    (b"GET /health HTTP/1.1\r\nHost: x\r\n" + b"X: y\r\n" * 101 + b"\r\n", 431),
+    (b"GET /health HTTP/1.1\r\nHost: x\r\nNo colon here\r\n\r\n", 400),
+    (b"GET /health HTTP/1.1\r\nHost: x\r\nX: y\r\n folded\r\n\r\n", 400),
     (b"GET /health HTTP/1.1 extra\r\n\r\n", 400),
 ])
 def test_malformed_http_gets_4xx_and_the_server_stays_up(webhook, data, status):
@@ -1201,6 +1331,108 @@ def test_malformed_http_gets_4xx_and_the_server_stays_up(webhook, data, status):
         f"HTTP/1.0 {status} ".encode()), reply[:80]
     assert b"Content-Type: application/json" in reply and reply.rstrip().endswith(b"}")
     assert request(webhook, "GET", "/health")[0] == 200
+
+
+EVENT = b"POST /webhooks/event HTTP/1.1\r\nHost: x\r\n"
+
+
+# Each is a request a strict HTTP/1.1 parser must refuse (RFC 9112, RFC 9110), sent as
+# raw bytes: the reply, that nothing was saved, no traceback, and the server goes on.
+@pytest.mark.parametrize("data,status", [
+    # Content-Length is 1*DIGIT in ASCII, and several values must agree
+    (EVENT + "Content-Length: ²\r\n\r\n{}".encode(), 400),
+    (EVENT + b"Content-Length: 2\xa0\r\n\r\n{}", 400),
+    (EVENT + b"Content-Length: +2\r\n\r\n{}", 400),
+    (EVENT + b"Content-Length: 2, 3\r\n\r\n{}", 400),
+    (EVENT + b"Content-Length: " + b"9" * 5000 + b"\r\n\r\n{}", 413),
+    # a bare CR anywhere in the head: the way requests are smuggled past a proxy
+    (EVENT + b"X-A: 1\rContent-Length: 5\r\n\r\n{}", 400),
+    (b"GET /health\r HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+    (b"GET /health HTTP/1.1\r\nHost: x\r\n\r\r\n", 400),
+    # field values: VCHAR, obs-text, SP and HTAB only
+    (b"GET /health HTTP/1.1\r\nHost: x\r\nX-A: a\x00b\r\n\r\n", 400),
+    (b"GET /health HTTP/1.1\r\nHost: x\r\nX-A: a\x07b\r\n\r\n", 400),
+    (b"GET /health HTTP/1.1\r\nHost: x\r\nX-A: a\x7fb\r\n\r\n", 400),
+    (b"GET /health HTTP/1.1\r\nHost: x\r\nX-A: a\x0cb\r\n\r\n", 400),
+    (b"GET /health HTTP/1.1\r\nHost: x\r\nX-A:\x0b1\r\n\r\n", 400),
+    # field names are tokens, with no space before the colon
+    (b"GET /health HTTP/1.1\r\nHost: x\r\nX A: 1\r\n\r\n", 400),
+    (b"GET /health HTTP/1.1\r\nHost: x\r\nX\x01A: 1\r\n\r\n", 400),
+    ("GET /health HTTP/1.1\r\nHost: x\r\nXé: 1\r\n\r\n".encode(), 400),
+    (b"GET /health HTTP/1.1\r\nHost : x\r\n\r\n", 400),
+    (b"GET /health HTTP/1.1\r\nHost: x\r\n: 1\r\n\r\n", 400),
+    # the request line is split on SP only, and the method is a token
+    (b"GET\xa0/health HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+    ("GET\u2003/health HTTP/1.1\r\nHost: x\r\n\r\n".encode(), 400),
+    (b"GET\t/health HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+    (b"GET  /health HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+    (b"G(T /health HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+    (b"GET health HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+    (b"GET /health HTTP/1.10\r\nHost: x\r\n\r\n", 400),
+    # exactly one valid Host in HTTP/1.1
+    (b"GET /health HTTP/1.1\r\n\r\n", 400),
+    (b"GET /health HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n", 400),
+    (b"GET /health HTTP/1.1\r\nHost: a b\r\n\r\n", 400),
+    (b"GET /health HTTP/1.1\r\nHost: x/y\r\n\r\n", 400),
+    # limits on the head as a whole
+    (b"GET /health HTTP/1.1\r\nHost: x\r\n" + b"X-Big: " + b"a" * 9000 + b"\r\n\r\n", 431),
+    (b"GET /health HTTP/1.1\r\nHost: x\r\n" + (b"X-A: " + b"a" * 4000 + b"\r\n") * 20
+     + b"\r\n", 431),
+    (b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414),
+    (b"GET /health HTTP/1.1\r\nHost: x\r\nX-A: 1", 408),  # stopped mid-head, and waits
+])
+def test_strict_parser_refuses(webhook, capsys, data, status):
+    reply = raw(webhook, data)
+    assert reply.startswith(f"HTTP/1.1 {status} ".encode()), reply[:120]
+    assert b"Connection: close" in reply and reply.rstrip().endswith(b"}")
+    assert saved(webhook) == []
+    assert request(webhook, "GET", "/health")[0] == 200
+    assert "Traceback" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("data", [
+    b"GET /health HTTP/1.1\nHost: x\n\n",  # bare LF line endings
+    b"\r\nGET /health HTTP/1.1\r\nHost: x\r\n\r\n",  # an empty line before the request
+    b"GET /health HTTP/1.0\r\n\r\n",  # HTTP/1.0 needs no Host
+    b"GET http://127.0.0.1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",  # absolute-form
+    b"GET /health HTTP/1.1\r\nHost: [::1]:3000\r\nX-A:\t padded \t\r\nX-B:\r\n\r\n",
+    b"GET /health HTTP/1.1\r\nHost: x\r\nX-Latin: caf\xe9\r\n\r\n",  # obs-text in a value
+])
+def test_strict_parser_accepts_what_rfc_9112_allows(webhook, data):
+    with socket.create_connection(webhook.server_address[:2], timeout=5) as s:
+        s.sendall(data)
+        assert s.recv(4096).startswith(b"HTTP/1.1 200 ")
+
+
+def test_repeated_identical_content_length_is_one_body(webhook):
+    body = b'{"status":"ringing"}'
+    n = str(len(body)).encode()
+    reply = raw(webhook, EVENT + b"Content-Length: " + n + b"\r\nContent-Length: " + n
+                + b", " + n + b"\r\nConnection: close\r\n\r\n" + body)
+    assert reply.startswith(b"HTTP/1.1 204 ")
+    assert [w["status"] for w in saved(webhook)] == ["ringing"]
+
+
+def test_absolute_form_target_is_routed_by_its_path(webhook):
+    body = b'{"status":"answered"}'
+    reply = raw(webhook, b"POST http://example.com/webhooks/event HTTP/1.1\r\nHost: x\r\n"
+                b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body))
+    assert reply.startswith(b"HTTP/1.1 204 ") and saved(webhook)[0]["status"] == "answered"
+
+
+def test_a_head_over_the_limit_is_refused_before_it_is_read_whole(webhook):
+    """20 connections each sending 99 header lines of 60 KB (issue 8) hold little:
+    each is refused at its first long line, before the rest is sent."""
+    socks = [socket.create_connection(webhook.server_address[:2], timeout=5)
+             for _ in range(20)]
+    try:
+        for s in socks:
+            s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nX-A: " + b"a" * 60000 + b"\r\n")
+        for s in socks:
+            assert s.recv(4096).startswith(b"HTTP/1.1 431 ")
+    finally:
+        for s in socks:
+            s.close()
 
 
 def test_trickling_client_is_cut_off(webhook):
@@ -1225,12 +1457,46 @@ def test_trickling_client_is_cut_off(webhook):
     assert time.monotonic() - started < 2.0  # the deadline is 0.5 s, not 35 bytes x 0.05 s
 
 
+def _keep_alive(webhook) -> socket.socket:
+    """A connection that has had one request answered and now waits, idle."""
+    s = socket.create_connection(webhook.server_address[:2], timeout=5)
+    s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert s.recv(4096).startswith(b"HTTP/1.1 200 ")
+    return s
+
+
+def _busy(webhook) -> socket.socket:
+    """A connection with a request in progress: '100 Continue' proves the server has it."""
+    s = socket.create_connection(webhook.server_address[:2], timeout=5)
+    s.sendall(b"POST /webhooks/event HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+              b"Content-Length: 2\r\n\r\n")
+    assert s.recv(4096) == b"HTTP/1.1 100 Continue\r\n\r\n"
+    return s
+
+
 @pytest.mark.serve_config(max_connections=2)
-def test_connection_cap(webhook):
-    held = [socket.create_connection(webhook.server_address[:2], timeout=5) for _ in range(2)]
+def test_connection_cap_closes_the_longest_idle_connection(webhook):
+    oldest, newer = _keep_alive(webhook), _keep_alive(webhook)
     try:
-        reply = raw(webhook, b"GET /health HTTP/1.1\r\n\r\n")
+        reply = raw(webhook, b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        assert reply.startswith(b"HTTP/1.1 200 ")
+        assert oldest.recv(4096) == b""  # it made way for the new caller
+        newer.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert newer.recv(4096).startswith(b"HTTP/1.1 200 ")
+    finally:
+        oldest.close()
+        newer.close()
+
+
+@pytest.mark.serve_config(max_connections=2, request_deadline_s=5.0)
+def test_connection_cap_refuses_only_when_every_connection_is_busy(webhook):
+    held = [_busy(webhook), _busy(webhook)]
+    try:
+        reply = raw(webhook, b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
         assert reply.startswith(b"HTTP/1.1 503 ") and b"too many connections" in reply
+        for s in held:  # the busy ones are served all the same
+            s.sendall(b"{}")
+            assert s.recv(4096).startswith(b"HTTP/1.1 204 ")
     finally:
         for s in held:
             s.close()
@@ -1241,6 +1507,41 @@ def test_control_characters_are_escaped_in_logs(webhook, capsys):
     request(webhook, "GET", "/webhooks/answer?" + urlencode(query))
     err = capsys.readouterr().err
     assert "\x1b" not in err and "\\x1b[31mevil\\x0aFAKE LOG LINE" in err
+
+
+DEEP = b"[" * 100_000
+
+
+def test_deeply_nested_webhooks_are_bad_json_not_a_crash(webhook, capsys):
+    status, _, body = request(webhook, "POST", "/webhooks/event", DEEP)
+    assert status == 400 and b"nesting too deep" in body
+    status, _, body = request(webhook, "POST", "/webhooks/answer", DEEP)
+    assert status == 200 and json.loads(body)[0]["action"] == "connect"  # calls still connect
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "nesting too deep" in err
+    assert [w["_webhook"] for w in saved(webhook)] == ["answer"]  # the event was refused
+
+
+def test_a_lone_surrogate_is_stored_and_answered_like_any_webhook(webhook, capsys):
+    body = b'{"status":"ringing","from":"\\ud800","to":"447700000002","uuid":"x"}'
+    status, _, _ = request(webhook, "POST", "/webhooks/event", body)
+    assert status == 204
+    line = Path(webhook.events_path).read_text(encoding="utf-8").splitlines()[0]
+    assert "\\ud800" in line and json.loads(line)["from"] == "\ud800"
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "\\ud800" in err
+    query = urlencode(dict(ANSWER_QUERY, **{"from": "\ud83d"}), errors="surrogatepass")
+    assert request(webhook, "GET", "/webhooks/answer?" + query)[0] == 200
+
+
+def test_every_unsafe_character_is_escaped_in_the_log(webhook, capsys):
+    hostile = "\x9b2J\u202eevil\u2066\x7f\x85"
+    body = json.dumps({"status": hostile, "from": hostile, "to": "1", hostile: 1}).encode()
+    assert request(webhook, "POST", "/webhooks/event", body)[0] == 204
+    err = capsys.readouterr().err
+    for char in "\x9b\u202e\u2066\x7f\x85":
+        assert char not in err
+    assert "\\x9b2J\\u202eevil\\u2066\\x7f\\x85" in err
 
 
 def signed(body: bytes = b"", *, method="POST", query="", secret=SECRET, **claims) -> dict:
@@ -1271,23 +1572,25 @@ def payload_hash_example() -> str:
 BODY = json.dumps({"status": "answered", "conversation_uuid": CONV_ID}).encode()
 
 
-@pytest.mark.parametrize("headers,reason", [
-    ({}, "no Authorization: Bearer token"),
-    (signed(BODY, secret="another-secret-another-secret-12345"), "bad signature"),
-    (signed(BODY, payload_hash=None), "no payload_hash claim"),
-    (signed(BODY, jti=None), "no jti claim"),
-    (signed(BODY, iat=None), "no iat claim"),
-    (signed(BODY, iat=int(time.time()) - 301), "over 5 minutes"),
-    (signed(BODY, iat=int(time.time()) + 120), "in the future"),
-    (signed(b"{}"), "payload_hash does not match"),
-    (signed(BODY, api_key="other"), "api_key does not match"),
-    (signed(BODY, application_id="other-app"), "application_id does not match"),
-    ({"Authorization": "Bearer " + jwt.encode({"iat": int(time.time()), "jti": "x",
-                                               "payload_hash": "x"}, "k" * 64,
-                                              algorithm="HS512")}, "bad token"),
+# Each case builds its headers when it runs: iat is the time of the test, not of collection.
+@pytest.mark.parametrize("make_headers,reason", [
+    (lambda: {}, "no Authorization: Bearer token"),
+    (lambda: signed(BODY, secret="another-secret-another-secret-12345"), "bad signature"),
+    (lambda: signed(BODY, payload_hash=None), "no payload_hash claim"),
+    (lambda: signed(BODY, jti=None), "no jti claim"),
+    (lambda: signed(BODY, iat=None), "no iat claim"),
+    (lambda: signed(BODY, iat=int(time.time()) - 301), "over 5 minutes"),
+    (lambda: signed(BODY, iat=int(time.time()) + 120), "in the future"),
+    (lambda: signed(b"{}"), "payload_hash does not match"),
+    (lambda: signed(BODY, api_key="other"), "api_key does not match"),
+    (lambda: signed(BODY, application_id="other-app"), "application_id does not match"),
+    (lambda: {"Authorization": "Bearer " + jwt.encode(
+        {"iat": int(time.time()), "jti": "x", "payload_hash": "x"}, "k" * 64,
+        algorithm="HS512")}, "bad token"),
 ])
 @pytest.mark.serve_config(signature_secret=SECRET, api_key="abcd1234", app_id=APP_ID)
-def test_signature_failures_get_the_same_401(webhook, capsys, headers, reason):
+def test_signature_failures_get_the_same_401(webhook, capsys, make_headers, reason):
+    headers = make_headers()
     status, _, body = request(webhook, "POST", "/webhooks/event", BODY, headers)
     assert (status, body) == (401, b'{"error":"unauthorized"}')
     err = capsys.readouterr().err
@@ -1326,10 +1629,10 @@ def test_shutdown_finishes_requests_in_flight(tmp_path, sig):
     idle = socket.create_connection(("127.0.0.1", port), timeout=5)
     busy = socket.create_connection(("127.0.0.1", port), timeout=5)
     for s in (idle, busy):  # one whole request each: both are accepted and kept alive
-        s.sendall(b"GET /health HTTP/1.1\r\n\r\n")
+        s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
         assert s.recv(4096).startswith(b"HTTP/1.1 200 ")
     body = b'{"status":"ringing"}'
-    busy.sendall(b"POST /webhooks/event HTTP/1.1\r\nExpect: 100-continue\r\n"
+    busy.sendall(b"POST /webhooks/event HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
                  b"Content-Length: %d\r\n\r\n" % len(body))
     # "100 Continue" proves the server has this request in hand: now it is in flight.
     assert busy.recv(4096) == b"HTTP/1.1 100 Continue\r\n\r\n"
