@@ -1919,7 +1919,10 @@ class _Connection(io.RawIOBase):
         super().__init__()
         self.sock, self.server, self.config = sock, server, server.config
         self.deadline: float | None = None
-        self.idle_since: float | None = time.monotonic()  # None while a request is read
+        # When it last had no request in progress: since it was accepted, or since its
+        # last reply was written (the client may send again at once); None while a
+        # request is being read or answered.
+        self.idle_since: float | None = time.monotonic()
         self.evicted = False
         self._select, self.timeout_error = select.select, socket.timeout  # once, not per read
 
@@ -1937,8 +1940,7 @@ class _Connection(io.RawIOBase):
 
     def _first_bytes(self, buf: Any) -> int:
         """Wait for a request; 0 (end of file) on idle timeout, eviction or stop."""
-        self.idle_since = now = time.monotonic()
-        idle_until = now + self.config.idle_timeout_s
+        idle_until = time.monotonic() + self.config.idle_timeout_s
         while True:
             # Only this thread reads this socket, so "nothing is waiting" stays true
             # until it returns.
@@ -2088,6 +2090,8 @@ def _server_class() -> Any:
                                       self.command or "-", printable(self.path or "-", 200),
                                       code)
             head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+            if not self.close_connection:
+                self.conn.idle_since = time.monotonic()  # before the client can see the reply
             self.wfile.write(head + (b"" if self.command == "HEAD" else data))
 
     class WebhookServer(ThreadingHTTPServer):
