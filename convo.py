@@ -11,7 +11,9 @@
     python convo.py serve --to 447700000003                 webhooks that connect the call
     python convo.py jwt --app-id APP_ID --key private.key   an application JWT
     python convo.py jwt --inspect TOKEN [--key private.key] why a token fails
-    python convo.py get [CON-...] [--events] [--legs]       the live conversation, as a tree
+    python convo.py calls                                   the calls in progress, any region
+    python convo.py get [ID] [--events] [--legs]            the live conversation, as a tree
+    python convo.py get --watch                             follow the call until hang-up
     python convo.py show sample_response.json               a saved conversation, as a tree
     python convo.py show events.jsonl                       the saved webhooks, as a table
 
@@ -73,6 +75,19 @@ MAX_REDIRECTS = 5
 PAGE_SIZE = 100               # the API's maximum
 DEFAULT_CONCURRENCY = 8
 
+# Live calls (calls, get --watch)
+REGIONAL_URLS = ("https://api-us-3.vonage.com", "https://api-us-4.vonage.com",
+                 "https://api-eu-3.vonage.com", "https://api-eu-4.vonage.com",
+                 "https://api-ap-3.vonage.com", "https://api-ap-4.vonage.com")
+LIVE_STATUSES = ("started", "ringing", "answered")  # a call in progress (API-FACTS §9)
+ENDED_STATUSES = ("completed", "busy", "cancelled", "failed", "rejected", "timeout",
+                  "unanswered", "machine")
+RECENT_S = 3600                   # calls --all: calls that started in the last hour
+WATCH_INTERVAL_S = 2.0            # get --watch polls this often (--interval)
+MIN_INTERVAL_S, MAX_INTERVAL_S = 0.5, 60.0
+TOKEN_MARGIN_S = 60               # a minted token is renewed this long before it expires
+REGIONS_FILE = "regions.json"     # which host had which conversation or call
+
 # The webhook server (serve)
 SERVE_IDLE_TIMEOUT_S = 30.0       # a keep-alive connection with no request is closed
 SERVE_REQUEST_DEADLINE_S = 10.0   # a whole request, from its first byte (408 after)
@@ -90,23 +105,23 @@ STATE_FILE = "last_call.json"     # the latest call, for `get` without an ID
 #: `--help`, each command's --help and README.md's table come from here (a test
 #: checks the README).
 ENVIRONMENT = (
-    ("VONAGE_APPLICATION_ID", "jwt get serve",
+    ("VONAGE_APPLICATION_ID", "jwt calls get serve",
      "application ID (--app-id wins); serve checks signed webhooks against it"),
-    ("VONAGE_APPLICATION_PRIVATE_KEY_PATH", "jwt get", "private key file (--key wins)"),
-    ("VONAGE_PRIVATE_KEY", "jwt get",
+    ("VONAGE_APPLICATION_PRIVATE_KEY_PATH", "jwt calls get", "private key file (--key wins)"),
+    ("VONAGE_PRIVATE_KEY", "jwt calls get",
      "the private key's PEM text itself, for CI secrets (\\n escapes are accepted)"),
-    ("VONAGE_PRIVATE_KEY_PASSPHRASE", "jwt get",
+    ("VONAGE_PRIVATE_KEY_PASSPHRASE", "jwt calls get",
      "passphrase of an encrypted key; without it, convo.py asks on a terminal"),
     ("TO_NUMBER", "serve", "the number calls are connected to (--to wins)"),
     ("VONAGE_NUMBER", "serve", "caller ID for the connected leg (--from wins)"),
     ("PORT", "serve", "port (--port wins; default 3000)"),
     ("VONAGE_SIGNATURE_SECRET", "serve", "verify signed webhooks (--signature-secret wins)"),
     ("VONAGE_API_KEY", "serve", "the api_key signed webhooks must carry (--api-key wins)"),
-    ("JWT", "get", "a token to use as it is (--jwt wins)"),
-    ("VONAGE_API_URL", "get", "API base URL (--api-url wins)"),
+    ("JWT", "calls get", "a token to use as it is (--jwt wins)"),
+    ("VONAGE_API_URL", "calls get", "API base URLs, comma-separated (--api-url wins)"),
     ("CONVO_STATE_DIR", "serve get", "where events.jsonl and the last call are kept "
      "(default $XDG_STATE_HOME/convo, else ~/.local/state/convo)"),
-    ("NO_COLOR", "jwt serve get show", "never colour the output"),
+    ("NO_COLOR", "jwt serve calls get show", "never colour the output"),
 )
 
 EXIT_HELP = """\
@@ -702,17 +717,6 @@ def render_tree(conv: dict[str, Any], style: Style) -> list[str]:
     return lines
 
 
-def _channel_owners(members: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Map each channel ID and leg ID to the member that owns it."""
-    owners = {}
-    for member in members:
-        channel = member.get("channel") or {}
-        for key in [channel.get("id"), *channel.get("leg_ids", [])]:
-            if key:
-                owners[key] = member
-    return owners
-
-
 def describe_conversation_event(event: dict[str, Any], style: Style) -> str:
     """Say what a conversation event means: 'joined via phone 447700000001 → 447700000002'."""
     kind = _scalar(event.get("type")) or "(no type)"
@@ -750,28 +754,42 @@ def describe_conversation_event(event: dict[str, Any], style: Style) -> str:
     return " ".join(scalars[:4]) or "-"
 
 
+def event_member(event: dict[str, Any], members: list[dict[str, Any]]
+                 ) -> dict[str, Any] | None:
+    """The member an event is about: the owner of its channel, else who caused it."""
+    channel_id = _scalar(_dict(_dict(event.get("body")).get("channel")).get("id")) or ""
+    for member in members:
+        channel = member.get("channel") or {}
+        if channel_id and channel_id in (channel.get("id"), *channel.get("leg_ids", [])):
+            return member
+    sender = _scalar(event.get("from"))
+    return next((m for m in members if sender and m.get("id") == sender), None)
+
+
+def timeline_row(event: dict[str, Any], members: list[dict[str, Any]], style: Style
+                 ) -> tuple[str, ...]:
+    """One event as the timeline shows it: ID, time, member, type, what happened."""
+    member = event_member(event, members)
+    who = (_dict(member.get("user")).get("name") or member.get("id")) if member else (
+        _scalar(event.get("from")) or "-")
+    when = parse_time(event.get("timestamp"))
+    return (printable(_scalar(event.get("id")) or "-", 12),
+            format_clock(when) if when else "-", printable(who, 60),
+            printable(_scalar(event.get("type")) or "-", 40),
+            describe_conversation_event(event, style))
+
+
+TIMELINE_HEADERS = ("ID", "TIME", "MEMBER", "TYPE", "WHAT")
+
+
 def render_timeline(conv: dict[str, Any], style: Style) -> list[str]:
     """The conversation's events as a table: ID, time, member, type, what happened."""
-    events = [e for e in conv.get("events") or [] if isinstance(e, dict)]
     members = conv.get("members") or []
-    owners = _channel_owners(members)
-    by_id = {m.get("id"): m for m in members if m.get("id")}
-    rows = []
-    for event in events:
-        body_channel = _dict(_dict(event.get("body")).get("channel"))
-        # The member an event is about owns its channel; `from` is who caused it.
-        member = owners.get(_scalar(body_channel.get("id")) or "") or by_id.get(
-            _scalar(event.get("from")) or "")
-        who = (_dict(member.get("user")).get("name") or member.get("id")) if member else (
-            _scalar(event.get("from")) or "-")
-        when = parse_time(event.get("timestamp"))
-        rows.append((printable(_scalar(event.get("id")) or "-", 12),
-                     format_clock(when) if when else "-", printable(who, 60),
-                     printable(_scalar(event.get("type")) or "-", 40),
-                     describe_conversation_event(event, style)))
+    rows = [timeline_row(e, members, style) for e in conv.get("events") or []
+            if isinstance(e, dict)]
     title = f"Events ({len(rows)})" if rows else "Events: none"
-    return [style.paint(title, "bold"), *format_table(("ID", "TIME", "MEMBER", "TYPE", "WHAT"),
-                                                      rows, style)] if rows else [title]
+    return [style.paint(title, "bold"), *format_table(TIMELINE_HEADERS, rows, style)
+            ] if rows else [title]
 
 
 def render_document(conv: dict[str, Any], style: Style) -> list[str]:
@@ -779,6 +797,109 @@ def render_document(conv: dict[str, Any], style: Style) -> list[str]:
     lines = render_tree(conv, style)
     if "events" in conv:
         lines += ["", *render_timeline(conv, style)]
+    return lines
+
+
+def short_id(text: Any, keep: int = 8) -> str:
+    """A long ID shortened for a log line: 'CON-bc643220…', '30cecc87…'."""
+    text = printable(text, None)
+    head = 4 + keep if text[:4] in ("CON-", "MEM-", "USR-") else keep
+    return text if len(text) <= head + 1 else text[:head] + "…"
+
+
+def watch_event_line(event: dict[str, Any], members: list[dict[str, Any]],
+                     style: Style) -> str:
+    """A new event while watching: the timeline's columns, at fixed widths."""
+    ident, when, who, kind, what = timeline_row(event, members, style)
+    return f"{ident:>4}  {when:<12}  {who[:28]:<28}  {kind:<16}  {what}"
+
+
+def leg_change_line(event: dict[str, Any]) -> str | None:
+    """What a sip:* or leg:status:update event says of its leg: 'leg 30cecc87… answered'."""
+    kind = _scalar(event.get("type")) or ""
+    body = _dict(event.get("body"))
+    leg = _scalar(_dict(body.get("channel")).get("id"))
+    status = {"sip:ringing": "ringing", "sip:answered": "answered", "sip:hangup": "hung up"
+              }.get(kind) or (_scalar(body.get("status")) if kind in (
+                  "sip:status", "leg:status:update") else None)
+    return f"leg {short_id(leg)} {status}" if leg and status else None
+
+
+def member_change_line(old: dict[str, Any] | None, new: dict[str, Any]) -> str | None:
+    """A member's change of state, from normalised members: 'MEM-f44c872e… INVITED → JOINED'."""
+    state = new.get("state") or "UNKNOWN"
+    if old is None:
+        channel = new.get("channel") or {}
+        via = (f" via {channel.get('type') or 'unknown'} {_endpoint_text(channel.get('to'))}"
+               if channel else "")
+        return f"{short_id(new.get('id'))} new, {state}{via}"
+    before = old.get("state") or "UNKNOWN"
+    return f"{short_id(new.get('id'))} {before} → {state}" if before != state else None
+
+
+def call_leg_line(old: dict[str, Any] | None, new: dict[str, Any]) -> str | None:
+    """A Voice API leg whose status changed: 'leg 30cecc87… ringing → answered'."""
+    status = printable(new.get("status") or "?", 20)
+    if old is None:
+        return f"leg {short_id(new.get('uuid'))} {status}"
+    before = printable(old.get("status") or "?", 20)
+    return f"leg {short_id(new.get('uuid'))} {before} → {status}" if before != status else None
+
+
+def watch_summary(*, reason: str, seconds: float, members: int, legs: int,
+                  events: int) -> str:
+    """The last line of a watch: 'hung up · watched 1m 12s · 2 members · 2 legs · 8 events'."""
+    def n(count: int, noun: str) -> str:
+        return f"{count} {noun}{'' if count == 1 else 's'}"
+    return " · ".join([reason, f"watched {format_span(seconds)}", n(members, "member"),
+                       n(legs, "leg"), n(events, "event")])
+
+
+def group_calls(calls: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Voice API calls grouped by conversation, newest conversation first, and its legs
+    in the order they started."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for call in calls:
+        conv = call.get("conversation_uuid")
+        groups.setdefault(conv if isinstance(conv, str) and conv else "(no conversation)",
+                          []).append(call)
+
+    def started(call: dict[str, Any]) -> float:
+        when = parse_time(call.get("start_time"))
+        return when.timestamp() if when else 0.0
+
+    for legs in groups.values():
+        legs.sort(key=started)
+    return dict(sorted(groups.items(), key=lambda item: -max(map(started, item[1]))))
+
+
+def render_calls(groups: dict[str, list[dict[str, Any]]], hosts: dict[str, str], now: float,
+                 style: Style) -> list[str]:
+    """The calls list: per conversation its ID, then a line per leg: UUID, direction,
+    from → to, status, how long ago it started, and the host that listed it."""
+    if not groups:
+        return ["No call in progress."]
+    lines: list[str] = []
+    for conv, legs in groups.items():
+        lines.append(f"{style.paint(printable(conv, 80), 'bold', 'cyan')}")
+        rows = []
+        for leg in legs:
+            started = parse_time(leg.get("start_time"))
+            ago = f"{format_span(now - started.timestamp())} ago" if started else "-"
+            status = printable(leg.get("status") or "?", 20)
+            if status in ENDED_STATUSES:
+                status += " (ended)"
+            rows.append((printable(leg.get("uuid") or "-", 40),
+                         printable(leg.get("direction") or "-", 10),
+                         f"{_party(leg.get('from'))} {style.arrow} {_party(leg.get('to'))}",
+                         status, ago, host_of(hosts.get(leg.get("uuid") or "", "-"))))
+        lines.extend(format_table(("LEG", "DIRECTION", "FROM → TO", "STATUS", "STARTED",
+                                   "LISTED BY"), rows, style))
+        lines.append("")
+    count = sum(map(len, groups.values()))
+    noun = "conversation" if len(groups) == 1 else "conversations"
+    lines.append(f"{count} leg{'' if count == 1 else 's'} in {len(groups)} {noun}; next: "
+                 f"python convo.py get {printable(next(iter(groups)), 80)}")
     return lines
 
 
@@ -796,6 +917,51 @@ def check_conversation_id(text: str) -> str:
         raise ConvoError(f"'{printable(text, 80)}' is not a conversation ID: expected CON- and "
                          f"a UUID, e.g. CON-bc643220-2542-499a-892e-c982c4150c06", EXIT_USAGE)
     return text
+
+
+_CALL_UUID_RE = re.compile(
+    r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}", re.IGNORECASE)
+
+
+def parse_target(text: str) -> tuple[str, str, str | None]:
+    """Read whatever ID a user holds: ('conversation', 'CON-…', None) for a conversation
+    ID (its prefix in any case), ('call', uuid, None) for a leg/call UUID with or
+    without dashes, and for an API URL of either, the same with the URL's base.
+
+    Raises ConvoError (exit 2) showing the forms it reads.
+    """
+    text = (text or "").strip()
+    if "://" in text:
+        from urllib.parse import urlsplit
+        parts = urlsplit(text)
+        segments = parts.path.rstrip("/").split("/")
+        for i, name in enumerate(segments[:-1]):
+            if name in ("conversations", "calls") and segments[i - 1:i] == ["v1"]:
+                kind, ident, _ = parse_target(segments[i + 1])
+                if kind == ("conversation" if name == "conversations" else "call"):
+                    base = f"{parts.scheme}://{parts.netloc}" + "/".join(segments[:i - 1])
+                    return kind, ident, base
+    elif text[:4].upper() == "CON-" and _CONV_ID_RE.fullmatch("CON-" + text[4:]):
+        return "conversation", "CON-" + text[4:], None
+    elif _CALL_UUID_RE.fullmatch(text):
+        return "call", text, None
+    raise ConvoError(
+        f"'{printable(text, 80)}' is not an ID that get reads: expected CON- and a UUID, "
+        f"e.g. CON-bc643220-2542-499a-892e-c982c4150c06, a leg UUID (the uuid of a webhook, "
+        f"e.g. 797168e24c19a3c45e74e05b10fef2b5), or an API URL of either", EXIT_USAGE)
+
+
+def call_uuid_forms(uuid: str) -> list[str]:
+    """A call UUID as given, then in lower case with dashes and without."""
+    bare = uuid.replace("-", "").lower()
+    dashed = f"{bare[:8]}-{bare[8:12]}-{bare[12:16]}-{bare[16:20]}-{bare[20:]}"
+    return list(dict.fromkeys((uuid, dashed, bare)))
+
+
+def host_of(url: str) -> str:
+    """'api-eu-3.vonage.com' from 'https://api-eu-3.vonage.com', for messages."""
+    from urllib.parse import urlsplit
+    return printable(urlsplit(url).netloc or url, 80)
 
 
 def is_vonage_url(url: Any) -> bool:
@@ -1091,7 +1257,7 @@ def warn(message: str) -> None:
     _stderr(f"convo: warning: {message}")
 
 
-def style_for(stream: TextIO) -> Style:
+def style_for(stream: TextIO | io.TextIOBase) -> Style:
     """Pick colours only for a terminal without NO_COLOR, and ASCII if it can't show '├─→'."""
     color = (not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
              and hasattr(stream, "isatty") and stream.isatty())
@@ -1338,30 +1504,57 @@ def resolve_credentials(*, app_id: str | None = None, key_path: str | None = Non
                        sources=sources)
 
 
-def api_token(creds: Credentials) -> tuple[str, str]:
-    """The token for the API, and what to say if the API rejects it.
-
-    A given token must not have expired; otherwise a fresh one is minted.
+class TokenSource:
+    """The token for API requests, for as long as a run lasts (a watch may outlast a
+    token): one given with --jwt/$JWT is used as it is, with a warning a minute before
+    it expires and a clear stop when it has; one minted from the key is minted again
+    a minute before it expires. `hint` says what to check if the API rejects it.
     """
-    if creds.token:
-        source = creds.sources["token"]
-        _, claims = decode_unverified(creds.token)
-        expires, _ = token_expiry(claims)
+
+    def __init__(self, creds: Credentials) -> None:
+        self.creds = creds
+        self.source = creds.sources.get("token")
+        self.warned = False
+        if creds.token:
+            self.current = bearer_token(creds.token)
+            _, claims = decode_unverified(self.current)
+            self.expires, _ = token_expiry(claims)
+            app = printable(claims.get("application_id"), 60)
+            until = (f"expires at {format_utc(self.expires)}" if self.expires
+                     else "has no exp or iat")
+            self.hint = (f"Likely cause: the token in {self.source} is for another "
+                         f"application (its application_id is {app}), is signed with "
+                         f"another key, or has expired (it {until}); check it: python "
+                         f"convo.py jwt --inspect TOKEN --key private.key")
+            self.token()  # refused at once if it has expired
+        else:
+            self._mint()
+            self.hint = (f"Likely cause: application {creds.app_id} does not own this call, "
+                         f"or {creds.key_label} is not that application's private key (or "
+                         f"this machine's clock is wrong)")
+
+    def _mint(self) -> None:
+        self.current = self.creds.mint()
+        self.expires, _ = token_expiry(decode_unverified(self.current)[1])
+
+    def token(self) -> str:
+        """The token to send now. Raises ConvoError when a given token has expired."""
         now = time.time()
-        if expires is not None and expires <= now:
-            raise ConvoError(f"the token in {source} expired at {format_utc(expires)} "
-                             f"({format_span(now - expires)} ago): make a new one with "
-                             f"`python convo.py jwt`, or drop {source} to let get mint one")
-        app = printable(claims.get("application_id"), 60)
-        until = f"expires at {format_utc(expires)}" if expires else "has no exp or iat"
-        return bearer_token(creds.token), (
-            f"Likely cause: the token in {source} is for another application "
-            f"(its application_id is {app}), is signed with another key, or has expired "
-            f"(it {until}); check it: python convo.py jwt --inspect TOKEN --key private.key")
-    token = creds.mint()
-    return token, (f"Likely cause: application {creds.app_id} does not own this call, or "
-                   f"{creds.key_label} is not that application's private key (or this "
-                   f"machine's clock is wrong)")
+        if self.source is None:
+            if self.expires is not None and now >= self.expires - TOKEN_MARGIN_S:
+                self._mint()
+        elif self.expires is not None:
+            if now >= self.expires:
+                raise ConvoError(f"the token in {self.source} expired at "
+                                 f"{format_utc(self.expires)} ({format_span(now - self.expires)}"
+                                 f" ago): make a new one with `python convo.py jwt`, or drop "
+                                 f"{self.source} to let convo.py mint its own")
+            if now >= self.expires - TOKEN_MARGIN_S and not self.warned:
+                self.warned = True
+                warn(f"the token in {self.source} expires in "
+                     f"{format_span(self.expires - now)}; convo.py stops then (drop "
+                     f"{self.source} to let it mint its own)")
+        return self.current
 
 
 def state_dir() -> str:
@@ -1405,25 +1598,148 @@ def read_state(directory: str | None = None) -> dict[str, Any] | None:
     return state if isinstance(state, dict) else None
 
 
+def read_regions() -> dict[str, Any]:
+    """The hosts where get found conversations and calls before, by ID."""
+    try:
+        with open(os.path.join(state_dir(), REGIONS_FILE), encoding="utf-8") as f:
+            return _dict(loads(f.read()))
+    except (OSError, ValueError):
+        return {}
+
+
+def remember_region(ident: str, host: str) -> None:
+    """Remember where an ID was found (the 100 latest), so the next get asks there first."""
+    regions = {k: v for k, v in read_regions().items() if k != ident}
+    regions[ident] = host
+    directory = state_dir()
+    try:
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        path = os.path.join(directory, REGIONS_FILE)
+        with open(path + ".tmp", "w", encoding="utf-8") as f:
+            f.write(dump_json(dict(list(regions.items())[-100:])) + "\n")
+        os.replace(path + ".tmp", path)
+    except OSError as e:
+        warn(f"could not remember the region in {directory}: {printable(e, 100)}")
+
+
 # ############################################################################
 # 8. I/O: the API client
 # ############################################################################
 
-def api_base_url(args: argparse.Namespace, state: dict[str, Any] | None, conv_id: str) -> str:
-    """--api-url, then $VONAGE_API_URL, then the region_url serve recorded, then API_URL."""
-    for url, source in ((args.api_url, "--api-url"), (os.environ.get("VONAGE_API_URL"),
-                                                      "VONAGE_API_URL")):
-        if url:
-            return check_http_url(url, source, "https://api-eu-3.vonage.com")
+def explicit_hosts(urls: Sequence[str] | None) -> list[str]:
+    """The API hosts the user named: --api-url, any number of times, else
+    $VONAGE_API_URL (comma-separated); [] when none was named."""
+    if urls:
+        return [check_http_url(url, "--api-url", "https://api-eu-3.vonage.com") for url in urls]
+    env = os.environ.get("VONAGE_API_URL", "")
+    return [check_http_url(url.strip(), "VONAGE_API_URL", "https://api-eu-3.vonage.com")
+            for url in env.split(",") if url.strip()]
+
+
+def candidate_hosts(args: argparse.Namespace, state: dict[str, Any] | None,
+                    ident: str | None) -> tuple[list[str], bool]:
+    """Where to look for a conversation or call, best first, and whether the user named
+    the hosts. Named hosts are used as given. Otherwise: the host remembered for this
+    ID, else the region_url that serve recorded for it, else api.nexmo.com; then the
+    other Vonage hosts, which are asked only if the first answers 404."""
+    named = explicit_hosts(getattr(args, "api_url", None))
+    if named:
+        return named, True
+    first = API_URL
+    remembered = read_regions().get(ident or "")
     region = _dict(state).get("region_url")
-    if region and _dict(state).get("conversation_uuid") == conv_id:
+    if is_vonage_url(remembered):
+        first = str(remembered).rstrip("/")
+    elif region and ident and _dict(state).get("conversation_uuid") == ident:
         if is_vonage_url(region):
-            return region.rstrip("/")
-        # An unsigned webhook can plant any region_url; following it would hand
-        # our token to whoever planted it.
-        warn(f"ignoring the recorded region_url '{printable(region, 80)}': not an https:// "
-             f"URL on a Vonage host; using {API_URL}")
-    return API_URL
+            first = region.rstrip("/")
+        else:
+            # An unsigned webhook can plant any region_url; following it would hand
+            # our token to whoever planted it.
+            warn(f"ignoring the recorded region_url '{printable(region, 80)}': not an https:// "
+                 f"URL on a Vonage host; using {API_URL}")
+    return [first, *(url for url in (API_URL, *REGIONAL_URLS) if url != first)], False
+
+
+def search_hosts(hosts: Sequence[str], path: str, tokens: TokenSource, *,
+                 timeout_s: float) -> tuple[str, Any] | None:
+    """GET path on every host at once. Returns the first host, in the order given, that
+    has it, with its answer; None when every host answers 404. Raises the first other
+    error when no host has it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def ask(host: str) -> Any:
+        client = ApiClient(host, tokens.token(), timeout_s=timeout_s, auth_hint=tokens.hint)
+        try:
+            return client.get(path)
+        finally:
+            client.close()
+
+    with ThreadPoolExecutor(max_workers=len(hosts)) as pool:
+        futures = [pool.submit(ask, host) for host in hosts]
+        errors = []
+        for host, future in zip(hosts, futures):
+            try:
+                return host, future.result()
+            except ConvoError as e:
+                if e.status != 404:
+                    errors.append(e)
+    if errors:
+        raise errors[0]
+    return None
+
+
+def locate(hosts: Sequence[str], named: bool, path: str, tokens: TokenSource, *,
+           timeout_s: float) -> tuple[str, Any] | None:
+    """Which host has `path`: the first host alone, then (when it answers 404) all the
+    others at once; named hosts are all asked at once. None when none has it."""
+    if named or len(hosts) == 1:
+        return search_hosts(hosts, path, tokens, timeout_s=timeout_s)
+    return (search_hosts(hosts[:1], path, tokens, timeout_s=timeout_s)
+            or search_hosts(hosts[1:], path, tokens, timeout_s=timeout_s))
+
+
+def list_calls(hosts: Sequence[str], tokens: TokenSource, *, timeout_s: float,
+               recent_s: float | None = None) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """The application's calls in progress (and with recent_s, those that started in the
+    last recent_s seconds) on every host at once, merged by call UUID. Returns the
+    calls and the host that listed each, a regional host preferred over api.nexmo.com.
+
+    A host that fails is named in a warning; only when every host fails is it an error.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+    queries = [f"/v1/calls?status={status}&page_size={PAGE_SIZE}" for status in LIVE_STATUSES]
+    if recent_s:
+        since = datetime.fromtimestamp(time.time() - recent_s, timezone.utc)
+        queries.append(f"/v1/calls?date_start={since:%Y-%m-%dT%H:%M:%SZ}&page_size={PAGE_SIZE}")
+    clients = {host: ApiClient(host, tokens.token(), timeout_s=timeout_s, auth_hint=tokens.hint)
+               for host in hosts}
+    jobs = [(host, query) for host in hosts for query in queries]
+    try:
+        with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+            futures = [pool.submit(clients[host].pages, query) for host, query in jobs]
+            calls: dict[str, dict[str, Any]] = {}
+            listed_by: dict[str, str] = {}
+            failed: dict[str, ConvoError] = {}
+            for (host, _), future in zip(jobs, futures):
+                try:
+                    pages = future.result()
+                except ConvoError as e:
+                    if e.status != 404:
+                        failed.setdefault(host, e)
+                    continue
+                for call in (c for page in pages for c in legs_of(page)):
+                    uuid = _scalar(_dict(call).get("uuid"))
+                    if uuid and (uuid not in calls or listed_by[uuid] == API_URL):
+                        calls[uuid], listed_by[uuid] = call, host
+    finally:
+        for client in clients.values():
+            client.close()
+    if failed and len(failed) == len(hosts):
+        raise next(iter(failed.values()))
+    for host, error in failed.items():
+        warn(f"{host_of(host)}: {error}")
+    return list(calls.values()), listed_by
 
 
 class _StaleConnection(Exception):
@@ -1783,6 +2099,140 @@ def fetch_conversation(client: ApiClient, conv_id: str, *,
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+class CallWatch:
+    """Follow a conversation until it ends, as records with the API's fields untouched:
+    {"type": "snapshot"} first, then "event" and "change" records as they happen,
+    and "end" last.
+
+    Each poll asks for the events after the last one seen (one request while
+    nothing happens, one more for the legs with legs=True); a member:* event
+    re-lists the members, and only a new member's details are fetched. 429 and
+    5xx slow it down; a network error that lasts longer than 3 × timeout ends it.
+    """
+
+    def __init__(self, client: ApiClient, conv_id: str, tokens: TokenSource,
+                 doc: dict[str, Any], *, legs: bool = False,
+                 interval_s: float = WATCH_INTERVAL_S, timeout_s: float = HTTP_TIMEOUT_S,
+                 stop: Any = None) -> None:
+        import threading
+        self.client, self.conv_id, self.tokens = client, conv_id, tokens
+        self.doc = {**doc, "events": list(_list(doc.get("events")))}
+        self.follow_legs, self.interval_s, self.timeout_s = legs, interval_s, timeout_s
+        self.stop = stop or threading.Event()
+        self.started = time.monotonic()
+        self.base = f"/v1/conversations/{conv_id}"
+        self.members = [normalize_member(m) for m in _list(doc.get("members"))]
+        self.legs = {c["uuid"]: c for c in _list(doc.get("legs"))
+                     if isinstance(c, dict) and _scalar(c.get("uuid"))}
+        ids = [e.get("id") for e in self.doc["events"] if is_int(e.get("id"))]
+        self.last_id = max(ids, default=0)
+
+    def summary(self, reason: str) -> dict[str, Any]:
+        return {"reason": reason, "seconds": round(time.monotonic() - self.started, 3),
+                "members": len(self.members), "legs": len(self.legs) or len(
+                    {leg for m in self.members for leg in (m.get("channel") or {}).get(
+                        "leg_ids", [])}), "events": len(self.doc["events"])}
+
+    def records(self) -> Iterator[dict[str, Any]]:
+        yield {"type": "snapshot", "conversation": self.doc}
+        delay, failing_since = self.interval_s, None
+        while not self.stop.wait(delay):
+            delay = self.interval_s
+            self.client.token = self.tokens.token()
+            self.client.deadline = time.monotonic() + self.client.deadline_s
+            try:
+                changes = list(self._poll())
+            except ConvoError as e:
+                if e.status == 404:  # the conversation is gone: the call has ended
+                    yield self._end("hung up")
+                    return
+                if e.status == 429 or (e.status or 0) >= 500:
+                    delay = min(MAX_INTERVAL_S, max(self.interval_s, 1.0) * 4)
+                    self.client.log.info("watch: %s; slowing down to every %g s", e, delay)
+                    continue
+                if e.status is not None:
+                    raise
+                failing_since = failing_since or time.monotonic()
+                if time.monotonic() - failing_since > 3 * self.timeout_s:
+                    raise ConvoError(f"lost the API for over {3 * self.timeout_s:g} s: {e}"
+                                     ) from None
+                continue
+            failing_since = None
+            yield from changes
+            if self.follow_legs and self.legs and all(
+                    leg.get("status") in ENDED_STATUSES for leg in self.legs.values()):
+                yield self._end("every leg ended")
+                return
+
+    def _end(self, reason: str) -> dict[str, Any]:
+        if self.follow_legs:
+            self.doc["legs"] = list(self.legs.values())
+        return {"type": "end", "conversation": self.doc, "summary": self.summary(reason)}
+
+    def _poll(self) -> Iterator[dict[str, Any]]:
+        client = self.client
+        new = [e for page in client.pages(f"{self.base}/events?start_id={self.last_id + 1}"
+                                          f"&page_size={PAGE_SIZE}")
+               for e in events_of(page) if isinstance(e, dict)]
+        new = [e for e in new if not is_int(e.get("id")) or e["id"] > self.last_id]
+        members_changed = False
+        for event in new:
+            if is_int(event.get("id")):
+                self.last_id = max(self.last_id, event["id"])
+            self.doc["events"].append(event)
+            yield {"type": "event", "event": event}
+            kind = _scalar(event.get("type")) or ""
+            members_changed |= kind.startswith("member:")
+            if not self.follow_legs and leg_change_line(event):
+                body = _dict(event.get("body"))
+                yield {"type": "change", "leg": {"uuid": _dict(body.get("channel")).get("id"),
+                                                 "status": kind}, "event_id": event.get("id")}
+        if members_changed:
+            yield from self._member_changes()
+        if self.follow_legs:
+            yield from self._leg_changes()
+
+    def _member_changes(self) -> Iterator[dict[str, Any]]:
+        from urllib.parse import quote
+        listed = [m for page in self.client.pages(f"{self.base}/members?page_size={PAGE_SIZE}")
+                  for m in members_of(page) if isinstance(m, dict)]
+        known = {m.get("id"): i for i, m in enumerate(self.members)}
+        raw = _list(self.doc.get("members"))
+        for entry in listed:
+            mid = _scalar(entry.get("id"))
+            if not mid:
+                continue
+            if mid not in known:
+                detail = self.client.get(f"{self.base}/members/{quote(mid, safe='')}")
+                member = normalize_member(detail)
+                self.members.append(member)
+                raw.append(detail)
+                yield {"type": "change", "member": detail, "from": None,
+                       "to": _dict(detail).get("state")}
+                continue
+            old = self.members[known[mid]]
+            state = _scalar(entry.get("state"))
+            if state and state != old.get("state"):
+                self.members[known[mid]] = {**old, "state": state}
+                for m in raw:
+                    if _dict(m).get("id") == mid:
+                        m["state"] = entry.get("state")
+                yield {"type": "change", "member": entry, "from": old.get("state"), "to": state}
+        self.doc["members"] = raw
+
+    def _leg_changes(self) -> Iterator[dict[str, Any]]:
+        from urllib.parse import quote
+        calls = [c for page in self.client.pages(
+            f"/v1/calls?conversation_uuid={quote(self.conv_id, safe='')}&page_size={PAGE_SIZE}")
+            for c in legs_of(page) if isinstance(c, dict) and _scalar(c.get("uuid"))]
+        for call in calls:
+            old = self.legs.get(call["uuid"])
+            self.legs[call["uuid"]] = call
+            if old is None or old.get("status") != call.get("status"):
+                yield {"type": "change", "leg": call,
+                       "from": old.get("status") if old else None, "to": call.get("status")}
 
 
 def not_found(conv_id: str, client: ApiClient) -> ConvoError:
@@ -2208,13 +2658,15 @@ class ServeConfig:
                  app_id: str | None = None, idle_timeout_s: float = SERVE_IDLE_TIMEOUT_S,
                  request_deadline_s: float = SERVE_REQUEST_DEADLINE_S,
                  max_connections: int = SERVE_MAX_CONNECTIONS,
-                 max_body_bytes: int = SERVE_MAX_BODY_BYTES, style: Style | None = None) -> None:
+                 max_body_bytes: int = SERVE_MAX_BODY_BYTES, style: Style | None = None,
+                 on_call: Any = None) -> None:
         self.to, self.from_ = to, from_
         self.state_dir = state_dir
         self.signature_secret, self.api_key, self.app_id = signature_secret, api_key, app_id
         self.idle_timeout_s, self.request_deadline_s = idle_timeout_s, request_deadline_s
         self.max_connections, self.max_body_bytes = max_connections, max_body_bytes
         self.style = style or Style()
+        self.on_call = on_call  # called with (conversation ID, answer fields) per new call
         self.ncco_bytes = json.dumps(build_answer_ncco(to, from_), separators=(",", ":")).encode()
 
 
@@ -2234,6 +2686,7 @@ class WebhookRoutes:
         self.replays = ReplayGuard()
         self._write_lock = threading.Lock()
         self._last_call: tuple[Any, ...] = ()
+        self._calls_seen: set[str] = set()
         os.makedirs(config.state_dir, mode=0o700, exist_ok=True)
         self.events_path = os.path.join(config.state_dir, EVENTS_FILE)
         self._events = open(self.events_path, "a", encoding="utf-8")
@@ -2299,6 +2752,9 @@ class WebhookRoutes:
             self.log.info("%s\n             next: python convo.py get %s",
                           answer_webhook_line(params, self.config.style), conv)
             self.save_last_call(conv, params)
+            if self.config.on_call and conv not in self._calls_seen:
+                self._calls_seen.add(conv)
+                self.config.on_call(conv, params)
         try:
             self.save_webhook("answer", saved)
         except OSError as e:
@@ -2357,8 +2813,13 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
     import signal
     import threading
     config, port, public = serve_config(args)
-    # Handlers first: a signal that arrives once anything is printed must stop us gracefully.
     stop = threading.Event()
+    if args.watch:
+        if not MIN_INTERVAL_S <= args.interval <= MAX_INTERVAL_S:
+            raise ConvoError(f"--interval must be {MIN_INTERVAL_S:g} to {MAX_INTERVAL_S:g} "
+                             f"seconds", EXIT_USAGE)
+        config.on_call = call_follower(args, stop)
+    # Handlers first: a signal that arrives once anything is printed must stop us gracefully.
     previous = {sig: signal.signal(sig, lambda signum, frame: stop.set())
                 for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
@@ -2383,6 +2844,7 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
             while not stop.wait(1.0):
                 pass
         finally:
+            stop.set()  # ends the watches of serve --watch too
             busy = server.stop()
             thread.join()
     finally:
@@ -2392,6 +2854,53 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
         warn(f"stopped with {busy} request(s) still in flight")
     out.write("convo serve: stopped\n")
     return EXIT_OK
+
+
+def call_follower(args: argparse.Namespace, stop: Any) -> Any:
+    """For serve --watch: a function that follows a new call in serve's log, as get
+    --watch does, each line tagged with a short form of its conversation ID.
+    Raises ConvoError (exit 2) when the credentials it needs are missing."""
+    import logging
+    import threading
+    creds = resolve_credentials(app_id=args.app_id, key_path=args.key, token=args.jwt)
+    missing = [] if creds.token else [what for what, there in (
+        ("an application ID (--app-id or VONAGE_APPLICATION_ID)", creds.app_id),
+        ("a private key (--key, VONAGE_APPLICATION_PRIVATE_KEY_PATH or VONAGE_PRIVATE_KEY)",
+         creds.has_key)) if not there]
+    if missing:
+        raise ConvoError(f"--watch follows each call through the API and needs "
+                         f"{' and '.join(missing)}", EXIT_USAGE)
+    tokens = TokenSource(creds)
+    named = explicit_hosts(args.api_url)
+    log = logging.getLogger("convo")
+
+    class LogLines(io.TextIOBase):
+        """A stream whose lines go to serve's log."""
+
+        def write(self, text: str) -> int:
+            for line in text.rstrip("\n").split("\n"):
+                log.info("%s", line)
+            return len(text)
+
+    def follow(conv: str, params: dict[str, Any]) -> None:
+        tag = f"[{conv[4:12]}] "
+        region = str(params.get("region_url") or "")
+        hosts = named or [region.rstrip("/") if is_vonage_url(region) else API_URL]
+        try:
+            client = ApiClient(hosts[0], tokens.token(), timeout_s=args.timeout,
+                               auth_hint=tokens.hint)
+            try:
+                doc = fetch_conversation(client, conv, events=True, legs=args.legs)
+                watch = CallWatch(client, conv, tokens, doc, legs=args.legs,
+                                  interval_s=args.interval, timeout_s=args.timeout, stop=stop)
+                print_watch(watch, LogLines(), as_json=False, tag=tag)
+            finally:
+                client.close()
+        except ConvoError as e:
+            log.warning("%swatch ended: %s", tag, e)
+
+    return lambda conv, params: threading.Thread(target=follow, args=(conv, params),
+                                                 daemon=True).start()
 
 
 def serve_config(args: argparse.Namespace) -> tuple[ServeConfig, int, str]:
@@ -2507,42 +3016,224 @@ def inspect_jwt(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_ERROR if failed else EXIT_OK
 
 
+def cmd_calls(args: argparse.Namespace, out: TextIO) -> int:
+    """List the application's calls in progress, by conversation.
+
+    From the Voice API of api.nexmo.com and the six regional hosts at once (or of
+    the hosts named with --api-url), newest first, with the command to look inside.
+    """
+    if not 0 < args.timeout <= GET_DEADLINE_S:
+        raise ConvoError(f"--timeout must be more than 0 and at most {GET_DEADLINE_S:g} s",
+                         EXIT_USAGE)
+    tokens = TokenSource(resolve_credentials(app_id=args.app_id, key_path=args.key,
+                                             token=args.jwt))
+    hosts = explicit_hosts(args.api_url) or [API_URL, *REGIONAL_URLS]
+    calls, listed_by = list_calls(hosts, tokens, timeout_s=args.timeout,
+                                  recent_s=RECENT_S if args.all else None)
+    groups = group_calls(calls)
+    if args.json:
+        out.write(dump_json(groups) + "\n")
+    else:
+        out.write("\n".join(render_calls(groups, listed_by, time.time(), style_for(out)))
+                  + "\n")
+    return EXIT_OK
+
+
 def cmd_get(args: argparse.Namespace, out: TextIO) -> int:
     """Fetch a live conversation and print its tree.
 
     The conversation, its members, each member's channel and legs, from the
-    Conversation API v1 (and with --legs, the Voice API).
+    Conversation API v1 (and with --legs, the Voice API). It takes any ID you
+    hold: a conversation ID, a leg UUID from a webhook, or an API URL; with
+    none, the call that serve recorded, else the one call in progress. It looks
+    in every region; --watch follows the call until it ends.
     """
     if not 1 <= args.concurrency <= 64:
         raise ConvoError("--concurrency must be 1 to 64", EXIT_USAGE)
     if not 0 < args.timeout <= GET_DEADLINE_S:
         raise ConvoError(f"--timeout must be more than 0 and at most {GET_DEADLINE_S:g} s",
                          EXIT_USAGE)
-    state = read_state()
-    conv_id = args.conversation_id
-    if not conv_id:
-        conv_id = _scalar(_dict(state).get("conversation_uuid"))
-        if not conv_id:
-            raise ConvoError("no conversation ID: pass one (get CON-...), or run `python "
-                             "convo.py serve` and call your number first", EXIT_USAGE)
-        _stderr(f"convo: using the latest call that serve recorded: {printable(conv_id, 80)} "
-                f"(at {printable(_dict(state).get('time'), 40)})")
-    check_conversation_id(conv_id)
-    base_url = api_base_url(args, state, conv_id)
-    token, hint = api_token(resolve_credentials(app_id=args.app_id, key_path=args.key,
-                                                token=args.jwt))
-    client = ApiClient(base_url, token, timeout_s=args.timeout, auth_hint=hint)
-    try:
-        doc = fetch_conversation(client, conv_id, concurrency=args.concurrency,
-                                 events=args.events, legs=args.legs)
-    finally:
-        client.close()
+    if not MIN_INTERVAL_S <= args.interval <= MAX_INTERVAL_S:
+        raise ConvoError(f"--interval must be {MIN_INTERVAL_S:g} to {MAX_INTERVAL_S:g} seconds",
+                         EXIT_USAGE)
+    if args.watch and args.json and args.events:
+        raise ConvoError("--watch --json already streams every event: drop --events",
+                         EXIT_USAGE)
+    target = parse_target(args.target) if args.target else None
+    if target and target[2] and not is_vonage_url(target[2]) \
+            and target[2].rstrip("/") not in explicit_hosts(args.api_url):
+        raise ConvoError(f"{host_of(target[2])} is not a Vonage host: convo.py sends the "
+                         f"token only to https:// Vonage hosts and to the hosts named with "
+                         f"--api-url", EXIT_USAGE)
+    tokens = TokenSource(resolve_credentials(app_id=args.app_id, key_path=args.key,
+                                             token=args.jwt))
+    found = resolve_target(args, target, read_state(), tokens, out)
+    if found is None:
+        return EXIT_USAGE  # several calls are in progress: resolve_target listed them
+    conv_id, hosts, named = found
+    doc, host = fetch_anywhere(conv_id, hosts, named, tokens, args,
+                               events=args.events or args.watch)
+    if args.watch:
+        client = ApiClient(host, tokens.token(), timeout_s=args.timeout, auth_hint=tokens.hint)
+        try:
+            watch = CallWatch(client, conv_id, tokens, doc, legs=args.legs,
+                              interval_s=args.interval, timeout_s=args.timeout)
+            return print_watch(watch, out, as_json=args.json)
+        finally:
+            client.close()
     if args.json:
         out.write(dump_json(doc) + "\n")
     else:
         out.write("\n".join(render_document(normalize_conversation(doc), style_for(out)))
                   + "\n")
     return EXIT_OK
+
+
+def resolve_target(args: argparse.Namespace, target: tuple[str, str, str | None] | None,
+                   state: dict[str, Any] | None, tokens: TokenSource, out: TextIO
+                   ) -> tuple[str, list[str], bool] | None:
+    """Turn the ID given (parsed by parse_target), or none, into a conversation ID and
+    the hosts to ask for it, saying on stderr what it resolved. None when several
+    calls are in progress and the user must pick one (they are listed on `out`)."""
+    if target:
+        kind, ident, base = target
+        if base:
+            hosts, named = [base.rstrip("/")], True
+        else:
+            hosts, named = candidate_hosts(args, state, ident)
+        if kind == "conversation":
+            return ident, hosts, named
+        for form in call_uuid_forms(ident):
+            located = locate(hosts, named, f"/v1/calls/{form}", tokens, timeout_s=args.timeout)
+            if located:
+                host, call = located
+                conv = _scalar(_dict(call).get("conversation_uuid"))
+                if not conv or not _CONV_ID_RE.fullmatch(conv):
+                    raise ConvoError(f"the API's call {printable(form, 60)} has no "
+                                     f"conversation_uuid")
+                remember_region(ident, host)
+                _stderr(f"convo: leg {printable(ident, 60)} is in conversation {conv}"
+                        + (f" (found in {host_of(host)})" if host != hosts[0] else ""))
+                return conv, [host], True
+        raise ConvoError(f"no call {printable(ident, 60)} at {', '.join(map(host_of, hosts))}: "
+                         f"a call can be looked up while it lasts and shortly after", status=404)
+    recorded = _scalar(_dict(state).get("conversation_uuid"))
+    if recorded and _CONV_ID_RE.fullmatch(recorded):
+        hosts, named = candidate_hosts(args, state, recorded)
+        try:
+            fetch_anywhere(recorded, hosts, named, tokens, args, probe=True)
+        except ConvoError as e:
+            if e.status != 404:
+                raise
+        else:
+            _stderr(f"convo: using the latest call that serve recorded: {recorded} "
+                    f"(at {printable(_dict(state).get('time'), 40)})")
+            return recorded, hosts, named
+    hosts, named = candidate_hosts(args, None, None)
+    calls, listed_by = list_calls(hosts, tokens, timeout_s=args.timeout)
+    groups = group_calls(calls)
+    if not groups:
+        raise ConvoError("no call in progress: call your Vonage number, then run get again, "
+                         "or pass an ID (get CON-…)")
+    if len(groups) > 1:
+        out.write("\n".join(render_calls(groups, listed_by, time.time(), style_for(out))) + "\n")
+        _stderr(f"convo: error: {len(groups)} conversations are in progress: pick one, "
+                f"e.g. python convo.py get {next(iter(groups))}")
+        return None
+    conv, legs = next(iter(groups.items()))
+    host = listed_by[legs[0]["uuid"]]
+    _stderr(f"convo: the call in progress: {printable(conv, 80)} (in {host_of(host)})")
+    return conv, [host], True
+
+
+def fetch_anywhere(conv_id: str, hosts: list[str], named: bool, tokens: TokenSource,
+                   args: argparse.Namespace, *, events: bool = False, probe: bool = False
+                   ) -> tuple[dict[str, Any], str]:
+    """Fetch a conversation from the first host that has it: the first host, and when
+    it answers 404, the others at once (the one that has it is named and remembered).
+    With probe, only check that it exists. Raises ConvoError (status 404) if none has it."""
+    path = f"/v1/conversations/{conv_id}"
+    host = hosts[0]
+    if named and len(hosts) > 1:
+        located = search_hosts(hosts, path, tokens, timeout_s=args.timeout)
+        if located is None:
+            raise ConvoError(f"conversation {conv_id} not found at any of "
+                             f"{', '.join(map(host_of, hosts))}: a call's conversation "
+                             f"disappears when the call ends", status=404)
+        host = located[0]
+        _stderr(f"convo: found in {host_of(host)}")
+    for attempt in (1, 2):
+        client = ApiClient(host, tokens.token(), timeout_s=args.timeout, auth_hint=tokens.hint)
+        try:
+            if probe:
+                return client.get(path), host
+            return fetch_conversation(client, conv_id, concurrency=args.concurrency,
+                                      events=events, legs=args.legs), host
+        except ConvoError as e:
+            if e.status != 404 or attempt == 2 or named or len(hosts) == 1:
+                raise
+            located = search_hosts(hosts[1:], path, tokens, timeout_s=args.timeout)
+            if located is None:
+                raise ConvoError(
+                    f"conversation {conv_id} not found in any region "
+                    f"({', '.join(map(host_of, hosts))}): a call's conversation disappears "
+                    f"when the call ends", status=404) from None
+            host = located[0]
+            remember_region(conv_id, host)
+            _stderr(f"convo: found in {host_of(host)}")
+        finally:
+            client.close()
+    raise AssertionError("unreachable")
+
+
+def print_watch(watch: CallWatch, out: TextIO | io.TextIOBase, *, as_json: bool,
+                tag: str = "") -> int:
+    """Print a watch's records as they come, line by line (text or JSON lines); on
+    Ctrl-C, the summary so far."""
+    style = style_for(out)
+
+    def emit(lines: Iterable[str]) -> None:
+        out.write("".join(f"{tag}{line}\n" for line in lines))
+        out.flush()
+
+    try:
+        for record in watch.records():
+            if as_json:
+                emit([dump_json(record, indent=None)])
+            else:
+                emit(watch_lines(record, watch, style))
+    except KeyboardInterrupt:
+        summary = watch.summary("interrupted")
+        emit([dump_json({"type": "end", "summary": summary}, indent=None)] if as_json
+             else ["", watch_summary(**summary)])
+        raise
+    return EXIT_OK
+
+
+def watch_lines(record: dict[str, Any], watch: CallWatch, style: Style) -> list[str]:
+    """The text of one watch record."""
+    kind = record["type"]
+    if kind == "snapshot":
+        return [*render_document(normalize_conversation(record["conversation"]), style), "",
+                style.paint(f"Watching: a line per change, every {watch.interval_s:g} s "
+                            f"(Ctrl-C stops)", "dim")]
+    if kind == "event":
+        return [watch_event_line(record["event"], watch.members, style)]
+    if kind == "change":
+        if "member" in record:
+            member = normalize_member(record["member"])
+            old = None if record["from"] is None else {"state": record["from"]}
+            line = member_change_line(old, member)
+        elif "event_id" in record:
+            line = leg_change_line(next(e for e in watch.doc["events"]
+                                        if e.get("id") == record["event_id"]))
+        else:
+            old = None if record["from"] is None else {"status": record["from"]}
+            line = call_leg_line(old, record["leg"])
+        return [f"      {style.arrow} {line}"] if line else []
+    summary = record["summary"]
+    return ["", *render_tree(normalize_conversation(record["conversation"]), style), "",
+            style.paint(watch_summary(**summary), "bold")]
 
 
 def cmd_show(args: argparse.Namespace, out: TextIO) -> int:
@@ -2692,7 +3383,17 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
         return p.add_argument
 
-    opt = command("serve", cmd_serve)
+    # Where the API is and how to reach it, for the commands that call it.
+    api = _Parser(add_help=False)
+    api.add_argument("--api-url", metavar="URL", action="append",
+                     help="API base URL; give it several times to search them all (default: "
+                          "$VONAGE_API_URL, else api.nexmo.com and the six regional hosts)")
+    api.add_argument("--jwt", metavar="TOKEN", help="use this token (default: $JWT, or mint "
+                     "one)")
+    api.add_argument("--timeout", type=float, default=HTTP_TIMEOUT_S, metavar="SECONDS",
+                     help="for each request (default: %(default)g)")
+
+    opt = command("serve", cmd_serve, credentials, api)
     opt("--to", metavar="NUMBER", help="connect calls to this number, E.164 digits "
         "(default: $TO_NUMBER)")
     opt("--from", dest="from_", metavar="NUMBER",
@@ -2704,6 +3405,11 @@ def build_parser() -> argparse.ArgumentParser:
     opt("--api-key", metavar="KEY", help="the api_key signed webhooks must carry "
         "(default: $VONAGE_API_KEY)")
     opt("--public-url", metavar="URL", help="your tunnel's URL, to print the webhook URLs")
+    opt("-w", "--watch", action="store_true",
+        help="follow each call it answers through the API, in its log, as get --watch does")
+    opt("--legs", action="store_true", help="with --watch, follow the Voice API legs too")
+    opt("--interval", type=float, default=WATCH_INTERVAL_S, metavar="SECONDS",
+        help="with --watch, how often to ask (%(default)g; 0.5 to 60)")
 
     opt = command("jwt", cmd_jwt, credentials)
     opt("claims", nargs="*", metavar="[KEY] NAME=VALUE",
@@ -2716,20 +3422,26 @@ def build_parser() -> argparse.ArgumentParser:
         help="show a token's header, claims and expiry ('-' reads stdin); "
              "with --key, verify its signature")
 
-    opt = command("get", cmd_get, credentials)
-    opt("conversation_id", nargs="?", metavar="CONVERSATION_ID",
-        help="CON-<uuid> (default: the latest call that serve recorded)")
+    opt = command("calls", cmd_calls, credentials, api)
+    opt("--all", action="store_true", help="also the calls that ended in the last hour")
     opt("--json", action="store_true",
-        help="print the v1 conversation with its full members, as the API sent them")
-    opt("--api-url", metavar="URL",
-        help=f"API base URL (default: $VONAGE_API_URL, the call's region_url, {API_URL})")
-    opt("--jwt", metavar="TOKEN", help="use this token (default: $JWT, or mint one)")
-    opt("--timeout", type=float, default=HTTP_TIMEOUT_S, metavar="SECONDS",
-        help="for each request (default: %(default)g)")
+        help="print the Voice API's calls, grouped as {conversation_uuid: [calls]}")
+
+    opt = command("get", cmd_get, credentials, api)
+    opt("target", nargs="?", metavar="ID",
+        help="CON-<uuid>, a leg UUID (the uuid of a webhook), or an API URL of either "
+             "(default: the call serve recorded, else the one call in progress)")
+    opt("--json", action="store_true",
+        help="print the v1 conversation with its full members, as the API sent them "
+             "(with --watch: JSON lines)")
     opt("--concurrency", type=int, default=DEFAULT_CONCURRENCY, metavar="N",
         help="member details fetched at once (default: %(default)s)")
     opt("--events", action="store_true", help="also print the conversation's event timeline")
     opt("--legs", action="store_true", help="also show each leg's status from the Voice API")
+    opt("-w", "--watch", action="store_true",
+        help="follow the call until it ends: a line per new event or change")
+    opt("--interval", type=float, default=WATCH_INTERVAL_S, metavar="SECONDS",
+        help="with --watch, how often to ask (%(default)g; 0.5 to 60)")
 
     opt = command("show", cmd_show)
     opt("file", metavar="FILE", help="a JSON file, JSON lines of webhooks (such as serve's "

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import io
+import queue
 import http.client
 import json
 import os
@@ -27,7 +29,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 import convo
 from testdata.fake_vonage import (APP_ID, CONV_ID, LINK_HOST, SEED, FakeVonage, many_members,
-                                  problem_body)
+                                  problem_body, seed_call_steps)
 
 HERE = Path(__file__).resolve().parent
 TESTDATA = HERE / "testdata"
@@ -848,8 +850,9 @@ def test_get_member_gone_between_list_and_detail(capsys, api, creds):
     assert "2 members (2 JOINED) · 1 channel (1 phone)" in out
 
 
-@pytest.mark.parametrize("bad", ["CON-123", "bc643220-2542-499a-892e-c982c4150c06",
-                                 "CON-bc643220-2542-499a-892e-c982c4150c06/../x", "CON-\x1b[31m"])
+@pytest.mark.parametrize("bad", ["CON-123", "bc643220-2542-499a-892e-c982c4150c0",
+                                 "CON-bc643220-2542-499a-892e-c982c4150c06/../x", "CON-\x1b[31m",
+                                 "https://api.nexmo.com/v2/calls/x"])
 def test_get_rejects_bad_ids(capsys, creds, bad):
     code, out, err = run(capsys, "get", bad)
     assert code == 2 and out == ""
@@ -857,8 +860,10 @@ def test_get_rejects_bad_ids(capsys, creds, bad):
 
 
 def test_get_without_id_uses_the_state_file_or_asks(capsys, api, creds, tmp_path):
+    api.calls = []  # nothing recorded, and no call in progress
     code, _, err = run(capsys, "get", "--api-url", api.url)
-    assert code == 2 and "no conversation ID: pass one" in err
+    assert code == 1 and "no call in progress" in err
+    api.calls = copy.deepcopy(SEED["calls"])
     convo.write_state({"conversation_uuid": CONV_ID, "region_url": "https://api-eu-1.vonage.com",
                        "uuid": "797168e24c19a3c45e74e05b10fef2b5", "time": "2018-10-25T09:26:19Z"})
     code, out, err = run(capsys, "get", "--api-url", api.url)
@@ -1081,21 +1086,30 @@ def test_is_vonage_url(url, trusted):
     assert convo.is_vonage_url(url) is trusted
 
 
-def test_api_base_url_order(capsys, monkeypatch):
+def test_candidate_hosts_order(capsys, monkeypatch):
     import argparse
     args = argparse.Namespace(api_url=None)
     state = {"conversation_uuid": CONV_ID, "region_url": "https://api-eu-3.vonage.com/"}
-    assert convo.api_base_url(args, state, CONV_ID) == "https://api-eu-3.vonage.com"
-    assert convo.api_base_url(args, state, "CON-other") == convo.API_URL
+
+    def first(state, conv_id):
+        return convo.candidate_hosts(args, state, conv_id)[0][0]
+
+    assert first(state, CONV_ID) == "https://api-eu-3.vonage.com"
+    assert first(state, "CON-other") == convo.API_URL
     monkeypatch.setenv("VONAGE_API_URL", "http://127.0.0.1:9")
-    assert convo.api_base_url(args, state, CONV_ID) == "http://127.0.0.1:9"
-    args.api_url = "http://localhost:8"
-    assert convo.api_base_url(args, state, CONV_ID) == "http://localhost:8"
+    assert first(state, CONV_ID) == "http://127.0.0.1:9"
+    args.api_url = ["http://localhost:8"]
+    assert first(state, CONV_ID) == "http://localhost:8"
     monkeypatch.delenv("VONAGE_API_URL")
     args.api_url = None
     planted = {"conversation_uuid": CONV_ID, "region_url": "http://attacker.example"}
-    assert convo.api_base_url(args, planted, CONV_ID) == convo.API_URL
+    assert first(planted, CONV_ID) == convo.API_URL
     assert "ignoring the recorded region_url 'http://attacker.example'" in capsys.readouterr().err
+    hosts, named = convo.candidate_hosts(args, state, CONV_ID)
+    assert not named and len(hosts) == 7 and set(hosts) == {convo.API_URL, *convo.REGIONAL_URLS}
+    monkeypatch.setenv("VONAGE_API_URL", "http://127.0.0.1:9, http://127.0.0.1:10")
+    assert convo.candidate_hosts(args, state, CONV_ID) == (
+        ["http://127.0.0.1:9", "http://127.0.0.1:10"], True)
 
 
 def test_ctrl_c_ends_get_mid_request(tmp_path, key_file):
@@ -1143,6 +1157,328 @@ def test_get_never_prints_the_token(capsys, api, rsa_key):
     with pytest.raises(convo.ConvoError) as exc:
         convo.main(["--debug", "get", CONV_ID, "--api-url", api.url, "--jwt", token + "x"])
     assert token not in str(exc.value)
+
+
+# ---------------------------------------------------------------------------
+# Live calls: calls, get by any ID, regions, get --watch
+# ---------------------------------------------------------------------------
+
+LEG_IN, LEG_OUT = "797168e24c19a3c45e74e05b10fef2b5", "30cecc87-7ac9-4d03-910a-e9d69558263c"
+NO_CONV = "CON-00000000-0000-4000-8000-000000000000"
+
+
+@pytest.fixture
+def regions(rsa_key):
+    """Two fake regions: 'us' has no call, 'eu' has the seed's call."""
+    with FakeVonage(rsa_key.public_key(), conversation={"id": NO_CONV}, members=[], events=[],
+                    calls=[]) as us, FakeVonage(rsa_key.public_key()) as eu:
+        yield us, eu
+
+
+def test_calls_lists_live_calls_across_regions(capsys, creds, regions):
+    us, eu = regions
+    code, out, err = run(capsys, "calls", "--api-url", us.url, "--api-url", eu.url)
+    assert code == 0 and err == ""
+    assert out.splitlines()[0] == CONV_ID
+    for needle in (LEG_IN, LEG_OUT, "inbound", "outbound", "447700000001 → 447700000002",
+                   "answered", eu.url.split("//")[1], f"next: python convo.py get {CONV_ID}",
+                   "2 legs in 1 conversation"):
+        assert needle in out
+    assert us.paths("/v1/calls") and eu.paths("/v1/calls")  # both asked
+    assert all("status=" in p for p in eu.paths("/v1/calls"))
+
+
+def test_calls_json_and_none(capsys, creds, regions):
+    us, eu = regions
+    code, out, _ = run(capsys, "calls", "--api-url", us.url, "--api-url", eu.url, "--json")
+    assert code == 0 and json.loads(out) == {CONV_ID: SEED["calls"]}
+    code, out, _ = run(capsys, "calls", "--api-url", us.url)
+    assert code == 0 and out == "No call in progress.\n"
+
+
+def test_calls_all_adds_the_calls_that_ended_in_the_last_hour(capsys, creds, rsa_key):
+    recent = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(time.time() - 600))
+    ended = dict(SEED["calls"][0], status="completed", start_time=recent)
+    with FakeVonage(rsa_key.public_key(), calls=[ended]) as fake:
+        code, out, _ = run(capsys, "calls", "--api-url", fake.url)
+        assert code == 0 and out == "No call in progress.\n"
+        code, out, _ = run(capsys, "calls", "--api-url", fake.url, "--all")
+        assert code == 0 and "completed (ended)" in out and "10m ago" in out
+
+
+def test_calls_one_region_failing_is_a_warning(capsys, creds, regions):
+    us, eu = regions
+    us.script("/v1/calls", *[(400, problem_body(400, "http:error:validation-fail", "No."))] * 3)
+    code, out, err = run(capsys, "calls", "--api-url", us.url, "--api-url", eu.url)
+    assert code == 0 and CONV_ID in out and "warning: 127.0.0.1:" in err
+
+
+@pytest.mark.parametrize("leg", [LEG_IN, LEG_OUT, LEG_OUT.replace("-", ""), LEG_OUT.upper()])
+def test_get_by_leg_uuid_in_any_region(capsys, creds, regions, leg):
+    us, eu = regions
+    code, out, err = run(capsys, "get", leg, "--api-url", us.url, "--api-url", eu.url)
+    assert code == 0 and out == SEED_TREE
+    assert f"is in conversation {CONV_ID} (found in 127.0.0.1:{eu.url.rsplit(':', 1)[1]})" in err
+
+
+def test_get_by_conversation_id_in_any_case_and_region(capsys, creds, regions):
+    us, eu = regions
+    code, out, err = run(capsys, "get", "con-" + CONV_ID[4:], "--api-url", us.url,
+                         "--api-url", eu.url)
+    assert code == 0 and out == SEED_TREE and "found in 127.0.0.1:" in err
+    assert us.paths(f"/v1/conversations/{CONV_ID}")  # it asked the other region too
+
+
+def test_get_by_api_url(capsys, creds, regions):
+    us, eu = regions
+    code, out, _ = run(capsys, "get", f"{eu.url}/v1/conversations/{CONV_ID}",
+                       "--api-url", eu.url)
+    assert code == 0 and out == SEED_TREE
+    code, out, _ = run(capsys, "get", f"{eu.url}/v1/calls/{LEG_OUT}", "--api-url", eu.url)
+    assert code == 0 and out == SEED_TREE
+
+
+def test_get_refuses_a_url_on_a_host_that_is_not_vonage_without_sending_the_token(
+        capsys, creds, regions):
+    us, eu = regions
+    code, out, err = run(capsys, "get", f"{eu.url}/v1/conversations/{CONV_ID}")
+    assert code == 2 and out == "" and "is not a Vonage host" in err
+    assert eu.paths() == []
+    code, _, err = run(capsys, "get", f"https://api.example.com/v1/calls/{LEG_OUT}")
+    assert code == 2 and "api.example.com is not a Vonage host" in err
+
+
+def test_get_without_id_picks_the_one_call_in_progress_or_asks(capsys, creds, regions):
+    us, eu = regions
+    code, out, err = run(capsys, "get", "--api-url", us.url, "--api-url", eu.url)
+    assert code == 0 and out == SEED_TREE and f"the call in progress: {CONV_ID}" in err
+    other = dict(SEED["calls"][0], uuid="aaaaaaaa-0000-4000-8000-000000000001",
+                 conversation_uuid=NO_CONV)
+    us.calls = [other]
+    code, out, err = run(capsys, "get", "--api-url", us.url, "--api-url", eu.url)
+    assert code == 2 and CONV_ID in out and NO_CONV in out
+    assert "2 conversations are in progress: pick one" in err
+
+
+def test_get_remembers_where_it_found_an_id(tmp_path):
+    convo.remember_region(CONV_ID, "https://api-eu-3.vonage.com")
+    convo.remember_region("CON-x", "http://planted.example")
+    import argparse
+    args = argparse.Namespace(api_url=None)
+    assert convo.candidate_hosts(args, None, CONV_ID)[0][0] == "https://api-eu-3.vonage.com"
+    assert convo.candidate_hosts(args, None, "CON-x")[0][0] == convo.API_URL  # never trusted
+
+
+def test_get_interval_and_watch_options_are_checked(capsys, creds):
+    for argv, needle in ((["--watch", "--interval", "0.1"], "--interval must be 0.5 to 60"),
+                         (["--watch", "--interval", "61"], "--interval must be 0.5 to 60"),
+                         (["--watch", "--json", "--events"], "drop --events")):
+        code, _, err = run(capsys, "get", CONV_ID, *argv)
+        assert code == 2 and needle in err
+
+
+class Lines(io.TextIOBase):
+    """A stream that a test reads line by line as another thread writes it."""
+
+    encoding = "utf-8"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.queue: queue.Queue[str] = queue.Queue()
+        self.partial = ""
+        self.seen: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.partial += text
+        *lines, self.partial = self.partial.split("\n")
+        for line in lines:
+            self.queue.put(line)
+        return len(text)
+
+    def expect(self, needle: str, timeout: float = 10) -> list[str]:
+        """Read lines until one holds needle; return them."""
+        got = []
+        while True:
+            line = self.queue.get(timeout=timeout)
+            got.append(line)
+            self.seen.append(line)
+            if needle in line:
+                return got
+
+
+def start_watch(*argv: str) -> tuple[threading.Thread, Lines, list]:
+    """Run `get --watch ...` in a thread, as main would, writing to a Lines stream."""
+    args = convo.build_parser().parse_args(["get", "--watch", "--interval", "0.5", *argv])
+    out, result = Lines(), []
+
+    def run_it() -> None:
+        try:
+            result.append(convo.cmd_get(args, out))
+        except convo.ConvoError as e:
+            result.append(e)
+
+    thread = threading.Thread(target=run_it, daemon=True)
+    thread.start()
+    return thread, out, result
+
+
+def test_watch_follows_the_seed_call_until_hang_up(creds, rsa_key):
+    with FakeVonage(rsa_key.public_key()) as fake:
+        fake.play(seed_call_steps(), step=3)
+        thread, out, result = start_watch(CONV_ID, "--api-url", fake.url)
+        before = out.expect("Watching:")
+        assert "Member MEM-25ccda92-839d-4ac6-a7b2-de310224878b  INVITED" in "\n".join(before)
+        fake.advance()  # event 4: member B joined
+        lines = out.expect("INVITED → JOINED")
+        assert lines[0].split()[:3] == ["4", "09:26:30.273", "vapi-user-f59c1ff26c0543fdb6"]
+        assert lines[-1].strip() == "→ MEM-25ccda92… INVITED → JOINED"
+        # a change costs only what changed: the events, then the member list
+        assert [p.split("?")[0] for p in fake.requests_since_step()][:2] == [
+            f"/v1/conversations/{CONV_ID}/events", f"/v1/conversations/{CONV_ID}/members"]
+        for step in (5, 6, 7, 8):
+            fake.advance()
+            out.expect(f"{step}  09:26:30")
+        assert "→ leg 797168e2… answered" in [line.strip() for line in out.seen]  # event 6
+        fake.advance()  # hang-up: the conversation is gone
+        summary = out.expect(" · watched ")[-1]
+        thread.join(10)
+    assert result == [0]
+    assert summary.startswith("hung up · watched ") and summary.endswith(
+        "2 members · 2 legs · 8 events")
+
+
+def test_watch_costs_one_request_per_interval_while_nothing_happens(creds, rsa_key):
+    with FakeVonage(rsa_key.public_key()) as fake:
+        fake.play(seed_call_steps(), step=8)
+        thread, out, result = start_watch(CONV_ID, "--api-url", fake.url)
+        out.expect("Watching:")
+        fake.goto(8)  # count from here
+        while len(fake.requests_since_step()) < 3:
+            time.sleep(0.05)  # polling the fake's own record of requests
+        assert {p.split("?")[0] for p in fake.requests_since_step()} == {
+            f"/v1/conversations/{CONV_ID}/events"}
+        fake.advance()
+        out.expect(" · watched ")
+        thread.join(10)
+    assert result == [0]
+
+
+def test_watch_legs_follows_the_voice_api_and_json_lines(creds, rsa_key):
+    with FakeVonage(rsa_key.public_key()) as fake:
+        fake.play(seed_call_steps(), step=1)
+        thread, out, result = start_watch(CONV_ID, "--api-url", fake.url, "--legs", "--json")
+        first = json.loads(out.expect('"snapshot"')[-1])
+        assert [c["status"] for c in first["conversation"]["legs"]] == ["ringing"]
+        fake.advance()  # the outbound leg appears, ringing
+        change = json.loads(out.expect('"change"')[-1])
+        assert change["leg"]["uuid"] == LEG_OUT and change["to"] == "ringing"
+        fake.advance()
+        change = json.loads(out.expect('"change"')[-1])
+        assert (change["from"], change["to"]) == ("ringing", "answered")
+        fake.goto(9)
+        end = json.loads(out.expect('"end"')[-1])
+        thread.join(10)
+    assert result == [0] and end["summary"]["reason"] == "hung up"
+    assert {json.loads(line)["type"] for line in out.seen} == {"snapshot", "event", "change",
+                                                               "end"}
+
+
+def test_watch_slows_down_on_503_and_goes_on(creds, rsa_key):
+    with FakeVonage(rsa_key.public_key()) as fake:
+        fake.play(seed_call_steps(), step=7)
+        thread, out, result = start_watch(CONV_ID, "--api-url", fake.url)
+        out.expect("Watching:")
+        fake.script(f"/v1/conversations/{CONV_ID}/events",
+                    *[(503, {"title": "busy"}, {"Retry-After": "0"})] * 3)
+        fake.advance()
+        out.expect("8  09:26:30", timeout=15)
+        fake.advance()
+        out.expect(" · watched ")
+        thread.join(10)
+    assert result == [0]
+
+
+def test_watch_ends_when_the_api_is_lost(creds, rsa_key):
+    fake = FakeVonage(rsa_key.public_key())
+    with fake:
+        fake.play(seed_call_steps(), step=8)
+        thread, out, result = start_watch(CONV_ID, "--api-url", fake.url, "--timeout", "0.2")
+        out.expect("Watching:")
+    thread.join(15)  # the fake has stopped: connections are refused
+    assert isinstance(result[0], convo.ConvoError) and "lost the API for over 0.6 s" in str(
+        result[0])
+
+
+def test_ctrl_c_ends_a_watch_with_its_summary(tmp_path, key_file, rsa_key):
+    with FakeVonage(rsa_key.public_key()) as fake:
+        fake.play(seed_call_steps(), step=8)
+        env = {**os.environ, "VONAGE_APPLICATION_ID": APP_ID, "CONVO_STATE_DIR": str(tmp_path),
+               "VONAGE_APPLICATION_PRIVATE_KEY_PATH": str(key_file)}
+        proc = subprocess.Popen([sys.executable, str(HERE / "convo.py"), "get", CONV_ID,
+                                 "--watch", "--api-url", fake.url], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=env)
+        try:
+            while "Watching:" not in proc.stdout.readline():
+                pass
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=5)
+        finally:
+            proc.kill()
+    assert proc.returncode == 130 and "interrupted · watched " in out
+    assert err.endswith("convo: interrupted\n")
+
+
+def test_serve_watch_follows_each_call_it_answers(tmp_path, key_file, rsa_key):
+    with FakeVonage(rsa_key.public_key()) as fake:
+        fake.play(seed_call_steps(), step=8)
+        env = {**os.environ, "VONAGE_APPLICATION_ID": APP_ID,
+               "VONAGE_APPLICATION_PRIVATE_KEY_PATH": str(key_file),
+               "CONVO_STATE_DIR": str(tmp_path / "state")}
+        proc = subprocess.Popen([sys.executable, str(HERE / "convo.py"), "serve", "--port", "0",
+                                 "--to", "447700000003", "--watch", "--interval", "0.5",
+                                 "--api-url", fake.url], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=env)
+        try:
+            port = int(proc.stdout.readline().rsplit(":", 1)[1].split()[0])
+            server = type("Address", (), {"server_address": ("127.0.0.1", port)})
+            status, _, _ = request(server, "GET", "/webhooks/answer?" + urlencode(ANSWER_QUERY))
+            assert status == 200
+            tagged = []
+            while not any("Watching:" in line for line in tagged):
+                line = proc.stderr.readline()
+                if "[bc643220] " in line:
+                    tagged.append(line)
+            assert any("Member MEM-f44c872e-cba9-444f-88ae-0bfa630865a6" in line
+                       for line in tagged)
+            fake.advance()  # hang-up
+            while " · watched " not in line:
+                line = proc.stderr.readline()
+            assert "[bc643220] hung up · watched " in line
+            proc.send_signal(signal.SIGTERM)
+            proc.communicate(timeout=10)
+        finally:
+            proc.kill()
+    assert proc.returncode == 0
+
+
+def test_serve_watch_without_credentials_exits_2(capsys):
+    code, _, err = run(capsys, "serve", "--to", "447700000003", "--watch")
+    assert code == 2 and "needs an application ID (--app-id or VONAGE_APPLICATION_ID) and a " \
+        "private key" in err
+
+
+def test_token_source_renews_minted_tokens_and_stops_given_ones(capsys, creds, rsa_key):
+    tokens = convo.TokenSource(convo.resolve_credentials())
+    first = tokens.token()
+    tokens.expires = time.time() + 30  # within a minute of expiring: minted again
+    assert tokens.token() != first and tokens.expires > time.time() + 800
+    soon = _token(rsa_key, application_id=APP_ID, iat=int(time.time()),
+                  exp=int(time.time()) + 40)
+    given = convo.TokenSource(convo.resolve_credentials(token=soon))
+    assert given.token() == soon and "expires in 3" in capsys.readouterr().err
+    given.expires = time.time() - 1
+    with pytest.raises(convo.ConvoError, match="the token in --jwt expired"):
+        given.token()
 
 
 # ---------------------------------------------------------------------------

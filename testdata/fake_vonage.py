@@ -79,6 +79,27 @@ class FakeVonage:
         self.server.server_close()
         self.thread.join()
 
+    def play(self, steps: list[dict], step: int = 0) -> None:
+        """Play a call: each step is a state of it (conversation, members, events,
+        calls); advance() moves to the next, the fake's own clock."""
+        self.steps = steps
+        self.goto(step)
+
+    def goto(self, step: int) -> None:
+        with self.lock:
+            self.step = step
+            state = copy.deepcopy(self.steps[step])
+            self.conversation, self.members = state["conversation"], state["members"]
+            self.events, self.calls = state["events"], state["calls"]
+            self.requests_at_step = len(self.requests)
+
+    def advance(self) -> None:
+        self.goto(self.step + 1)
+
+    def requests_since_step(self) -> list[str]:
+        with self.lock:
+            return [p for p, _ in self.requests[self.requests_at_step:]]
+
     def script(self, prefix: str, *responses) -> None:
         with self.lock:
             self.scripted.extend((prefix, r) for r in responses)
@@ -173,12 +194,28 @@ class _FakeHandler(BaseHTTPRequestHandler):
         return {"page_size": size, "_embedded": embedded, "_links": links}
 
     def route(self, path: str, query: dict) -> None:
-        fake, conv_id = self.fake, self.fake.conversation.get("id")
+        fake = self.fake
+        conv_id = (fake.conversation or {}).get("id")
         prefix = f"/v1/conversations/{conv_id}"
         if path == "/v1/calls":
-            calls = [c for c in fake.calls
-                     if c.get("conversation_uuid") == query.get("conversation_uuid", [""])[0]]
-            return self.reply(200, self.page(calls, query, "calls", path))
+            def wanted(call: dict) -> bool:
+                for name in ("conversation_uuid", "status"):
+                    if name in query and call.get(name) != query[name][0]:
+                        return False
+                since = query.get("date_start", [""])[0].replace("T", " ").rstrip("Z")
+                return call.get("start_time", "") >= since
+            return self.reply(200, self.page([c for c in fake.calls if wanted(c)], query,
+                                             "calls", path))
+        if path.startswith("/v1/calls/"):
+            call = next((c for c in fake.calls if c["uuid"] == path[10:]), None)
+            if call is None:
+                return self.reply(404, problem_body(404, "http:error:not-found",
+                                                    "Call does not exist."))
+            return self.reply(200, call)
+        if fake.conversation is None:
+            return self.reply(404, problem_body(404, "conversation:error:not-found",
+                                                "Conversation does not exist, or you do not "
+                                                "have access."))
         if not path.startswith(prefix):
             return self.reply(404, problem_body(404, "conversation:error:not-found",
                                              "Conversation does not exist, or you do not "
@@ -199,8 +236,9 @@ class _FakeHandler(BaseHTTPRequestHandler):
                                                  "access."))
             return self.reply(200, member)
         if rest == "/events":
-            page = self.page(fake.events, query, "events" if fake.events_wrapped else None,
-                             path)
+            start = int(query.get("start_id", ["0"])[0])
+            events = [e for e in fake.events if e["id"] >= start]
+            page = self.page(events, query, "events" if fake.events_wrapped else None, path)
             return self.reply(200, page)
         return self.reply(404, problem_body(404, "http:error:not-found", "No such path."))
 
@@ -216,3 +254,32 @@ def many_members(n: int) -> list[dict]:
         m["channel"]["id"] = m["channel"]["leg_ids"][0] = f"leg-{i:04d}"
         out.append(m)
     return out
+
+
+def seed_call_steps() -> list[dict]:
+    """The seed's call, played: step k shows its first k events (0 to 8), with the
+    members and legs those events imply; step 9 is after hang-up, when the
+    conversation is gone (404) and both legs have completed."""
+    inbound, outbound = SEED["calls"][0], SEED["calls"][1]
+    member_a, member_b = SEED["members"]
+    steps = []
+    for k in range(9):
+        members = []
+        if k >= 1:
+            members.append(copy.deepcopy(member_a))
+        if k >= 2:
+            b = copy.deepcopy(member_b)
+            if k < 4:
+                b["state"] = "INVITED"
+                b["timestamp"].pop("joined", None)
+            members.append(b)
+        calls = [dict(inbound, status="answered" if k >= 6 else "ringing" if k >= 1
+                      else "started")]
+        if k >= 2:
+            calls.append(dict(outbound, status="answered" if k >= 3 else "ringing"))
+        steps.append({"conversation": SEED["conversation"], "members": members,
+                      "events": SEED["events"][:k], "calls": calls})
+    ended = [dict(c, status="completed", duration="12", end_time="2018-10-25 09:26:42")
+             for c in (inbound, outbound)]
+    steps.append({"conversation": None, "members": [], "events": [], "calls": ended})
+    return steps
