@@ -2138,7 +2138,12 @@ class CallWatch:
     def records(self) -> Iterator[dict[str, Any]]:
         yield {"type": "snapshot", "conversation": self.doc}
         delay, failing_since = self.interval_s, None
-        while not self.stop.wait(delay):
+        next_poll = time.monotonic()
+        while True:
+            # A fixed schedule, not interval + request time (bench/watch.py: latency).
+            next_poll = max(next_poll + delay, time.monotonic())
+            if self.stop.wait(next_poll - time.monotonic()):
+                return
             delay = self.interval_s
             self.client.token = self.tokens.token()
             self.client.deadline = time.monotonic() + self.client.deadline_s
