@@ -800,11 +800,11 @@ def render_document(conv: dict[str, Any], style: Style) -> list[str]:
     return lines
 
 
-def short_id(text: Any, keep: int = 8) -> str:
+def short_id(text: Any, style: Style, keep: int = 8) -> str:
     """A long ID shortened for a log line: 'CON-bc643220…', '30cecc87…'."""
     text = printable(text, None)
     head = 4 + keep if text[:4] in ("CON-", "MEM-", "USR-") else keep
-    return text if len(text) <= head + 1 else text[:head] + "…"
+    return text if len(text) <= head + 1 else text[:head] + style.more
 
 
 def watch_event_line(event: dict[str, Any], members: list[dict[str, Any]],
@@ -814,7 +814,7 @@ def watch_event_line(event: dict[str, Any], members: list[dict[str, Any]],
     return f"{ident:>4}  {when:<12}  {who[:28]:<28}  {kind:<16}  {what}"
 
 
-def leg_change_line(event: dict[str, Any]) -> str | None:
+def leg_change_line(event: dict[str, Any], style: Style) -> str | None:
     """What a sip:* or leg:status:update event says of its leg: 'leg 30cecc87… answered'."""
     kind = _scalar(event.get("type")) or ""
     body = _dict(event.get("body"))
@@ -822,37 +822,41 @@ def leg_change_line(event: dict[str, Any]) -> str | None:
     status = {"sip:ringing": "ringing", "sip:answered": "answered", "sip:hangup": "hung up"
               }.get(kind) or (_scalar(body.get("status")) if kind in (
                   "sip:status", "leg:status:update") else None)
-    return f"leg {short_id(leg)} {status}" if leg and status else None
+    return f"leg {short_id(leg, style)} {status}" if leg and status else None
 
 
-def member_change_line(old: dict[str, Any] | None, new: dict[str, Any]) -> str | None:
+def member_change_line(old: dict[str, Any] | None, new: dict[str, Any], style: Style
+                       ) -> str | None:
     """A member's change of state, from normalised members: 'MEM-f44c872e… INVITED → JOINED'."""
     state = new.get("state") or "UNKNOWN"
     if old is None:
         channel = new.get("channel") or {}
         via = (f" via {channel.get('type') or 'unknown'} {_endpoint_text(channel.get('to'))}"
                if channel else "")
-        return f"{short_id(new.get('id'))} new, {state}{via}"
+        return f"{short_id(new.get('id'), style)} new, {state}{via}"
     before = old.get("state") or "UNKNOWN"
-    return f"{short_id(new.get('id'))} {before} → {state}" if before != state else None
+    return (f"{short_id(new.get('id'), style)} {before} {style.arrow} {state}"
+            if before != state else None)
 
 
-def call_leg_line(old: dict[str, Any] | None, new: dict[str, Any]) -> str | None:
+def call_leg_line(old: dict[str, Any] | None, new: dict[str, Any], style: Style
+                  ) -> str | None:
     """A Voice API leg whose status changed: 'leg 30cecc87… ringing → answered'."""
     status = printable(new.get("status") or "?", 20)
     if old is None:
-        return f"leg {short_id(new.get('uuid'))} {status}"
+        return f"leg {short_id(new.get('uuid'), style)} {status}"
     before = printable(old.get("status") or "?", 20)
-    return f"leg {short_id(new.get('uuid'))} {before} → {status}" if before != status else None
+    return (f"leg {short_id(new.get('uuid'), style)} {before} {style.arrow} {status}"
+            if before != status else None)
 
 
-def watch_summary(*, reason: str, seconds: float, members: int, legs: int,
+def watch_summary(style: Style, *, reason: str, seconds: float, members: int, legs: int,
                   events: int) -> str:
     """The last line of a watch: 'hung up · watched 1m 12s · 2 members · 2 legs · 8 events'."""
     def n(count: int, noun: str) -> str:
         return f"{count} {noun}{'' if count == 1 else 's'}"
-    return " · ".join([reason, f"watched {format_span(seconds)}", n(members, "member"),
-                       n(legs, "leg"), n(events, "event")])
+    return style.sep.join([reason, f"watched {format_span(seconds)}", n(members, "member"),
+                           n(legs, "leg"), n(events, "event")])
 
 
 def group_calls(calls: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -1626,6 +1630,47 @@ def remember_region(ident: str, host: str) -> None:
 # 8. I/O: the API client
 # ############################################################################
 
+class ctrl_c_aborts:
+    """Within it, Ctrl-C aborts the clients' requests in flight instead of
+    raising KeyboardInterrupt in the middle of whatever the main thread runs (inside
+    concurrent.futures' locks, it could leave one held and hang the pool); the
+    KeyboardInterrupt is raised when the block has ended. Only in the main thread."""
+
+    def __init__(self, *clients: ApiClient) -> None:
+        self.clients, self.interrupted = clients, False
+        self.previous: Any = None
+
+    def _handler(self, signum: int, frame: Any) -> None:
+        self.interrupted = True
+        for client in self.clients:
+            client.abort()
+
+    def __enter__(self) -> ctrl_c_aborts:
+        import signal
+        import threading
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def __exit__(self, kind: Any, error: Any, traceback: Any) -> None:
+        import signal
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+        if self.interrupted:
+            raise KeyboardInterrupt from None
+
+
+def wait_for(future: Any) -> Any:
+    """future.result(), waiting in short slices. The kernel may deliver Ctrl-C's SIGINT
+    to any thread, and Python runs the handler only when the main thread runs: a
+    main thread blocked with no timeout would not notice it until a request ended
+    (test_ctrl_c_ends_get_mid_request, under load)."""
+    from concurrent.futures import wait
+    while not future.done():
+        wait([future], timeout=0.1)
+    return future.result()
+
+
 def explicit_hosts(urls: Sequence[str] | None) -> list[str]:
     """The API hosts the user named: --api-url, any number of times, else
     $VONAGE_API_URL (comma-separated); [] when none was named."""
@@ -1668,22 +1713,26 @@ def search_hosts(hosts: Sequence[str], path: str, tokens: TokenSource, *,
     error when no host has it."""
     from concurrent.futures import ThreadPoolExecutor
 
-    def ask(host: str) -> Any:
-        client = ApiClient(host, tokens.token(), timeout_s=timeout_s, auth_hint=tokens.hint)
-        try:
-            return client.get(path)
-        finally:
+    clients = [ApiClient(host, tokens.token(), timeout_s=timeout_s, auth_hint=tokens.hint)
+               for host in hosts]
+    try:
+        with ctrl_c_aborts(*clients), \
+                ThreadPoolExecutor(max_workers=len(hosts)) as pool:
+            futures = [pool.submit(client.get, path) for client in clients]
+            errors = []
+            for host, future in zip(hosts, futures):
+                try:
+                    found = host, wait_for(future)
+                except ConvoError as e:
+                    if e.status != 404:
+                        errors.append(e)
+                    continue
+                for client in clients:
+                    client.abort()  # the hosts still answering are not waited for
+                return found
+    finally:
+        for client in clients:
             client.close()
-
-    with ThreadPoolExecutor(max_workers=len(hosts)) as pool:
-        futures = [pool.submit(ask, host) for host in hosts]
-        errors = []
-        for host, future in zip(hosts, futures):
-            try:
-                return host, future.result()
-            except ConvoError as e:
-                if e.status != 404:
-                    errors.append(e)
     if errors:
         raise errors[0]
     return None
@@ -1716,14 +1765,15 @@ def list_calls(hosts: Sequence[str], tokens: TokenSource, *, timeout_s: float,
                for host in hosts}
     jobs = [(host, query) for host in hosts for query in queries]
     try:
-        with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        with ctrl_c_aborts(*clients.values()), \
+                ThreadPoolExecutor(max_workers=len(jobs)) as pool:
             futures = [pool.submit(clients[host].pages, query) for host, query in jobs]
             calls: dict[str, dict[str, Any]] = {}
             listed_by: dict[str, str] = {}
             failed: dict[str, ConvoError] = {}
             for (host, _), future in zip(jobs, futures):
                 try:
-                    pages = future.result()
+                    pages = wait_for(future)
                 except ConvoError as e:
                     if e.status != 404:
                         failed.setdefault(host, e)
@@ -1859,6 +1909,11 @@ class ApiClient:
         if origin == self.origin:  # never hand the token to another host
             headers["Authorization"] = f"Bearer {self.token}"
         try:
+            if conn.sock is None:
+                conn.connect()
+            if self._aborted.is_set():  # abort() may have come while it connected
+                conn.close()
+                raise ConvoError("interrupted", EXIT_INTERRUPTED)
             conn.request("GET", target, headers=headers)
             resp = conn.getresponse()
             body = self._read_body(resp, origin)
@@ -2069,36 +2124,38 @@ def fetch_conversation(client: ApiClient, conv_id: str, *,
 
     def result(future: Any) -> Any:
         try:
-            return future.result()
+            return wait_for(future)
         except ConvoError as e:  # a 404 on any of these: the conversation is gone
             raise not_found(conv_id, client) if e.status == 404 else e
 
     pool = ThreadPoolExecutor(max_workers=concurrency)
-    try:
-        conv_f = pool.submit(client.get, base)
-        members_f = pool.submit(listed, f"{base}/members?page_size={PAGE_SIZE}", members_of)
-        extra = {}
-        if events:
-            extra["events"] = pool.submit(listed, f"{base}/events?page_size={PAGE_SIZE}",
-                                          events_of)
-        if legs:
-            extra["legs"] = pool.submit(
-                listed, f"/v1/calls?conversation_uuid={quote(conv_id, safe='')}"
-                        f"&page_size={PAGE_SIZE}", legs_of)
-        conv = result(conv_f)
-        if not isinstance(conv, dict):
-            raise ConvoError(f"GET {base}: expected a JSON object, got a JSON "
-                             f"{type(conv).__name__}")
-        if not isinstance(conv.get("members"), list):  # legacy documents embed them
-            conv = {**conv, "members": list(pool.map(detail, result(members_f)))}
-        for key, future in extra.items():
-            conv[key] = result(future)
-        return conv
-    except BaseException:
-        client.abort()  # Ctrl-C or a failure: the requests still running end now
-        raise
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    with ctrl_c_aborts(client):
+        try:
+            conv_f = pool.submit(client.get, base)
+            members_f = pool.submit(listed, f"{base}/members?page_size={PAGE_SIZE}", members_of)
+            extra = {}
+            if events:
+                extra["events"] = pool.submit(listed, f"{base}/events?page_size={PAGE_SIZE}",
+                                              events_of)
+            if legs:
+                extra["legs"] = pool.submit(
+                    listed, f"/v1/calls?conversation_uuid={quote(conv_id, safe='')}"
+                            f"&page_size={PAGE_SIZE}", legs_of)
+            conv = result(conv_f)
+            if not isinstance(conv, dict):
+                raise ConvoError(f"GET {base}: expected a JSON object, got a JSON "
+                                 f"{type(conv).__name__}")
+            if not isinstance(conv.get("members"), list):  # legacy documents embed them
+                details = [pool.submit(detail, entry) for entry in result(members_f)]
+                conv = {**conv, "members": [wait_for(f) for f in details]}
+            for key, future in extra.items():
+                conv[key] = result(future)
+            return conv
+        except BaseException:
+            client.abort()  # Ctrl-C or a failure: the requests still running end now
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 class CallWatch:
@@ -2190,7 +2247,7 @@ class CallWatch:
             yield {"type": "event", "event": event}
             kind = _scalar(event.get("type")) or ""
             members_changed |= kind.startswith("member:")
-            if not self.follow_legs and leg_change_line(event):
+            if not self.follow_legs and leg_change_line(event, Style()):
                 body = _dict(event.get("body"))
                 yield {"type": "change", "leg": {"uuid": _dict(body.get("channel")).get("id"),
                                                  "status": kind}, "event_id": event.get("id")}
@@ -2220,11 +2277,12 @@ class CallWatch:
             old = self.members[known[mid]]
             state = _scalar(entry.get("state"))
             if state and state != old.get("state"):
-                self.members[known[mid]] = {**old, "state": state}
-                for m in raw:
-                    if _dict(m).get("id") == mid:
-                        m["state"] = entry.get("state")
-                yield {"type": "change", "member": entry, "from": old.get("state"), "to": state}
+                # Only what changed is fetched again: this member's details.
+                detail = self.client.get(f"{self.base}/members/{quote(mid, safe='')}")
+                self.members[known[mid]] = normalize_member(detail)
+                raw = [detail if _dict(m).get("id") == mid else m for m in raw]
+                yield {"type": "change", "member": detail, "from": old.get("state"),
+                       "to": _dict(detail).get("state")}
         self.doc["members"] = raw
 
     def _leg_changes(self) -> Iterator[dict[str, Any]]:
@@ -2878,6 +2936,7 @@ def call_follower(args: argparse.Namespace, stop: Any) -> Any:
     tokens = TokenSource(creds)
     named = explicit_hosts(args.api_url)
     log = logging.getLogger("convo")
+    style = style_for(sys.stderr)  # the log's
 
     class LogLines(io.TextIOBase):
         """A stream whose lines go to serve's log."""
@@ -2898,7 +2957,7 @@ def call_follower(args: argparse.Namespace, stop: Any) -> Any:
                 doc = fetch_conversation(client, conv, events=True, legs=args.legs)
                 watch = CallWatch(client, conv, tokens, doc, legs=args.legs,
                                   interval_s=args.interval, timeout_s=args.timeout, stop=stop)
-                print_watch(watch, LogLines(), as_json=False, tag=tag)
+                print_watch(watch, LogLines(), as_json=False, tag=tag, style=style)
             finally:
                 client.close()
         except ConvoError as e:
@@ -3192,10 +3251,10 @@ def fetch_anywhere(conv_id: str, hosts: list[str], named: bool, tokens: TokenSou
 
 
 def print_watch(watch: CallWatch, out: TextIO | io.TextIOBase, *, as_json: bool,
-                tag: str = "") -> int:
+                tag: str = "", style: Style | None = None) -> int:
     """Print a watch's records as they come, line by line (text or JSON lines); on
     Ctrl-C, the summary so far."""
-    style = style_for(out)
+    style = style or style_for(out)
 
     def emit(lines: Iterable[str]) -> None:
         out.write("".join(f"{tag}{line}\n" for line in lines))
@@ -3210,7 +3269,7 @@ def print_watch(watch: CallWatch, out: TextIO | io.TextIOBase, *, as_json: bool,
     except KeyboardInterrupt:
         summary = watch.summary("interrupted")
         emit([dump_json({"type": "end", "summary": summary}, indent=None)] if as_json
-             else ["", watch_summary(**summary)])
+             else ["", watch_summary(style, **summary)])
         raise
     return EXIT_OK
 
@@ -3228,17 +3287,17 @@ def watch_lines(record: dict[str, Any], watch: CallWatch, style: Style) -> list[
         if "member" in record:
             member = normalize_member(record["member"])
             old = None if record["from"] is None else {"state": record["from"]}
-            line = member_change_line(old, member)
+            line = member_change_line(old, member, style)
         elif "event_id" in record:
             line = leg_change_line(next(e for e in watch.doc["events"]
-                                        if e.get("id") == record["event_id"]))
+                                        if e.get("id") == record["event_id"]), style)
         else:
             old = None if record["from"] is None else {"status": record["from"]}
-            line = call_leg_line(old, record["leg"])
+            line = call_leg_line(old, record["leg"], style)
         return [f"      {style.arrow} {line}"] if line else []
     summary = record["summary"]
     return ["", *render_tree(normalize_conversation(record["conversation"]), style), "",
-            style.paint(watch_summary(**summary), "bold")]
+            style.paint(watch_summary(style, **summary), "bold")]
 
 
 def cmd_show(args: argparse.Namespace, out: TextIO) -> int:

@@ -1306,6 +1306,15 @@ class Lines(io.TextIOBase):
                 return got
 
 
+def pipe_lines(stream) -> Lines:
+    """Read a subprocess's pipe in a thread, so that a test waits for a line with a
+    deadline (Lines.expect) instead of blocking on readline forever."""
+    lines = Lines()
+    threading.Thread(target=lambda: [lines.write(line) for line in stream],
+                     daemon=True).start()
+    return lines
+
+
 def start_watch(*argv: str) -> tuple[threading.Thread, Lines, list]:
     """Run `get --watch ...` in a thread, as main would, writing to a Lines stream."""
     args = convo.build_parser().parse_args(["get", "--watch", "--interval", "0.5", *argv])
@@ -1418,13 +1427,15 @@ def test_ctrl_c_ends_a_watch_with_its_summary(tmp_path, key_file, rsa_key):
                                  "--watch", "--api-url", fake.url], stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True, env=env)
         try:
-            while "Watching:" not in proc.stdout.readline():
-                pass
+            out = pipe_lines(proc.stdout)
+            out.expect("Watching:")
             proc.send_signal(signal.SIGINT)
-            out, err = proc.communicate(timeout=5)
+            summary = out.expect(" watched ")[-1]
+            proc.wait(timeout=5)
+            err = proc.stderr.read()
         finally:
             proc.kill()
-    assert proc.returncode == 130 and "interrupted · watched " in out
+    assert proc.returncode == 130 and summary.startswith("interrupted · watched ")
     assert err.endswith("convo: interrupted\n")
 
 
@@ -1440,22 +1451,17 @@ def test_serve_watch_follows_each_call_it_answers(tmp_path, key_file, rsa_key):
                                 stderr=subprocess.PIPE, text=True, env=env)
         try:
             port = int(proc.stdout.readline().rsplit(":", 1)[1].split()[0])
+            log = pipe_lines(proc.stderr)
             server = type("Address", (), {"server_address": ("127.0.0.1", port)})
             status, _, _ = request(server, "GET", "/webhooks/answer?" + urlencode(ANSWER_QUERY))
             assert status == 200
-            tagged = []
-            while not any("Watching:" in line for line in tagged):
-                line = proc.stderr.readline()
-                if "[bc643220] " in line:
-                    tagged.append(line)
+            tagged = [line for line in log.expect("[bc643220] Watching:") if "[bc643220] " in line]
             assert any("Member MEM-f44c872e-cba9-444f-88ae-0bfa630865a6" in line
                        for line in tagged)
             fake.advance()  # hang-up
-            while " · watched " not in line:
-                line = proc.stderr.readline()
-            assert "[bc643220] hung up · watched " in line
+            assert "[bc643220] hung up · watched " in log.expect(" watched ")[-1]
             proc.send_signal(signal.SIGTERM)
-            proc.communicate(timeout=10)
+            proc.wait(timeout=10)
         finally:
             proc.kill()
     assert proc.returncode == 0
