@@ -87,6 +87,7 @@ WATCH_INTERVAL_S = 2.0            # get --watch polls this often (--interval)
 MIN_INTERVAL_S, MAX_INTERVAL_S = 0.5, 60.0
 TOKEN_MARGIN_S = 60               # a minted token is renewed this long before it expires
 REGIONS_FILE = "regions.json"     # which host had which conversation or call
+VONAGE_CLI_KEYS = ("app-id", "private-key", "api-key", "api-secret")  # API-FACTS §10
 
 # The webhook server (serve)
 SERVE_IDLE_TIMEOUT_S = 30.0       # a keep-alive connection with no request is closed
@@ -122,6 +123,9 @@ ENVIRONMENT = (
     ("CONVO_STATE_DIR", "serve get", "where events.jsonl and the last call are kept "
      "(default $XDG_STATE_HOME/convo, else ~/.local/state/convo)"),
     ("NO_COLOR", "jwt serve calls get show", "never colour the output"),
+    ("./.vonagerc, then ~/.vonage/config.json", "jwt calls get serve",
+     "the Vonage CLI's saved credentials (app-id, private-key): the first that exists "
+     "fills in what flags and variables left out"),
 )
 
 EXIT_HELP = """\
@@ -995,6 +999,13 @@ def check_http_url(url: str, source: str, example: str) -> str:
     return url.rstrip("/")
 
 
+def is_loopback_url(url: str) -> bool:
+    """True for a URL on this machine: localhost, 127.0.0.0/8 or ::1."""
+    from urllib.parse import urlsplit
+    host = (urlsplit(url).hostname or "").lower()
+    return host in ("localhost", "::1") or host.startswith("127.")
+
+
 def parse_retry_after(value: str | None, now: float) -> float | None:
     """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date."""
     if not value:
@@ -1478,13 +1489,41 @@ class Credentials:
         return sign_jwt(claims, key)
 
 
+def read_vonage_cli_file() -> tuple[str, dict[str, str]] | None:
+    """The Vonage CLI's saved credentials (API-FACTS §10): the first of ./.vonagerc and
+    ~/.vonage/config.json that exists, whole, as (path, keys). Raises ConvoError
+    (exit 2) naming a file that is not a JSON object of text values."""
+    for path in (os.path.join(os.getcwd(), ".vonagerc"),
+                 os.path.join(os.path.expanduser("~"), ".vonage", "config.json")):
+        try:
+            with open(path, encoding="utf-8") as f:
+                text = f.read(1 << 20)
+        except FileNotFoundError:
+            continue
+        except (OSError, UnicodeDecodeError) as e:
+            raise _input_error(path, e) from None
+        doc = parse_json(text, path) if text.strip() else None
+        if not isinstance(doc, dict):
+            raise ConvoError(f"{path}: the Vonage CLI's credentials file should be a JSON "
+                             f"object with app-id and private-key", EXIT_USAGE)
+        for key in VONAGE_CLI_KEYS:
+            if key in doc and not isinstance(doc[key], str):
+                raise ConvoError(f"{path}: {key} must be text, not a JSON "
+                                 f"{type(doc[key]).__name__}", EXIT_USAGE)
+        return path, doc
+    return None
+
+
 def resolve_credentials(*, app_id: str | None = None, key_path: str | None = None,
                         token: str | None = None, app_id_flag: str = "--app-id",
                         key_flag: str = "--key") -> Credentials:
-    """The one place that decides where credentials come from: flags, then the environment.
+    """The one place that decides where credentials come from: flags, then the
+    environment, then the Vonage CLI's saved file for what is still missing (used
+    whole, as the CLI does). -v logs where each came from, never the value.
 
     A token given with --jwt is used as it is; $JWT only when no flag asks to mint one.
     """
+    import logging
     env = os.environ.get
     sources: dict[str, str] = {}
     if app_id:
@@ -1504,6 +1543,19 @@ def resolve_credentials(*, app_id: str | None = None, key_path: str | None = Non
     elif not (sources.get("app_id") == app_id_flag or sources.get("key") == key_flag) \
             and env("JWT"):
         token, sources["token"] = env("JWT"), "$JWT"
+    if not token and not (app_id and (key_path or key_pem)):
+        saved = read_vonage_cli_file()
+        if saved:
+            path, doc = saved
+            if not app_id and doc.get("app-id"):
+                app_id, sources["app_id"] = doc["app-id"], f"{path} (app-id)"
+            if not (key_path or key_pem) and doc.get("private-key", "").strip():
+                key_pem, sources["key"] = doc["private-key"], f"{path} (private-key)"
+    log = logging.getLogger("convo")
+    for what, name in (("application ID", "app_id"), ("private key", "key"),
+                       ("token", "token")):
+        if name in sources:
+            log.debug("%s from %s", what, sources[name])
     return Credentials(app_id=app_id, key_path=key_path, key_pem=key_pem, token=token,
                        sources=sources)
 
@@ -1673,12 +1725,20 @@ def wait_for(future: Any) -> Any:
 
 def explicit_hosts(urls: Sequence[str] | None) -> list[str]:
     """The API hosts the user named: --api-url, any number of times, else
-    $VONAGE_API_URL (comma-separated); [] when none was named."""
-    if urls:
-        return [check_http_url(url, "--api-url", "https://api-eu-3.vonage.com") for url in urls]
-    env = os.environ.get("VONAGE_API_URL", "")
-    return [check_http_url(url.strip(), "VONAGE_API_URL", "https://api-eu-3.vonage.com")
-            for url in env.split(",") if url.strip()]
+    $VONAGE_API_URL (comma-separated); [] when none was named. Plain http:// is
+    refused (exit 2) except on loopback: the token would travel in clear text."""
+    named = [(url, "--api-url") for url in urls or ()] or [
+        (url.strip(), "VONAGE_API_URL")
+        for url in os.environ.get("VONAGE_API_URL", "").split(",") if url.strip()]
+    hosts = []
+    for url, source in named:
+        url = check_http_url(url, source, "https://api-eu-3.vonage.com")
+        if url.lower().startswith("http:") and not is_loopback_url(url):
+            raise ConvoError(f"{source} {printable(url, 80)}: plain http:// would send the "
+                             f"token in clear text; use https:// (http:// is for 127.0.0.1 "
+                             f"and localhost only)", EXIT_USAGE)
+        hosts.append(url)
+    return hosts
 
 
 def candidate_hosts(args: argparse.Namespace, state: dict[str, Any] | None,
@@ -3425,9 +3485,16 @@ def environment_help(command: str | None = None) -> str:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="convo.py", description=__doc__.split("\n")[0],
                      epilog=environment_help())
+    # The global flags, accepted before or after the command (SUPPRESS: a command's
+    # parser sets them only when they are given there).
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     parser.add_argument("--debug", action="store_true",
                         help="show a traceback instead of a one-line error")
+    anywhere = _Parser(add_help=False)
+    anywhere.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                          help="log what happens")
+    anywhere.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                          help="show a traceback instead of a one-line error")
     parser.add_argument("--version", action="version", version=f"convo.py {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -3443,7 +3510,7 @@ def build_parser() -> argparse.ArgumentParser:
         summary = func.__doc__.split("\n")[0]
         p = sub.add_parser(name, help=summary[0].lower() + summary[1:].rstrip("."),
                            description="\n".join(line.strip() for line in func.__doc__.splitlines()),
-                           parents=list(parents), epilog=environment_help(name))
+                           parents=[anywhere, *parents], epilog=environment_help(name))
         p.set_defaults(func=func)
         return p.add_argument
 
@@ -3554,7 +3621,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as e:  # --help, --version and usage errors
         return e.code if isinstance(e.code, int) else EXIT_USAGE
-    if args.verbose or args.command in ("get", "serve"):
+    if args.verbose or args.command != "show":  # show logs nothing and must start fast
         setup_logging(verbose=args.verbose)
     try:
         return args.func(args, sys.stdout)

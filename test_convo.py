@@ -72,6 +72,11 @@ def clean_env(monkeypatch, tmp_path):
                 "JWT", "NO_COLOR", "TO_NUMBER", "PORT"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("CONVO_STATE_DIR", str(tmp_path / "state"))
+    # A developer's own ~/.vonage or ./.vonagerc must never reach a test.
+    (tmp_path / "home").mkdir()
+    (tmp_path / "cwd").mkdir()
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path / "cwd")
 
 
 @pytest.fixture
@@ -262,6 +267,61 @@ def test_jwt_environment_defaults_and_flags_win(capsys, monkeypatch, key_file, t
     code, out, _ = run(capsys, "jwt", "--app-id", APP_ID, "--key", str(other))
     assert jwt.decode(out.strip(), other_rsa_key.public_key(),
                       algorithms=["RS256"])["application_id"] == APP_ID
+
+
+def _vonage_cli_file(path: Path, **keys) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(keys))
+
+
+def test_jwt_reads_the_vonage_cli_files_first_one_whole(capsys, rsa_key, tmp_path):
+    pem = _pem(rsa_key).decode()
+    home_file = tmp_path / "home" / ".vonage" / "config.json"
+    _vonage_cli_file(home_file, **{"app-id": APP_ID, "private-key": pem, "api-key": "k"})
+    code, out, err = run(capsys, "-v", "jwt")
+    assert code == 0 and jwt.decode(out.strip(), rsa_key.public_key(),
+                                    algorithms=["RS256"])["application_id"] == APP_ID
+    assert f"application ID from {home_file} (app-id)" in err
+    assert f"private key from {home_file} (private-key)" in err
+    assert "BEGIN" not in err and APP_ID not in err  # where, never what
+    # ./.vonagerc comes first and is used whole: its missing key is not taken from ~
+    _vonage_cli_file(Path(".vonagerc"), **{"app-id": "bbbbbbbb-bbbb-cccc-dddd-0123456789ab"})
+    code, _, err = run(capsys, "jwt")
+    assert code == 2 and "no private key" in err
+
+
+def test_flags_and_variables_win_over_the_vonage_cli_file(capsys, monkeypatch, rsa_key,
+                                                          key_file, tmp_path):
+    other = "bbbbbbbb-bbbb-cccc-dddd-0123456789ab"
+    _vonage_cli_file(Path(".vonagerc"), **{"app-id": other, "private-key": _pem(rsa_key).decode()})
+    monkeypatch.setenv("VONAGE_APPLICATION_ID", APP_ID)
+    code, out, _ = run(capsys, "jwt")
+    assert code == 0 and jwt.decode(out.strip(), options={"verify_signature": False})[
+        "application_id"] == APP_ID
+    code, out, _ = run(capsys, "jwt", "--app-id", other, "--key", str(key_file))
+    assert code == 0
+
+
+@pytest.mark.parametrize("content,needle", [
+    ("{not json", "invalid JSON at line 1"),
+    ("[1, 2]", "should be a JSON object with app-id and private-key"),
+    ('{"app-id": 42}', "app-id must be text, not a JSON int"),
+])
+def test_a_bad_vonage_cli_file_is_named(capsys, content, needle):
+    Path(".vonagerc").write_text(content)
+    code, _, err = run(capsys, "jwt")
+    assert code == 2 and ".vonagerc" in err and needle in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("argv", [["-v", "jwt"], ["jwt", "-v"], ["jwt", "--verbose"]])
+def test_global_flags_work_before_or_after_the_command(capsys, key_file, argv):
+    code, _, err = run(capsys, *argv, "--app-id", APP_ID, "--key", str(key_file))
+    assert code == 0 and "application ID from --app-id" in err
+
+
+def test_debug_after_the_command_shows_the_traceback(key_file):
+    with pytest.raises(convo.ConvoError):
+        convo.main(["jwt", "--debug", "--key", str(key_file)])
 
 
 def test_jwt_key_from_pem_environment_variable(capsys, monkeypatch, rsa_key):
@@ -1258,6 +1318,15 @@ def test_get_without_id_picks_the_one_call_in_progress_or_asks(capsys, creds, re
     code, out, err = run(capsys, "get", "--api-url", us.url, "--api-url", eu.url)
     assert code == 2 and CONV_ID in out and NO_CONV in out
     assert "2 conversations are in progress: pick one" in err
+
+
+@pytest.mark.parametrize("url", ["http://api.nexmo.com", "http://10.0.0.1:8080"])
+def test_plain_http_to_another_machine_is_refused(capsys, creds, url, monkeypatch):
+    code, _, err = run(capsys, "get", CONV_ID, "--api-url", url)
+    assert code == 2 and "plain http:// would send the token in clear text" in err
+    monkeypatch.setenv("VONAGE_API_URL", url)
+    code, _, err = run(capsys, "calls")
+    assert code == 2 and "VONAGE_API_URL" in err
 
 
 def test_get_remembers_where_it_found_an_id(tmp_path):
