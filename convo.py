@@ -345,6 +345,19 @@ _TTL_RE = re.compile(r"(\d+)\s*([smhd]?)")
 _TTL_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
+_APP_ID_RE = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
+
+
+def check_app_id(app_id: str, source: str) -> str:
+    """Return an application ID if it is a UUID. Raises ConvoError (exit 2) showing one."""
+    if not _APP_ID_RE.fullmatch(app_id):
+        raise ConvoError(f"{source} '{printable(app_id, 60)}' is not an application ID: it is a "
+                         f"UUID such as aaaaaaaa-bbbb-cccc-dddd-0123456789ab (see your "
+                         f"application's page in the Vonage dashboard)", EXIT_USAGE)
+    return app_id
+
+
 def parse_ttl(text: str) -> int:
     """Parse '900', '90s', '15m', '24h' or '1d' as seconds, within Vonage's 30 s to 24 h.
 
@@ -396,6 +409,11 @@ def build_claims(app_id: str, *, now: int, ttl_s: int, jti: str,
     claims: dict[str, Any] = {"application_id": app_id, "iat": now, "jti": jti}
     claims.update(extra or {})
     claims.setdefault("exp", claims["iat"] + ttl_s)
+    if claims["exp"] <= now:
+        raise ConvoError(f"exp is in the past ({format_utc(claims['exp'])}, "
+                         f"{format_span(now - claims['exp'])} ago): give a time to come, e.g. "
+                         f"exp=$(($(date +%s)+86400)), or leave exp out and use --ttl",
+                         EXIT_USAGE)
     life = claims["exp"] - claims["iat"]
     if life < MIN_TTL_S:
         raise ConvoError(f"exp is {life} s after iat; Vonage wants at least {MIN_TTL_S} s",
@@ -1344,8 +1362,8 @@ def _json_error(label: str, e: json.JSONDecodeError) -> ConvoError:
                       EXIT_USAGE)
 
 
-def read_key_file(path: str) -> bytes:
-    """Read a private key file, warning when group or others can read it."""
+def read_key_file(path: str) -> tuple[bytes, int]:
+    """Read a private key file: its PEM and its mode."""
     try:
         with open(path, "rb") as f:
             mode = os.fstat(f.fileno()).st_mode
@@ -1355,10 +1373,7 @@ def read_key_file(path: str) -> bytes:
                          f"VONAGE_APPLICATION_PRIVATE_KEY_PATH", EXIT_USAGE) from None
     except OSError as e:
         raise ConvoError(f"private key {path}: cannot read: {e.strerror}", EXIT_USAGE) from None
-    if os.name == "posix" and mode & 0o077:
-        warn(f"private key {path} is readable by others (mode {mode & 0o777:04o}); "
-             f"run: chmod 600 {path}")
-    return pem
+    return pem, mode
 
 
 def _passphrase(pem: bytes, label: str) -> bytes | None:
@@ -1386,6 +1401,12 @@ def load_private_key(pem: bytes, label: str):
     if b"-----BEGIN" not in pem:
         raise ConvoError(f"private key {label} is not PEM: expected a "
                          f"'-----BEGIN PRIVATE KEY-----' block", EXIT_USAGE)
+    for marker, what in ((b"PUBLIC KEY-----", "a public key"),
+                         (b"CERTIFICATE-----", "a certificate")):
+        if marker in pem and b"PRIVATE KEY-----" not in pem:
+            raise ConvoError(f"{label} is {what}, not a private key: convo.py signs with the "
+                             f"application's private key (the private.key Vonage gave you "
+                             f"when you created the application)", EXIT_USAGE)
     if b"PRIVATE KEY-----" not in pem:
         raise ConvoError(f"{label} holds no private key (a public key or certificate?); "
                          f"use the private.key Vonage gave you", EXIT_USAGE)
@@ -1462,12 +1483,13 @@ class Credentials:
         if not self.app_id:
             raise ConvoError("no application ID: pass --app-id ID or set VONAGE_APPLICATION_ID",
                              EXIT_USAGE)
-        return self.app_id
+        return check_app_id(self.app_id, self.sources.get("app_id", "--app-id"))
 
     def private_key(self):
         """Read and load the private key. Raises ConvoError (exit 2) naming the problem."""
+        mode = 0
         if self.key_path:
-            pem = read_key_file(self.key_path)
+            pem, mode = read_key_file(self.key_path)
         elif self.key_pem:
             text = self.key_pem
             if "\\n" in text and "\n" not in text.strip():
@@ -1477,7 +1499,11 @@ class Credentials:
             raise ConvoError("no private key: pass --key private.key, or set "
                              "VONAGE_APPLICATION_PRIVATE_KEY_PATH or VONAGE_PRIVATE_KEY",
                              EXIT_USAGE)
-        return load_private_key(pem, self.key_label)
+        key = load_private_key(pem, self.key_label)  # what the key is comes first
+        if os.name == "posix" and mode & 0o077:
+            warn(f"private key {self.key_path} is readable by others (mode "
+                 f"{mode & 0o777:04o}); run: chmod 600 {self.key_path}")
+        return key
 
     def mint(self, *, ttl_s: int = DEFAULT_TTL_S, extra: dict[str, Any] | None = None) -> str:
         """A fresh application JWT (the clock and uuid4 are read here)."""
@@ -3108,34 +3134,56 @@ def cmd_jwt(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def inspect_jwt(args: argparse.Namespace, out: TextIO) -> int:
-    """Print a token's header, claims and time left; exit 1 if expired or badly signed."""
-    token = sys.stdin.read() if args.inspect == "-" else args.inspect
+    """Print a token's header, claims, time left and checks; exit 1 if one fails.
+
+    The checks: expiry; with a key (--key or the environment), the signature; with
+    --app-id, the application_id claim.
+    """
+    token = bearer_token(sys.stdin.read() if args.inspect == "-" else args.inspect)
     header, claims = decode_unverified(token)
     now = time.time()
+    expires, why = token_expiry(claims)
+    said, expired = describe_expiry(expires, now)
+    checks: dict[str, dict[str, Any]] = {
+        "expiry": {"ok": not expired, "detail": said + (f" ({why})" if why else "")}}
+    creds = resolve_credentials(key_path=args.key)
+    if creds.has_key:
+        problem = verify_signature(token, creds.private_key())
+        checks["signature"] = {"ok": problem is None,
+                               "detail": f"INVALID: {problem}" if problem
+                               else f"valid for {creds.key_label}"}
+    else:
+        checks["signature"] = {"ok": None,
+                               "detail": "not checked: pass --key private.key to verify it"}
+    if args.app_id:
+        wanted = check_app_id(args.app_id, "--app-id")
+        has = claims.get("application_id")
+        checks["application_id"] = {
+            "ok": has == wanted,
+            "detail": f"matches --app-id {wanted}" if has == wanted else
+            f"MISMATCH: the token is for {printable(has, 60)}, --app-id is {wanted}"}
+    failed = any(check["ok"] is False for check in checks.values())
+    if getattr(args, "json", False):
+        out.write(dump_json({"header": header, "claims": claims, "expires": expires,
+                             "seconds_left": None if expires is None else int(expires - now),
+                             "checks": checks}) + "\n")
+        return EXIT_ERROR if failed else EXIT_OK
     style = style_for(out)
     pad = " " * 11
     lines = ["header     " + dump_json(header, indent=None),
              "claims     " + dump_json(claims).replace("\n", "\n" + pad)]
-    iat = claims.get("iat")
-    if is_int(iat):
-        lines.append(f"issued     {format_utc(iat)}")
-    expires, why = token_expiry(claims)
-    said, failed = describe_expiry(expires, now)
-    shown = style.paint(said, "bold", "red" if failed else "green")
+    if is_int(claims.get("iat")):
+        lines.append(f"issued     {format_utc(claims['iat'])}")
+    shown = style.paint(said, "bold", "red" if expired else "green")
     lines.append(f"expires    {format_utc(expires)}  {shown}" if expires
                  else f"expires    {shown}")
     if why:
         lines.append(f"{pad}({why})")
-    creds = resolve_credentials(key_path=args.key)
-    if creds.has_key:
-        problem = verify_signature(token, creds.private_key())
-        if problem:
-            failed = True
-            lines.append("signature  " + style.paint(f"INVALID: {problem}", "bold", "red"))
-        else:
-            lines.append("signature  " + style.paint(f"valid for {creds.key_label}", "green"))
-    else:
-        lines.append("signature  not checked: pass --key private.key to verify it")
+    for name, label in (("signature", "signature  "), ("application_id", "app ID     ")):
+        check = checks.get(name)
+        if check:
+            color = {True: ("green",), False: ("bold", "red"), None: ()}[check["ok"]]
+            lines.append(label + style.paint(check["detail"], *color))
     out.write("\n".join(lines) + "\n")
     return EXIT_ERROR if failed else EXIT_OK
 
@@ -3550,8 +3598,9 @@ def build_parser() -> argparse.ArgumentParser:
     opt("--acl", metavar="JSON", help='the \'acl\' claim, e.g. {"paths":{"/*/users/**":{}}}')
     opt("--claim", action="append", default=[], metavar="NAME=VALUE", help="any other claim")
     opt("--inspect", metavar="TOKEN",
-        help="show a token's header, claims and expiry ('-' reads stdin); "
-             "with --key, verify its signature")
+        help="show a token's header, claims and expiry ('-' reads stdin); with --key, "
+             "verify its signature; with --app-id, its application_id")
+    opt("--json", action="store_true", help="with --inspect: one JSON object")
 
     opt = command("calls", cmd_calls, credentials, api)
     opt("--all", action="store_true", help="also the calls that ended in the last hour")

@@ -142,6 +142,10 @@ def test_build_claims_extra_wins_and_limits():
                            extra={"exp": FIXED_NOW + 86401})
     with pytest.raises(convo.ConvoError, match="at least 30 s"):
         convo.build_claims(APP_ID, now=FIXED_NOW, ttl_s=900, jti="j",
+                           extra={"exp": FIXED_NOW + 5})
+    with pytest.raises(convo.ConvoError, match=r"exp is in the past \(2023-11-14 22:13:15 UTC, "
+                                               r"5s ago\)"):
+        convo.build_claims(APP_ID, now=FIXED_NOW, ttl_s=900, jti="j",
                            extra={"exp": FIXED_NOW - 5})
 
 
@@ -255,12 +259,12 @@ def test_jwt_tutorial_iat_is_checked(capsys, key_file):
 
 def test_jwt_environment_defaults_and_flags_win(capsys, monkeypatch, key_file, tmp_path,
                                                 rsa_key, other_rsa_key):
-    monkeypatch.setenv("VONAGE_APPLICATION_ID", "from-env")
+    monkeypatch.setenv("VONAGE_APPLICATION_ID", "bbbbbbbb-0000-4000-8000-00000000e0e0")
     monkeypatch.setenv("VONAGE_APPLICATION_PRIVATE_KEY_PATH", str(key_file))
     code, out, _ = run(capsys, "jwt")
     assert code == 0
     assert jwt.decode(out.strip(), rsa_key.public_key(),
-                      algorithms=["RS256"])["application_id"] == "from-env"
+                      algorithms=["RS256"])["application_id"] == "bbbbbbbb-0000-4000-8000-00000000e0e0"
     other = tmp_path / "other.key"
     other.write_bytes(_pem(other_rsa_key))
     other.chmod(0o600)
@@ -371,7 +375,7 @@ def _key_errors(tmp_path, rsa_key):
 @pytest.mark.parametrize("case,passphrase,needle", [
     ("missing", None, "no such file; pass --key PATH"),
     ("not-pem", None, "is not PEM"),
-    ("public", None, "holds no private key"),
+    ("public", None, "is a public key, not a private key"),
     ("encrypted", None, "is encrypted: set VONAGE_PRIVATE_KEY_PASSPHRASE"),
     ("encrypted", "wrong-pass", "wrong passphrase"),
     ("small", None, "is 1024-bit RSA: use 2048 bits or more"),
@@ -400,6 +404,45 @@ def test_jwt_missing_app_id_and_key(capsys, key_file):
     assert code == 2 and "pass --app-id ID or set VONAGE_APPLICATION_ID" in err
     code, _, err = run(capsys, "jwt", "--app-id", APP_ID)
     assert code == 2 and "no private key" in err
+
+
+@pytest.mark.parametrize("app_id,source", [("APP_ID", "--app-id"), ("1234", "--app-id")])
+def test_jwt_app_id_must_be_a_uuid(capsys, key_file, app_id, source):
+    code, out, err = run(capsys, "jwt", "--app-id", app_id, "--key", str(key_file))
+    assert (code, out) == (2, "")
+    assert f"{source} '{app_id}' is not an application ID: it is a UUID such as" in err
+
+
+def test_jwt_exp_in_the_past_says_so(capsys, key_file):
+    code, _, err = run(capsys, "jwt", str(key_file), f"application_id={APP_ID}",
+                       f"exp={int(time.time()) - 3600}")
+    assert code == 2 and "exp is in the past (" in err and "1h ago" in err
+
+
+def test_a_public_key_or_certificate_is_named_before_any_permission_warning(
+        capsys, tmp_path, rsa_key):
+    path = tmp_path / "public.pem"
+    path.write_bytes(public_pem(rsa_key))
+    path.chmod(0o644)
+    code, _, err = run(capsys, "jwt", "--app-id", APP_ID, "--key", str(path))
+    assert code == 2 and "warning" not in err
+    assert err.startswith(f"convo: error: {path} is a public key, not a private key")
+
+
+def test_inspect_checks_the_application_id_and_speaks_json(capsys, rsa_key, key_file):
+    token = _token(rsa_key, exp=int(time.time()) + 600)
+    other = "bbbbbbbb-0000-4000-8000-00000000e0e0"
+    code, out, _ = run(capsys, "jwt", "--inspect", token, "--app-id", other)
+    assert code == 1 and f"MISMATCH: the token is for {APP_ID}, --app-id is {other}" in out
+    code, out, _ = run(capsys, "jwt", "--inspect", token, "--app-id", APP_ID, "--key",
+                       str(key_file), "--json")
+    doc = json.loads(out)
+    assert code == 0 and doc["claims"]["application_id"] == APP_ID
+    assert doc["header"]["alg"] == "RS256" and 500 < doc["seconds_left"] <= 600
+    assert {name: check["ok"] for name, check in doc["checks"].items()} == {
+        "expiry": True, "signature": True, "application_id": True}
+    code, out, _ = run(capsys, "jwt", "--inspect", token, "--json")
+    assert code == 0 and json.loads(out)["checks"]["signature"]["ok"] is None  # not checked
 
 
 def test_jwt_permission_warning(capsys, key_file, rsa_key):
