@@ -100,6 +100,7 @@ MAX_FIELD_LINE = 8 << 10          # one header line; 431 over this
 MAX_FIELDS = 100                  # header lines in one request; 431 over this
 MAX_HEADER_BLOCK = 64 << 10       # request line and headers together; 431 over this
 EVENTS_FILE = "events.jsonl"      # every webhook received, one JSON line each
+LOG_WIDTH = 100                   # serve's log lines fit this, unless -v
 STATE_FILE = "last_call.json"     # the latest call, for `get` without an ID
 
 #: What convo.py reads from the environment: (name, the commands that read it, meaning).
@@ -328,6 +329,13 @@ class Style:
         if not self.color or not text:
             return text
         return "".join(self.COLORS[n] for n in names) + text + "\033[0m"
+
+    def status(self, status: str) -> str:
+        """A call status, coloured: answered green, failures red, completed dim."""
+        color = {"answered": ("green",), "completed": ("dim",)}.get(status) or (
+            ("red",) if status in ("failed", "rejected", "busy", "cancelled", "timeout",
+                                   "unanswered", "error") else ())
+        return self.paint(status, *color) if color else status
 
     def state(self, state: str) -> str:
         color = {"JOINED": "green", "ACTIVE": "green", "INVITED": "yellow",
@@ -1156,12 +1164,28 @@ class ReplayGuard:
             return True
 
 
+def call_tag(webhook: dict[str, Any]) -> str:
+    """A webhook's call in short: 'bc643220/797168e2' (conversation/leg), or what exists."""
+    conv = _scalar(webhook.get("conversation_uuid")) or ""
+    leg = _scalar(webhook.get("uuid")) or _scalar(webhook.get("call_uuid")) or ""
+    return "/".join(x for x in (conv[4:12] if conv.startswith("CON-") else conv[:8], leg[:8])
+                    if x)
+
+
+def _ends(webhook: dict[str, Any], style: Style) -> str:
+    """'447700000001 → 447700000002', or whichever end is known, or nothing."""
+    ends = [_party(webhook.get(k)) if _scalar(webhook.get(k)) or isinstance(
+        webhook.get(k), dict) else "" for k in ("from", "to")]
+    if not ends[0]:
+        ends[0] = printable(webhook.get("from_user") or "", 60)
+    return f" {style.arrow} ".join(ends) if all(ends) else "".join(ends)
+
+
 def answer_webhook_line(params: dict[str, Any], style: Style) -> str:
-    """One log line for an answer webhook: conversation, from -> to, leg and region."""
-    def field(*keys: str) -> str:
-        return printable(next((params[k] for k in keys if params.get(k)), "?"), 120)
-    return (f"answer  {field('conversation_uuid')}  {field('from', 'from_user')} "
-            f"{style.arrow} {field('to')}  leg {field('uuid')}  region {field('region_url')}")
+    """One log line for an answer webhook: its call, from → to and region."""
+    region = host_of(str(params.get("region_url"))) if _scalar(params.get("region_url")) else ""
+    parts = ["answer", call_tag(params), _ends(params, style), region]
+    return "  ".join(p for p in parts if p)
 
 
 def event_notes(event: dict[str, Any]) -> str:
@@ -1190,14 +1214,18 @@ def conversation_of(webhook: dict[str, Any]) -> str:
     return conv if isinstance(conv, str) and conv else "(no conversation_uuid)"
 
 
-def webhook_event_line(event: dict[str, Any], style: Style) -> str:
-    """One log line for an event webhook, in the shape of the seed's table."""
-    def field(key: str) -> str:
-        return printable(event.get(key) or "-", 60)
-    line = (f"event   {field('timestamp')}  {field('direction'):<8}  {field('from')} "
-            f"{style.arrow} {field('to')}  {printable(webhook_status(event), 40)}")
+def webhook_event_line(event: dict[str, Any], style: Style, width: int | None = None) -> str:
+    """One log line for an event webhook: its call, direction, from → to, status and
+    notes; a missing field is left out. With width, the notes are cut to fit."""
+    status = printable(webhook_status(event), 40)
+    head = "  ".join(p for p in ("event ", call_tag(event),
+                                 printable(event.get("direction") or "", 20), _ends(event, style))
+                     if p)
     notes = event_notes(event)
-    return f"{line}  ({notes})" if notes else line
+    if width is not None and notes:
+        room = width - len(head) - len(status) - 6
+        notes = notes if len(notes) <= room else notes[:max(room - 1, 0)] + style.more
+    return f"{head}  {style.status(status)}" + (f"  ({notes})" if notes else "")
 
 
 _NOTE_KEYS = frozenset(("duration", "price", "detail", "reason", "disconnected_by", "sip_code"))
@@ -2823,6 +2851,15 @@ class ServeConfig:
 ROUTES = {"/webhooks/answer": ("GET", "POST"), "/webhooks/event": ("GET", "POST"),
           "/health": ("GET", "HEAD")}
 
+def route_hint(path: str) -> str:
+    """What a request to an unknown path most likely meant."""
+    lower = path.lower()
+    for name in ("answer", "event"):
+        if name in lower:
+            return f"the {name} URL should end in /webhooks/{name}"
+    return "serve answers /webhooks/answer, /webhooks/event and /health"
+
+
 class WebhookRoutes:
     """What serve does with each request, and the files it writes: every webhook
     to events.jsonl, the latest call to last_call.json. Safe across threads."""
@@ -2832,6 +2869,7 @@ class WebhookRoutes:
         import threading
         self.config = config
         self.log = logging.getLogger("convo")
+        self.verbose = self.log.isEnabledFor(logging.DEBUG)
         self.replays = ReplayGuard()
         self._write_lock = threading.Lock()
         self._last_call: tuple[Any, ...] = ()
@@ -2849,6 +2887,7 @@ class WebhookRoutes:
         """Answer one request: (status, body as bytes or a JSON value or None, headers)."""
         methods = ROUTES.get(path)
         if methods is None:
+            self.log.info("%s %s → 404: %s", method, printable(path, 80), route_hint(path))
             return 404, {"error": "not found", "paths": list(ROUTES)}, None
         if method not in methods:
             return 405, {"error": "method not allowed"}, {"Allow": ", ".join(methods)}
@@ -2857,7 +2896,11 @@ class WebhookRoutes:
         if self.config.signature_secret:
             problem = self.signature_problem(method, body, query, authorization)
             if problem:
-                self.log.warning("refused %s %s from %s: %s", method, path, client, problem)
+                self.log.warning(
+                    "refused %s %s from %s: %s. Vonage sees 401%s. Usual causes: signed "
+                    "webhooks not enabled for the application, another account's signature "
+                    "secret, or this machine's clock off by minutes", method, path, client,
+                    problem, ", and the call fails" if path == "/webhooks/answer" else "")
                 return 401, b'{"error":"unauthorized"}', None
         if path == "/webhooks/answer":
             return self.answer(method, body, query)
@@ -2921,7 +2964,8 @@ class WebhookRoutes:
         except OSError as e:
             self.log.error("could not save an event: %s", printable(e, 120))
             return 503, {"error": "could not save the event"}, None
-        self.log.info(webhook_event_line(params, self.config.style))
+        width = None if self.verbose else LOG_WIDTH - 13  # 13: the log's clock
+        self.log.info(webhook_event_line(params, self.config.style, width))
         return 204, None, None
 
     def save_webhook(self, kind: str, payload: dict[str, Any]) -> None:
