@@ -1164,6 +1164,26 @@ class ReplayGuard:
             return True
 
 
+def public_origin(url: str) -> tuple[str, str | None]:
+    """serve --public-url: the tunnel's origin, which forwards to serve's root; and a
+    note when a whole webhook URL or a trailing slash was reduced to it. Raises
+    ConvoError (exit 2) for any other path, scheme or form."""
+    from urllib.parse import urlsplit
+    url = url.strip()
+    checked = check_http_url(url, "--public-url", "https://abc123.ngrok.app")
+    parts = urlsplit(checked)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    path = parts.path.rstrip("/")
+    if parts.query or parts.fragment or parts.username or path not in (
+            "", "/webhooks/answer", "/webhooks/event"):
+        raise ConvoError(f"--public-url '{printable(url, 80)}': give the tunnel's own URL, "
+                         f"e.g. https://abc123.ngrok.app (it forwards to serve's root, "
+                         f"and serve adds /webhooks/answer and /webhooks/event)", EXIT_USAGE)
+    if url.rstrip("/") != url or path:
+        return origin, f"--public-url reduced to {origin}: serve adds the webhook paths"
+    return origin, None
+
+
 def call_tag(webhook: dict[str, Any]) -> str:
     """A webhook's call in short: 'bc643220/797168e2' (conversation/leg), or what exists."""
     conv = _scalar(webhook.get("conversation_uuid")) or ""
@@ -3111,8 +3131,11 @@ def serve_config(args: argparse.Namespace) -> tuple[ServeConfig, int, str]:
     if not port_text.isdecimal() or not port_text.isascii() or int(port_text) > 65535:
         raise ConvoError(f"port '{printable(port_text, 20)}' is not a port number (0 to 65535)",
                          EXIT_USAGE)
-    public = (check_http_url(args.public_url, "--public-url", "https://abc123.ngrok.app")
-              if args.public_url else "")
+    public = ""
+    if args.public_url:
+        public, note = public_origin(args.public_url)
+        if note:
+            _stderr(f"convo: note: {note}")
     config = ServeConfig(to=to, from_=from_, state_dir=state_dir(),
                          signature_secret=args.signature_secret or env("VONAGE_SIGNATURE_SECRET"),
                          api_key=args.api_key or env("VONAGE_API_KEY"),

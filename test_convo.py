@@ -1956,6 +1956,34 @@ def test_connection_cap_refuses_only_when_every_connection_is_busy(webhook):
             s.close()
 
 
+@pytest.mark.parametrize("path,hint", [
+    ("/answer", "GET /answer → 404: the answer URL should end in /webhooks/answer"),
+    ("/webhooks/events", "the event URL should end in /webhooks/event"),
+    ("/", "serve answers /webhooks/answer, /webhooks/event and /health"),
+])
+def test_an_unknown_path_is_logged_with_a_hint(webhook, capsys, path, hint):
+    convo.setup_logging(verbose=False)  # at normal verbosity
+    assert request(webhook, "GET", path)[0] == 404
+    assert hint in capsys.readouterr().err
+
+
+def test_event_lines_fit_100_columns_and_leave_missing_fields_blank(tmp_path, capsys):
+    convo.setup_logging(verbose=False)  # normal verbosity: -v would show everything
+    server = convo.make_server("127.0.0.1", 0, convo.ServeConfig(
+        to="447700000003", state_dir=str(tmp_path / "state"), idle_timeout_s=5.0))
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        request(server, "POST", "/webhooks/event", {"status": "completed", "detail": "x" * 300})
+        request(server, "POST", "/webhooks/event", {"status": "ringing"})
+    finally:
+        assert server.stop(grace_s=1.0) == 0
+        thread.join()
+    lines = capsys.readouterr().err.splitlines()
+    assert all(len(line) <= 100 for line in lines) and lines[0].endswith("…)")
+    assert lines[1].endswith(" event   ringing") and " - " not in lines[1]
+
+
 def test_control_characters_are_escaped_in_logs(webhook, capsys):
     query = dict(ANSWER_QUERY, **{"from": "\x1b[31mevil\nFAKE LOG LINE"})
     request(webhook, "GET", "/webhooks/answer?" + urlencode(query))
@@ -2049,6 +2077,7 @@ def test_signature_failures_get_the_same_401(webhook, capsys, make_headers, reas
     assert (status, body) == (401, b'{"error":"unauthorized"}')
     err = capsys.readouterr().err
     assert reason in err and SECRET not in err
+    assert "Vonage sees 401. Usual causes: signed webhooks not enabled for the application" in err
     assert saved(webhook) == [] and convo.read_state(webhook.config.state_dir) is None
 
 
@@ -2103,6 +2132,24 @@ def test_shutdown_finishes_requests_in_flight(tmp_path, sig):
     busy.close()
     lines = (tmp_path / "state" / "events.jsonl").read_text().splitlines()
     assert json.loads(lines[0])["status"] == "ringing"
+
+
+@pytest.mark.parametrize("given,origin,noted", [
+    ("https://abc123.ngrok.app", "https://abc123.ngrok.app", False),
+    ("https://abc123.ngrok.app/", "https://abc123.ngrok.app", True),
+    ("https://abc123.ngrok.app/webhooks/answer", "https://abc123.ngrok.app", True),
+    ("https://abc123.ngrok.app:8443/webhooks/event/", "https://abc123.ngrok.app:8443", True),
+])
+def test_public_url_is_reduced_to_its_origin(given, origin, noted):
+    assert convo.public_origin(given)[0] == origin
+    assert (convo.public_origin(given)[1] is not None) == noted
+
+
+@pytest.mark.parametrize("given", ["https://abc123.ngrok.app/answer", "ftp://abc123.ngrok.app",
+                                   "https://abc123.ngrok.app/?x=1", "abc123.ngrok.app"])
+def test_public_url_with_another_path_scheme_or_form_exits_2(capsys, given):
+    code, _, err = run(capsys, "serve", "--to", "447700000003", "--public-url", given)
+    assert code == 2 and "--public-url" in err
 
 
 @pytest.mark.parametrize("argv,env,needle", [
