@@ -498,12 +498,16 @@ def describe_expiry(expires: int | None, now: float) -> tuple[str, bool]:
 _CHANNEL_OPTIONS = ("ring_timeout", "max_length", "cpa", "cpa_time", "preanswer")
 
 
-_ENDPOINT_KEYS = ("number", "uri", "user", "extension")
+_ENDPOINT_KEYS = ("number", "uri", "user", "extension", "id")  # id: viber, messenger
 
 
 def normalize_endpoint(value: Any) -> dict[str, Any] | None:
-    e = _dict(value)
-    out = _prune({"type": _scalar(e.get("type")),
+    """An endpoint: its type and address. A message channel's `from` may list the types
+    it takes, as a list or as its `type` (API-FACTS has no example: read either)."""
+    e = {"type": value} if isinstance(value, list) else _dict(value)
+    kind = e.get("type")
+    kinds = ", ".join(filter(None, map(_scalar, kind))) if isinstance(kind, list) else None
+    out = _prune({"type": kinds or _scalar(kind), "types": kinds,
                   **{k: _scalar(e.get(k)) for k in _ENDPOINT_KEYS}})
     return out or None
 
@@ -596,8 +600,9 @@ def link(page: Any, name: str) -> str | None:
 
 
 def _endpoint_text(endpoint: dict[str, Any] | None) -> str:
+    """An endpoint's address, else the types a message channel takes, else '?'."""
     e = endpoint or {}
-    return next((e[k] for k in _ENDPOINT_KEYS if e.get(k)), "?")
+    return next((e[k] for k in _ENDPOINT_KEYS if e.get(k)), e.get("types") or "?")
 
 
 def _party(value: Any) -> str:
@@ -1255,7 +1260,9 @@ def webhook_row(event: dict[str, Any]) -> tuple[str, ...]:
     """One row of the call-status table: timestamp, direction, from, to, status, notes."""
     get = event.get
     answer = get("_webhook") == "answer"
-    row = (get("timestamp") or get("_received_at") or "-", get("direction") or "-",
+    leg = get("uuid") or get("call_uuid") or "-"
+    row = (get("timestamp") or get("_received_at") or "-",
+           leg[:8] if isinstance(leg, str) else leg, get("direction") or "-",
            get("from") or "-", get("to") or "-", webhook_status(event))
     # Speed (bench/timeline.py): nearly every cell is short plain text, so one check
     # in C for the whole row; a TypeError means a number or an object in a cell.
@@ -1264,8 +1271,8 @@ def webhook_row(event: dict[str, Any]) -> tuple[str, ...]:
     except TypeError:
         plain = False
     if not plain:
-        row = (printable(row[0], 40), printable(row[1], 20), _party(row[2]), _party(row[3]),
-               printable(row[4], 30))
+        row = (printable(row[0], 40), printable(row[1], 8), printable(row[2], 20),
+               _party(row[3]), _party(row[4]), printable(row[5], 30))
     notes = ("answer webhook: the NCCO was sent" if answer
              else event_notes(event) if event.keys() & _NOTE_KEYS else "")
     return (*row, notes)
@@ -1295,8 +1302,8 @@ def render_webhook_log(groups: dict[str, list[tuple[str, ...]]], style: Style
         noun = "webhook" if len(rows) == 1 else "webhooks"
         yield (f"Conversation {style.paint(printable(conv, 80), 'bold', 'cyan')}  "
                f"({len(rows)} {noun})")
-        yield from format_table(("TIMESTAMP", "LEG", "FROM", "TO", "STATUS", "NOTES"), rows,
-                                style)
+        yield from format_table(("TIMESTAMP", "LEG", "DIRECTION", "FROM", "TO", "STATUS",
+                                 "NOTES"), rows, style)
 
 
 def iter_json_lines(lines: Iterable[str], label: str, skipped: list[str]
@@ -3504,6 +3511,11 @@ def cmd_show(args: argparse.Namespace, out: TextIO) -> int:
     if not isinstance(doc, dict):
         raise ConvoError(f"{label}: expected a JSON object (a conversation), "
                          f"found a JSON {type(doc).__name__}", EXIT_USAGE)
+    if doc and not doc.keys() & {"id", "uuid", "name", "members", "state", "timestamp"}:
+        raise ConvoError(f"{label}: neither a conversation nor webhooks: show reads a "
+                         f"conversation (the output of get --json, or the tutorial's "
+                         f"sample_response.json) or webhooks (serve's events.jsonl)",
+                         EXIT_USAGE)
     conv = normalize_conversation(doc)
     if args.json:
         out.write(dump_json(conv) + "\n")

@@ -715,17 +715,43 @@ def test_unknown_events_are_shown_generically():
 
 SEED_WEBHOOKS = """\
 Conversation CON-bc643220-2542-499a-892e-c982c4150c06  (9 webhooks)
-  TIMESTAMP                 LEG       FROM          TO            STATUS     NOTES
-  2018-10-25T09:26:18.991Z  inbound   447700000001  447700000002  started
-  2018-10-25T09:26:18.991Z  inbound   447700000001  447700000002  ringing
-  2018-10-25T09:26:19.827Z  -         447700000001  447700000002  (answer)   answer webhook: the NCCO was sent
-  2018-10-25T09:26:24.384Z  outbound  Unknown       447700000003  started
-  2018-10-25T09:26:24.384Z  outbound  Unknown       447700000003  ringing
-  2018-10-25T09:26:30.277Z  outbound  Unknown       447700000003  answered
-  2018-10-25T09:26:30.340Z  inbound   447700000001  447700000002  answered
-  2018-10-25T09:31:30.179Z  inbound   447700000001  447700000002  completed  duration 311 s, price 0.02332500, disconnected by user
-  2018-10-25T09:31:30.179Z  outbound  Unknown       447700000003  completed  duration 300 s, price 0.06350000, disconnected by platform
+  TIMESTAMP                 LEG       DIRECTION  FROM          TO            STATUS     NOTES
+  2018-10-25T09:26:18.991Z  797168e2  inbound    447700000001  447700000002  started
+  2018-10-25T09:26:18.991Z  797168e2  inbound    447700000001  447700000002  ringing
+  2018-10-25T09:26:19.827Z  797168e2  -          447700000001  447700000002  (answer)   answer webhook: the NCCO was sent
+  2018-10-25T09:26:24.384Z  30cecc87  outbound   Unknown       447700000003  started
+  2018-10-25T09:26:24.384Z  30cecc87  outbound   Unknown       447700000003  ringing
+  2018-10-25T09:26:30.277Z  30cecc87  outbound   Unknown       447700000003  answered
+  2018-10-25T09:26:30.340Z  797168e2  inbound    447700000001  447700000002  answered
+  2018-10-25T09:31:30.179Z  797168e2  inbound    447700000001  447700000002  completed  duration 311 s, price 0.02332500, disconnected by user
+  2018-10-25T09:31:30.179Z  30cecc87  outbound   Unknown       447700000003  completed  duration 300 s, price 0.06350000, disconnected by platform
 """
+
+
+def test_show_says_what_it_reads_for_a_document_it_does_not(capsys, tmp_path):
+    path = tmp_path / "other.json"
+    path.write_text('{"foo": 1}')
+    code, out, err = run(capsys, "show", str(path))
+    assert code == 2 and out == ""
+    assert "neither a conversation nor webhooks: show reads a conversation" in err
+
+
+def test_message_endpoints_are_shown_not_question_marks(capsys, tmp_path):
+    path = tmp_path / "messages.json"
+    path.write_text(json.dumps({"id": CONV_ID, "members": [
+        {"id": "MEM-1", "state": "JOINED", "channel": {
+            "type": "messenger", "from": {"type": "messenger", "id": "10152"},
+            "to": {"type": "viber", "id": "20263"}}},
+        {"id": "MEM-2", "state": "JOINED", "channel": {
+            "type": "app", "from": {"type": ["phone", "sms"]},
+            "to": {"type": "app", "user": "alice"}}},
+        {"id": "MEM-3", "state": "JOINED", "channel": {
+            "type": "sms", "from": ["sms", "mms"], "to": {"type": "sms", "number": "447700000004"}}}]}))
+    code, out, _ = run(capsys, "show", str(path))
+    assert code == 0 and "?" not in out
+    assert "messenger channel: 10152 → 20263" in out
+    assert "app channel: phone, sms → alice" in out
+    assert "sms channel: sms, mms → 447700000004" in out
 
 
 def test_show_webhook_log_renders_the_seed_table(capsys):
@@ -749,7 +775,7 @@ def test_show_webhook_log_groups_filters_and_skips_bad_lines(capsys, monkeypatch
     assert code == 0
     assert f"{path}:2: skipped: invalid JSON" in err and f"{path}:5: skipped: not a JSON object" in err
     assert "(8 webhooks)" in out and f"Conversation {other}  (1 webhook)" in out
-    assert "-    15550100  15550101  teleported" in out  # unknown statuses are shown
+    assert "-    -          15550100  15550101  teleported" in out  # unknown statuses shown
     code, out, _ = run(capsys, "show", str(path), "--conversation", other)
     assert code == 0 and CONV_ID not in out and "teleported" in out
     monkeypatch.setattr("sys.stdin", io.StringIO(path.read_text()))
