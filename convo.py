@@ -211,8 +211,14 @@ def printable(text: Any, limit: int | None = 300) -> str:
     return text if limit is None or len(text) <= limit else text[:limit] + "..."
 
 
-def printable_lines(text: str) -> str:
-    """printable() for text of several lines: each line escaped, the line breaks kept."""
+def printable_lines(text: str, *, colours: bool = False) -> str:
+    """printable() for text of several lines: each line escaped, the line breaks kept;
+    with colours, our own colour codes (SGR, which only set colours) kept too."""
+    if colours and "\033[" in text:
+        pieces = _ANSI.split(text)
+        codes = _ANSI.findall(text)
+        return "".join(printable_lines(piece) + code
+                       for piece, code in zip(pieces, [*codes, ""]))
     return "\n".join(printable(line, None) for line in text.split("\n"))
 
 
@@ -308,6 +314,9 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]], style: S
         yield fill(*row).rstrip()
 
 
+_ANSI = re.compile("\033\\[[0-9;]*m")
+
+
 class Style:
     """How output looks: ANSI colours (or none) and box-drawing glyphs (or ASCII)."""
 
@@ -318,12 +327,43 @@ class Style:
     ASCII = {"tee": "|- ", "last": "`- ", "pipe": "|  ", "arrow": "->", "dot": "-",
              "more": "..."}
 
-    def __init__(self, *, color: bool = False, unicode: bool = True) -> None:
+    def __init__(self, *, color: bool = False, unicode: bool = True,
+                 width: int | None = None) -> None:
         self.color = color
+        self.width = width  # a terminal's columns: lines are shortened to fit; None: never
         glyphs = self.UNICODE if unicode else self.ASCII
         self.tee, self.last, self.pipe = glyphs["tee"], glyphs["last"], glyphs["pipe"]
         self.arrow, self.more = glyphs["arrow"], glyphs["more"]
         self.sep = f" {glyphs['dot']} "
+
+    def fit(self, line: str) -> str:
+        """Shorten a line to the terminal's width by eliding the middle of its longest
+        IDs (words with a digit), so that the tree's glyphs stay in place; the end is
+        cut only when that is not enough. Without a width, the line as it is."""
+        if self.width is None or len(line) <= self.width:  # fast: escapes only add length
+            return line
+        visible = len(_ANSI.sub("", line))
+        words = line.split(" ")
+        ids = [i for i, word in enumerate(words) if any(c.isdigit() for c in word)]
+        for i in sorted(ids, key=lambda i: -len(words[i])):
+            if visible <= self.width:
+                break
+            word = words[i]
+            plain = _ANSI.sub("", word)
+            over = visible - self.width
+            room = len(plain) - 9  # keep at least 4 characters at each end, and the mark
+            if room <= 0:
+                break
+            cut = min(over + len(self.more), room)
+            keep = (len(word) - cut) // 2
+            if "\033" in word[keep:keep + cut]:
+                continue  # do not cut through a colour
+            words[i] = word[:keep] + self.more + word[keep + cut:]
+            visible -= cut - len(self.more)
+        line = " ".join(words)
+        if visible > self.width:
+            line = _ANSI.sub("", line)[:self.width - len(self.more)] + self.more
+        return line
 
     def paint(self, text: str, *names: str) -> str:
         if not self.color or not text:
@@ -1354,7 +1394,22 @@ def style_for(stream: TextIO | io.TextIOBase) -> Style:
         unicode = True
     except (UnicodeEncodeError, LookupError):
         unicode = False
-    return Style(color=bool(color), unicode=unicode)
+    width = None
+    if hasattr(stream, "isatty") and stream.isatty():  # piped output is never shortened
+        try:
+            width = int(os.environ.get("COLUMNS", "")) or os.get_terminal_size(
+                stream.fileno()).columns
+        except (ValueError, OSError):
+            width = None
+    return Style(color=bool(color), unicode=unicode, width=width)
+
+
+def write_lines(out: TextIO | io.TextIOBase, lines: Iterable[str], style: Style) -> None:
+    """Write lines, each fitted to the terminal (Style.fit); piped, as they are."""
+    if style.width is None:  # the common, fast path (bench/timeline.py)
+        out.writelines(f"{line}\n" for line in lines)
+    else:
+        out.writelines(f"{style.fit(line)}\n" for line in lines)
 
 
 def _input_error(path: str, e: Exception) -> ConvoError:
@@ -3094,6 +3149,8 @@ def call_follower(args: argparse.Namespace, stop: Any) -> Any:
     named = explicit_hosts(args.api_url)
     log = logging.getLogger("convo")
     style = style_for(sys.stderr)  # the log's
+    if style.width:
+        style.width -= 13  # the log's clock comes first
 
     class LogLines(io.TextIOBase):
         """A stream whose lines go to serve's log."""
@@ -3280,8 +3337,8 @@ def cmd_calls(args: argparse.Namespace, out: TextIO) -> int:
     if args.json:
         out.write(dump_json(groups) + "\n")
     else:
-        out.write("\n".join(render_calls(groups, listed_by, time.time(), style_for(out)))
-                  + "\n")
+        style = style_for(out)
+        write_lines(out, render_calls(groups, listed_by, time.time(), style), style)
     return EXIT_OK
 
 
@@ -3330,8 +3387,8 @@ def cmd_get(args: argparse.Namespace, out: TextIO) -> int:
     if args.json:
         out.write(dump_json(doc) + "\n")
     else:
-        out.write("\n".join(render_document(normalize_conversation(doc), style_for(out)))
-                  + "\n")
+        style = style_for(out)
+        write_lines(out, render_document(normalize_conversation(doc), style), style)
     return EXIT_OK
 
 
@@ -3382,7 +3439,8 @@ def resolve_target(args: argparse.Namespace, target: tuple[str, str, str | None]
         raise ConvoError("no call in progress: call your Vonage number, then run get again, "
                          "or pass an ID (get CON-…)")
     if len(groups) > 1:
-        out.write("\n".join(render_calls(groups, listed_by, time.time(), style_for(out))) + "\n")
+        style = style_for(out)
+        write_lines(out, render_calls(groups, listed_by, time.time(), style), style)
         _stderr(f"convo: error: {len(groups)} conversations are in progress: pick one, "
                 f"e.g. python convo.py get {next(iter(groups))}")
         return None
@@ -3439,7 +3497,7 @@ def print_watch(watch: CallWatch, out: TextIO | io.TextIOBase, *, as_json: bool,
     style = style or style_for(out)
 
     def emit(lines: Iterable[str]) -> None:
-        out.write("".join(f"{tag}{line}\n" for line in lines))
+        write_lines(out, (f"{tag}{line}" for line in lines), style)
         out.flush()
 
     try:
@@ -3520,7 +3578,8 @@ def cmd_show(args: argparse.Namespace, out: TextIO) -> int:
     if args.json:
         out.write(dump_json(conv) + "\n")
     else:
-        out.write("\n".join(render_document(conv, style_for(out))) + "\n")
+        style = style_for(out)
+        write_lines(out, render_document(conv, style), style)
     return EXIT_OK
 
 
@@ -3560,7 +3619,8 @@ def show_webhooks(webhooks: Iterable[dict[str, Any]], args: argparse.Namespace,
     if not groups:
         out.write("No webhooks" + (f" for {only}" if only else "") + ".\n")
     else:
-        out.writelines(f"{line}\n" for line in render_webhook_log(groups, style_for(out)))
+        style = style_for(out)
+        write_lines(out, render_webhook_log(groups, style), style)
     return EXIT_OK
 
 
@@ -3728,7 +3788,8 @@ def setup_logging(*, verbose: bool) -> None:
             if second != self.second:
                 self.second, self.clock = second, time.strftime("%H:%M:%S",
                                                                 time.localtime(second))
-            text = f"{self.clock}.{int(record.msecs):03d} {printable_lines(record.getMessage())}"
+            message = printable_lines(record.getMessage(), colours=True)
+            text = f"{self.clock}.{int(record.msecs):03d} {message}"
             return text + "\n" + self.formatException(record.exc_info) if record.exc_info \
                 else text
 

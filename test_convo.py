@@ -9,6 +9,7 @@ import copy
 import hashlib
 import io
 import queue
+import re
 import http.client
 import json
 import os
@@ -726,6 +727,70 @@ Conversation CON-bc643220-2542-499a-892e-c982c4150c06  (9 webhooks)
   2018-10-25T09:31:30.179Z  797168e2  inbound    447700000001  447700000002  completed  duration 311 s, price 0.02332500, disconnected by user
   2018-10-25T09:31:30.179Z  30cecc87  outbound   Unknown       447700000003  completed  duration 300 s, price 0.06350000, disconnected by platform
 """
+
+
+def on_a_terminal(argv: list[str], env: dict, *, until: bytes, stream: str = "stdout",
+                  send=None) -> bytes:
+    """Run convo.py with stdout or stderr on a pseudo-terminal; return what it wrote
+    there, up to and including `until` (the process is stopped then)."""
+    import pty
+    import select
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, str(HERE / "convo.py"), *argv],
+                            stdout=slave if stream == "stdout" else subprocess.PIPE,
+                            stderr=slave if stream == "stderr" else subprocess.PIPE,
+                            env={**os.environ, **env})
+    os.close(slave)
+    got = b""
+    try:
+        if send:
+            send(proc)
+        deadline = time.monotonic() + 10
+        while until not in got and time.monotonic() < deadline:
+            if select.select([master], [], [], 0.5)[0]:
+                try:
+                    got += os.read(master, 65536)
+                except OSError:  # the process ended and closed the terminal
+                    break
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        os.close(master)
+    assert until in got, got[-300:]
+    return got
+
+
+def test_on_a_narrow_terminal_ids_are_shortened_not_wrapped(tmp_path):
+    argv = ["show", str(HERE / "sample_response.json")]
+    env = {"TERM": "xterm", "COLUMNS": "60", "NO_COLOR": ""}
+    shown = on_a_terminal(argv, env, until=b"2 channels").decode()
+    plain = re.sub("\x1b\\[[0-9;]*m", "", shown).replace("\r", "").splitlines()
+    assert all(len(line) <= 60 for line in plain) and "…" in shown
+    assert "\x1b[" in shown  # a terminal, and NO_COLOR empty: colour
+    assert any(line.startswith("│  └─ phone channel 79716") for line in plain)  # glyphs kept
+    quiet = on_a_terminal(argv, {**env, "NO_COLOR": "1"}, until=b"2 channels").decode()
+    assert "\x1b[" not in quiet
+    piped = subprocess.run([sys.executable, str(HERE / "convo.py"), *argv], text=True,
+                           capture_output=True, env={**os.environ, **env}).stdout
+    assert piped == SAMPLE_TREE  # piped output is never shortened
+
+
+@pytest.mark.parametrize("no_color", ["", "1"])
+def test_serve_colours_statuses_only_on_a_terminal(tmp_path, no_color):
+    def send_events(proc) -> None:
+        port = int(proc.stdout.readline().rsplit(b":", 1)[1].split()[0])
+        server = type("Address", (), {"server_address": ("127.0.0.1", port)})
+        for status in ("answered", "busy", "completed"):
+            assert request(server, "POST", "/webhooks/event",
+                           {"status": status, "uuid": "x"})[0] == 204
+
+    log = on_a_terminal(["serve", "--port", "0", "--to", "447700000003"],
+                        {"TERM": "xterm", "COLUMNS": "120", "NO_COLOR": no_color,
+                         "CONVO_STATE_DIR": str(tmp_path)},
+                        until=b"completed", stream="stderr", send=send_events)
+    colours = [b"\x1b[32manswered", b"\x1b[31mbusy", b"\x1b[2mcompleted"]
+    assert all(c in log for c in colours) == (not no_color)
+    assert (b"\x1b[" in log) == (not no_color)
 
 
 def test_show_says_what_it_reads_for_a_document_it_does_not(capsys, tmp_path):
