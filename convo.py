@@ -3235,6 +3235,9 @@ def cmd_jwt(args: argparse.Namespace, out: TextIO) -> int:
     """
     if args.inspect is not None:
         return inspect_jwt(args, out)
+    if args.json:
+        raise ConvoError("--json goes with --inspect TOKEN: a new token is printed as it is",
+                         EXIT_USAGE)
     key_path, key_flag = args.key, "--key"
     rest = list(args.claims)
     if rest and "=" not in rest[0]:  # the tutorial's form: jwt private.key name=value ...
@@ -3294,7 +3297,7 @@ def inspect_jwt(args: argparse.Namespace, out: TextIO) -> int:
             "detail": f"matches --app-id {wanted}" if has == wanted else
             f"MISMATCH: the token is for {printable(has, 60)}, --app-id is {wanted}"}
     failed = any(check["ok"] is False for check in checks.values())
-    if getattr(args, "json", False):
+    if args.json:
         out.write(dump_json({"header": header, "claims": claims, "expires": expires,
                              "seconds_left": None if expires is None else int(expires - now),
                              "checks": checks}) + "\n")

@@ -460,6 +460,7 @@ def test_jwt_permission_warning(capsys, key_file, rsa_key):
     (["jwt", "--acl", "[1]"], "--acl must be a JSON object"),
     (["jwt", "--acl", "{bad"], "--acl: invalid JSON at line 1, column 2"),
     (["jwt", "k.pem", "exp"], "not NAME=VALUE"),
+    (["jwt", "--json"], "--json goes with --inspect TOKEN"),
 ])
 def test_jwt_bad_arguments(capsys, key_file, argv, needle):
     code, out, err = run(capsys, *argv[:1], "--app-id", APP_ID, "--key", str(key_file),
