@@ -1297,13 +1297,13 @@ _NOTE_KEYS = frozenset(("duration", "price", "detail", "reason", "disconnected_b
 
 
 def webhook_row(event: dict[str, Any]) -> tuple[str, ...]:
-    """One row of the call-status table: timestamp, direction, from, to, status, notes."""
+    """One row of the call-status table: timestamp, leg, direction, from, to, status, notes."""
     get = event.get
     answer = get("_webhook") == "answer"
     leg = get("uuid") or get("call_uuid") or "-"
     row = (get("timestamp") or get("_received_at") or "-",
            leg[:8] if isinstance(leg, str) else leg, get("direction") or "-",
-           get("from") or "-", get("to") or "-", webhook_status(event))
+           get("from") or "-", get("to") or "-", get("status") or webhook_status(event))
     # Speed (bench/timeline.py): nearly every cell is short plain text, so one check
     # in C for the whole row; a TypeError means a number or an object in a cell.
     try:
@@ -1314,7 +1314,7 @@ def webhook_row(event: dict[str, Any]) -> tuple[str, ...]:
         row = (printable(row[0], 40), printable(row[1], 8), printable(row[2], 20),
                _party(row[3]), _party(row[4]), printable(row[5], 30))
     notes = ("answer webhook: the NCCO was sent" if answer
-             else event_notes(event) if event.keys() & _NOTE_KEYS else "")
+             else "" if _NOTE_KEYS.isdisjoint(event) else event_notes(event))
     return (*row, notes)
 
 

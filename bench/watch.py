@@ -68,7 +68,15 @@ def watch_latency(key, interval: float, seed: int) -> list[float]:
     return [(seen[i] - revealed[i]) * 1000 for i in revealed if i in seen]
 
 
-def watch_cost(key, interval: float, legs: bool) -> tuple[int, float, int]:
+def wait_for_text(out: io.StringIO, text: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while text not in out.getvalue():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"bench/watch.py: no {text!r} within {timeout:g} s")
+        time.sleep(0.01)
+
+
+def watch_cost(key, interval: float, legs: bool) -> tuple[int, float, list[str]]:
     with FakeVonage(key.public_key()) as fake:
         fake.play(seed_call_steps(), step=3)
         args = convo.build_parser().parse_args(
@@ -77,15 +85,13 @@ def watch_cost(key, interval: float, legs: bool) -> tuple[int, float, int]:
         out = io.StringIO()
         thread = threading.Thread(target=convo.cmd_get, args=(args, out), daemon=True)
         thread.start()
-        while "Watching:" not in out.getvalue():
-            time.sleep(0.01)
+        wait_for_text(out, "Watching:")
         fake.goto(3)
         idle_s = interval * 5
         time.sleep(idle_s)
         idle = len(fake.requests_since_step())
         fake.advance()  # event 4: a member joins
-        while "INVITED → JOINED" not in out.getvalue():
-            time.sleep(0.01)
+        wait_for_text(out, "INVITED -> JOINED")  # a StringIO: the ASCII glyphs
         time.sleep(interval * 0.5)
         change = [p.split("?")[0].rsplit("/", 1)[-1] for p in fake.requests_since_step()]
         fake.goto(9)
