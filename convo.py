@@ -578,7 +578,8 @@ def normalize_member(value: Any) -> dict[str, Any]:
         "state": _scalar(m.get("state")),
         "user": _prune({
             "id": _scalar(user.get("id")) or _scalar(m.get("user_id")),
-            "name": _scalar(user.get("name")) or _scalar(m.get("name")) or _scalar(m.get("user_name")),
+            "name": (_scalar(user.get("name")) or _scalar(m.get("name"))
+                     or _scalar(m.get("user_name"))),
             "display_name": _scalar(user.get("display_name")),
         }),
         "timestamp": _prune({k: _scalar(stamps.get(k)) for k in ("invited", "joined", "left")}),
@@ -889,15 +890,15 @@ def watch_event_line(event: dict[str, Any], members: list[dict[str, Any]],
     return f"{ident:>4}  {when:<12}  {who[:28]:<28}  {kind:<16}  {what}"
 
 
-def leg_change_line(event: dict[str, Any], style: Style) -> str | None:
-    """What a sip:* or leg:status:update event says of its leg: 'leg 30cecc87… answered'."""
+def event_leg_status(event: dict[str, Any]) -> tuple[str, str] | None:
+    """What a sip:* or leg:status:update event says of its leg: (leg ID, status)."""
     kind = _scalar(event.get("type")) or ""
     body = _dict(event.get("body"))
     leg = _scalar(_dict(body.get("channel")).get("id"))
     status = {"sip:ringing": "ringing", "sip:answered": "answered", "sip:hangup": "hung up"
               }.get(kind) or (_scalar(body.get("status")) if kind in (
                   "sip:status", "leg:status:update") else None)
-    return f"leg {short_id(leg, style)} {status}" if leg and status else None
+    return (leg, status) if leg and status else None
 
 
 def member_change_line(old: dict[str, Any] | None, new: dict[str, Any], style: Style
@@ -2400,9 +2401,12 @@ class CallWatch:
             delay = self.interval_s
             self.client.token = self.tokens.token()
             self.client.deadline = time.monotonic() + self.client.deadline_s
+            changes: list[dict[str, Any]] = []
             try:
-                changes = list(self._poll())
+                for change in self._poll():
+                    changes.append(change)
             except ConvoError as e:
+                yield from changes  # what came before the failure is not lost
                 if e.status == 404:  # the conversation is gone: the call has ended
                     yield self._end("hung up")
                     return
@@ -2443,10 +2447,10 @@ class CallWatch:
             yield {"type": "event", "event": event}
             kind = _scalar(event.get("type")) or ""
             members_changed |= kind.startswith("member:")
-            if not self.follow_legs and leg_change_line(event, Style()):
-                body = _dict(event.get("body"))
-                yield {"type": "change", "leg": {"uuid": _dict(body.get("channel")).get("id"),
-                                                 "status": kind}, "event_id": event.get("id")}
+            said = None if self.follow_legs else event_leg_status(event)
+            if said:  # without --legs, the event is all there is to say of its leg
+                yield {"type": "change", "leg": {"uuid": said[0], "status": said[1]},
+                       "from": None, "to": said[1], "event_id": event.get("id")}
         if members_changed:
             yield from self._member_changes()
         if self.follow_legs:
@@ -3014,7 +3018,8 @@ class WebhookRoutes:
             return "jti seen before: a replay"
         return None
 
-    def answer(self, method: str, body: bytes, query: str) -> tuple[int, Any, dict[str, str] | None]:
+    def answer(self, method: str, body: bytes, query: str
+               ) -> tuple[int, Any, dict[str, str] | None]:
         params, problem = webhook_params(method, body, query)
         conv = params.get("conversation_uuid")
         if problem or not isinstance(conv, str) or not _CONV_ID_RE.fullmatch(conv):
@@ -3036,7 +3041,8 @@ class WebhookRoutes:
         # Vonage does not retry an answer webhook that fails: the call must connect.
         return 200, self.config.ncco_bytes, None
 
-    def event(self, method: str, body: bytes, query: str) -> tuple[int, Any, dict[str, str] | None]:
+    def event(self, method: str, body: bytes, query: str
+              ) -> tuple[int, Any, dict[str, str] | None]:
         params, problem = webhook_params(method, body, query)
         if problem:
             self.log.warning("event   refused: %s", problem)
@@ -3417,7 +3423,9 @@ def resolve_target(args: argparse.Namespace, target: tuple[str, str, str | None]
                 if not conv or not _CONV_ID_RE.fullmatch(conv):
                     raise ConvoError(f"the API's call {printable(form, 60)} has no "
                                      f"conversation_uuid")
-                remember_region(ident, host)
+                if not named:  # the user's own hosts need no remembering
+                    remember_region(ident, host)
+                    remember_region(conv, host)
                 _stderr(f"convo: leg {printable(ident, 60)} is in conversation {conv}"
                         + (f" (found in {host_of(host)})" if host != hosts[0] else ""))
                 return conv, [host], True
@@ -3531,9 +3539,6 @@ def watch_lines(record: dict[str, Any], watch: CallWatch, style: Style) -> list[
             member = normalize_member(record["member"])
             old = None if record["from"] is None else {"state": record["from"]}
             line = member_change_line(old, member, style)
-        elif "event_id" in record:
-            line = leg_change_line(next(e for e in watch.doc["events"]
-                                        if e.get("id") == record["event_id"]), style)
         else:
             old = None if record["from"] is None else {"status": record["from"]}
             line = call_leg_line(old, record["leg"], style)
@@ -3699,7 +3704,7 @@ def build_parser() -> argparse.ArgumentParser:
         """Add a subcommand, its help taken from func's docstring; return its add_argument."""
         summary = func.__doc__.split("\n")[0]
         p = sub.add_parser(name, help=summary[0].lower() + summary[1:].rstrip("."),
-                           description="\n".join(line.strip() for line in func.__doc__.splitlines()),
+                           description="\n".join(map(str.strip, func.__doc__.splitlines())),
                            parents=[anywhere, *parents], epilog=environment_help(name))
         p.set_defaults(func=func)
         return p.add_argument
