@@ -3096,9 +3096,7 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
     config, port, public = serve_config(args)
     stop = threading.Event()
     if args.watch:
-        if not MIN_INTERVAL_S <= args.interval <= MAX_INTERVAL_S:
-            raise ConvoError(f"--interval must be {MIN_INTERVAL_S:g} to {MAX_INTERVAL_S:g} "
-                             f"seconds", EXIT_USAGE)
+        check_api_options(args)
         config.on_call = call_follower(args, stop)
     # Handlers first: a signal that arrives once anything is printed must stop us gracefully.
     previous = {sig: signal.signal(sig, lambda signum, frame: stop.set())
@@ -3328,15 +3326,25 @@ def inspect_jwt(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_ERROR if failed else EXIT_OK
 
 
+def check_api_options(args: argparse.Namespace) -> None:
+    """The ranges of the API options that calls, get and serve --watch share: --timeout,
+    and --interval where the command has it. Raises ConvoError (exit 2)."""
+    if not 0 < args.timeout <= GET_DEADLINE_S:
+        raise ConvoError(f"--timeout must be more than 0 and at most {GET_DEADLINE_S:g} s",
+                         EXIT_USAGE)
+    interval = getattr(args, "interval", MIN_INTERVAL_S)
+    if not MIN_INTERVAL_S <= interval <= MAX_INTERVAL_S:
+        raise ConvoError(f"--interval must be {MIN_INTERVAL_S:g} to {MAX_INTERVAL_S:g} seconds",
+                         EXIT_USAGE)
+
+
 def cmd_calls(args: argparse.Namespace, out: TextIO) -> int:
     """List the application's calls in progress, by conversation.
 
     From the Voice API of api.nexmo.com and the six regional hosts at once (or of
     the hosts named with --api-url), newest first, with the command to look inside.
     """
-    if not 0 < args.timeout <= GET_DEADLINE_S:
-        raise ConvoError(f"--timeout must be more than 0 and at most {GET_DEADLINE_S:g} s",
-                         EXIT_USAGE)
+    check_api_options(args)
     tokens = TokenSource(resolve_credentials(app_id=args.app_id, key_path=args.key,
                                              token=args.jwt))
     hosts = explicit_hosts(args.api_url) or [API_URL, *REGIONAL_URLS]
@@ -3362,12 +3370,7 @@ def cmd_get(args: argparse.Namespace, out: TextIO) -> int:
     """
     if not 1 <= args.concurrency <= 64:
         raise ConvoError("--concurrency must be 1 to 64", EXIT_USAGE)
-    if not 0 < args.timeout <= GET_DEADLINE_S:
-        raise ConvoError(f"--timeout must be more than 0 and at most {GET_DEADLINE_S:g} s",
-                         EXIT_USAGE)
-    if not MIN_INTERVAL_S <= args.interval <= MAX_INTERVAL_S:
-        raise ConvoError(f"--interval must be {MIN_INTERVAL_S:g} to {MAX_INTERVAL_S:g} seconds",
-                         EXIT_USAGE)
+    check_api_options(args)
     if args.watch and args.json and args.events:
         raise ConvoError("--watch --json already streams every event: drop --events",
                          EXIT_USAGE)
@@ -3464,41 +3467,40 @@ def resolve_target(args: argparse.Namespace, target: tuple[str, str, str | None]
 def fetch_anywhere(conv_id: str, hosts: list[str], named: bool, tokens: TokenSource,
                    args: argparse.Namespace, *, events: bool = False, probe: bool = False
                    ) -> tuple[dict[str, Any], str]:
-    """Fetch a conversation from the first host that has it: the first host, and when
-    it answers 404, the others at once (the one that has it is named and remembered).
+    """Fetch a conversation from the host that has it, and return that host too: the
+    first host, and when it answers 404, the others at once (named hosts: all at
+    once). The one that had it is said, and remembered unless the user named it.
     With probe, only check that it exists. Raises ConvoError (status 404) if none has it."""
     path = f"/v1/conversations/{conv_id}"
-    host = hosts[0]
-    if named and len(hosts) > 1:
-        located = search_hosts(hosts, path, tokens, timeout_s=args.timeout)
+
+    def fetch(host: str) -> dict[str, Any]:
+        client = ApiClient(host, tokens.token(), timeout_s=args.timeout, auth_hint=tokens.hint)
+        try:
+            return client.get(path) if probe else fetch_conversation(
+                client, conv_id, concurrency=args.concurrency, events=events, legs=args.legs)
+        finally:
+            client.close()
+
+    def find(candidates: list[str]) -> str:
+        located = search_hosts(candidates, path, tokens, timeout_s=args.timeout)
         if located is None:
             raise ConvoError(f"conversation {conv_id} not found at any of "
                              f"{', '.join(map(host_of, hosts))}: a call's conversation "
                              f"disappears when the call ends", status=404)
-        host = located[0]
-        _stderr(f"convo: found in {host_of(host)}")
-    for attempt in (1, 2):
-        client = ApiClient(host, tokens.token(), timeout_s=args.timeout, auth_hint=tokens.hint)
+        _stderr(f"convo: found in {host_of(located[0])}")
+        return located[0]
+
+    if named and len(hosts) > 1:
+        host = find(hosts)
+    else:
         try:
-            if probe:
-                return client.get(path), host
-            return fetch_conversation(client, conv_id, concurrency=args.concurrency,
-                                      events=events, legs=args.legs), host
+            return fetch(hosts[0]), hosts[0]
         except ConvoError as e:
-            if e.status != 404 or attempt == 2 or named or len(hosts) == 1:
+            if e.status != 404 or named or len(hosts) == 1:
                 raise
-            located = search_hosts(hosts[1:], path, tokens, timeout_s=args.timeout)
-            if located is None:
-                raise ConvoError(
-                    f"conversation {conv_id} not found in any region "
-                    f"({', '.join(map(host_of, hosts))}): a call's conversation disappears "
-                    f"when the call ends", status=404) from None
-            host = located[0]
-            remember_region(conv_id, host)
-            _stderr(f"convo: found in {host_of(host)}")
-        finally:
-            client.close()
-    raise AssertionError("unreachable")
+        host = find(hosts[1:])
+        remember_region(conv_id, host)
+    return fetch(host), host
 
 
 def print_watch(watch: CallWatch, out: TextIO | io.TextIOBase, *, as_json: bool,
@@ -3719,7 +3721,13 @@ def build_parser() -> argparse.ArgumentParser:
     api.add_argument("--timeout", type=float, default=HTTP_TIMEOUT_S, metavar="SECONDS",
                      help="for each request (default: %(default)g)")
 
-    opt = command("serve", cmd_serve, credentials, api)
+    # How often a watch asks, for get --watch and serve --watch.
+    watching = _Parser(add_help=False)
+    watching.add_argument("--interval", type=float, default=WATCH_INTERVAL_S,
+                          metavar="SECONDS", help=f"with --watch, how often to ask (default: "
+                          f"%(default)g; {MIN_INTERVAL_S:g} to {MAX_INTERVAL_S:g})")
+
+    opt = command("serve", cmd_serve, credentials, api, watching)
     opt("--to", metavar="NUMBER", help="connect calls to this number, E.164 digits "
         "(default: $TO_NUMBER)")
     opt("--from", dest="from_", metavar="NUMBER",
@@ -3734,8 +3742,6 @@ def build_parser() -> argparse.ArgumentParser:
     opt("-w", "--watch", action="store_true",
         help="follow each call it answers through the API, in its log, as get --watch does")
     opt("--legs", action="store_true", help="with --watch, follow the Voice API legs too")
-    opt("--interval", type=float, default=WATCH_INTERVAL_S, metavar="SECONDS",
-        help="with --watch, how often to ask (%(default)g; 0.5 to 60)")
 
     opt = command("jwt", cmd_jwt, credentials)
     opt("claims", nargs="*", metavar="[KEY] NAME=VALUE",
@@ -3754,7 +3760,7 @@ def build_parser() -> argparse.ArgumentParser:
     opt("--json", action="store_true",
         help="print the Voice API's calls, grouped as {conversation_uuid: [calls]}")
 
-    opt = command("get", cmd_get, credentials, api)
+    opt = command("get", cmd_get, credentials, api, watching)
     opt("target", nargs="?", metavar="ID",
         help="CON-<uuid>, a leg UUID (the uuid of a webhook), or an API URL of either "
              "(default: the call serve recorded, else the one call in progress)")
@@ -3767,8 +3773,6 @@ def build_parser() -> argparse.ArgumentParser:
     opt("--legs", action="store_true", help="also show each leg's status from the Voice API")
     opt("-w", "--watch", action="store_true",
         help="follow the call until it ends: a line per new event or change")
-    opt("--interval", type=float, default=WATCH_INTERVAL_S, metavar="SECONDS",
-        help="with --watch, how often to ask (%(default)g; 0.5 to 60)")
 
     opt = command("show", cmd_show)
     opt("file", metavar="FILE", help="a JSON file, JSON lines of webhooks (such as serve's "
