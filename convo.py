@@ -129,6 +129,10 @@ ENVIRONMENT = (
      "fills in what flags and variables left out"),
 )
 
+#: What every ID in this file is made of: application IDs, conversation IDs (after
+#: CON-) and call UUIDs.
+UUID_PATTERN = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+
 EXIT_HELP = """\
 exit codes:
   0    success
@@ -393,8 +397,7 @@ _TTL_RE = re.compile(r"(\d+)\s*([smhd]?)")
 _TTL_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-_APP_ID_RE = re.compile(
-    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
+_APP_ID_RE = re.compile(UUID_PATTERN, re.IGNORECASE)
 
 
 def check_app_id(app_id: str, source: str) -> str:
@@ -987,8 +990,7 @@ def render_calls(groups: dict[str, list[dict[str, Any]]], hosts: dict[str, str],
 # 5. Conversation and Voice API rules: IDs, URLs, errors, retries (pure)
 # ############################################################################
 
-_CONV_ID_RE = re.compile(
-    r"CON-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
+_CONV_ID_RE = re.compile("CON-" + UUID_PATTERN, re.IGNORECASE)
 
 
 def check_conversation_id(text: str) -> str:
@@ -999,8 +1001,7 @@ def check_conversation_id(text: str) -> str:
     return text
 
 
-_CALL_UUID_RE = re.compile(
-    r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}", re.IGNORECASE)
+_CALL_UUID_RE = re.compile(UUID_PATTERN.replace("}-", "}-?"), re.IGNORECASE)  # dashes or not
 
 
 def parse_target(text: str) -> tuple[str, str, str | None]:
@@ -2685,7 +2686,6 @@ def make_server(host: str, port: int, config: ServeConfig) -> Any:
 def _server_class() -> Any:
     """Define the server's classes on first use, so that only `serve` imports
     http.server (bench/startup.py keeps `--help` and `show` free of it)."""
-    import sys as _sys
     import threading
     from email.utils import formatdate
     from http import HTTPStatus
@@ -2885,7 +2885,7 @@ def _server_class() -> Any:
 
         def handle_error(self, request: Any, client_address: Any) -> None:
             """A request that failed unexpectedly: one line in the log, no traceback."""
-            error = _sys.exc_info()[1]
+            error = sys.exc_info()[1]
             self.log.error("request from %s failed: %s: %s", client_address[0],
                            type(error).__name__, printable(error, 200))
 
