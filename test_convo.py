@@ -260,12 +260,13 @@ def test_jwt_tutorial_iat_is_checked(capsys, key_file):
 
 def test_jwt_environment_defaults_and_flags_win(capsys, monkeypatch, key_file, tmp_path,
                                                 rsa_key, other_rsa_key):
-    monkeypatch.setenv("VONAGE_APPLICATION_ID", "bbbbbbbb-0000-4000-8000-00000000e0e0")
+    from_env = "bbbbbbbb-0000-4000-8000-00000000e0e0"
+    monkeypatch.setenv("VONAGE_APPLICATION_ID", from_env)
     monkeypatch.setenv("VONAGE_APPLICATION_PRIVATE_KEY_PATH", str(key_file))
     code, out, _ = run(capsys, "jwt")
     assert code == 0
     assert jwt.decode(out.strip(), rsa_key.public_key(),
-                      algorithms=["RS256"])["application_id"] == "bbbbbbbb-0000-4000-8000-00000000e0e0"
+                      algorithms=["RS256"])["application_id"] == from_env
     other = tmp_path / "other.key"
     other.write_bytes(_pem(other_rsa_key))
     other.chmod(0o600)
@@ -812,7 +813,8 @@ def test_message_endpoints_are_shown_not_question_marks(capsys, tmp_path):
             "type": "app", "from": {"type": ["phone", "sms"]},
             "to": {"type": "app", "user": "alice"}}},
         {"id": "MEM-3", "state": "JOINED", "channel": {
-            "type": "sms", "from": ["sms", "mms"], "to": {"type": "sms", "number": "447700000004"}}}]}))
+            "type": "sms", "from": ["sms", "mms"],
+            "to": {"type": "sms", "number": "447700000004"}}}]}))
     code, out, _ = run(capsys, "show", str(path))
     assert code == 0 and "?" not in out
     assert "messenger channel: 10152 → 20263" in out
@@ -1139,7 +1141,8 @@ def test_get_gives_up_on_5xx_after_three_attempts(capsys, api, creds, monkeypatc
 
 def test_get_does_not_retry_400(capsys, api, creds):
     path = f"/v1/conversations/{CONV_ID}"
-    api.script(path, (400, problem_body(400, "http:error:validation-fail", "Input validation failure.")))
+    api.script(path, (400, problem_body(400, "http:error:validation-fail",
+                                        "Input validation failure.")))
     code, _, err = run(capsys, "get", CONV_ID, "--api-url", api.url)
     assert code == 1 and "HTTP 400 http:error:validation-fail" in err
     assert api.paths().count(path) == 1

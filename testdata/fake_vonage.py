@@ -39,8 +39,9 @@ class FakeVonage:
 
     Tokens must be RS256, signed by the application's key, for its application_id.
     `script(path, *responses)` serves canned responses (status, body, headers)
-    first, for failure injection, to that path (or below it, if it ends in '/'); `latency_s` delays every response and
-    `connect_latency_s` every new connection.
+    first, for failure injection, to that path (or below it, if it ends in '/');
+    `latency_s` delays every response and `connect_latency_s` every new connection;
+    `play(steps)` plays a call whose state the test moves on with advance().
     """
 
     def __init__(self, public_key, *, app_id: str = APP_ID, conversation=None, members=None,
