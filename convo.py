@@ -9,6 +9,8 @@
 """See inside a live Vonage voice call: its Conversation, members, channels and legs.
 
     python convo.py serve --to 447700000003                 webhooks that connect the call
+    python convo.py send http://127.0.0.1:3000              a call played against them
+    python convo.py send URL --log events.jsonl             saved webhooks, sent again
     python convo.py jwt --app-id APP_ID --key private.key   an application JWT
     python convo.py jwt --inspect TOKEN [--key private.key] why a token fails
     python convo.py calls                                   the calls in progress, any region
@@ -22,6 +24,7 @@ Run `python convo.py --help` for the environment variables and exit codes.
 from __future__ import annotations
 
 import argparse
+import functools
 import io
 import json
 import os
@@ -103,12 +106,21 @@ EVENTS_FILE = "events.jsonl"      # every webhook received, one JSON line each
 LOG_WIDTH = 100                   # serve's log lines fit this, unless -v
 STATE_FILE = "last_call.json"     # the latest call, for `get` without an ID
 
+# Playing a call (send)
+SEED_CALLER = "447700000001"      # the seed's call: its caller...
+SEED_NUMBER = "447700000002"      # ...and the Vonage number it called
+SEED_REGION_URL = "https://api-eu-1.vonage.com"
+ANSWER_TIMEOUT_S = 5.0            # Vonage's answer webhook budget, default and most (§4.2)
+EVENT_TIMEOUT_S = 10.0            # the event webhook's
+SEND_MAX_REPLY = 1 << 20          # bytes of a reply that send reads
+
 #: What convo.py reads from the environment: (name, the commands that read it, meaning).
 #: `--help`, each command's --help and README.md's table come from here (a test
 #: checks the README).
 ENVIRONMENT = (
-    ("VONAGE_APPLICATION_ID", "jwt calls get serve",
-     "application ID (--app-id wins); serve checks signed webhooks against it"),
+    ("VONAGE_APPLICATION_ID", "jwt calls get serve send",
+     "application ID (--app-id wins); serve checks signed webhooks against it, send "
+     "signs them with it"),
     ("VONAGE_APPLICATION_PRIVATE_KEY_PATH", "jwt calls get", "private key file (--key wins)"),
     ("VONAGE_PRIVATE_KEY", "jwt calls get",
      "the private key's PEM text itself, for CI secrets (\\n escapes are accepted)"),
@@ -117,13 +129,15 @@ ENVIRONMENT = (
     ("TO_NUMBER", "serve", "the number calls are connected to (--to wins)"),
     ("VONAGE_NUMBER", "serve", "caller ID for the connected leg (--from wins)"),
     ("PORT", "serve", "port (--port wins; default 3000)"),
-    ("VONAGE_SIGNATURE_SECRET", "serve", "verify signed webhooks (--signature-secret wins)"),
-    ("VONAGE_API_KEY", "serve", "the api_key signed webhooks must carry (--api-key wins)"),
+    ("VONAGE_SIGNATURE_SECRET", "serve send",
+     "serve verifies signed webhooks with it, send signs them (--signature-secret wins)"),
+    ("VONAGE_API_KEY", "serve send",
+     "the api_key signed webhooks carry (--api-key wins)"),
     ("JWT", "calls get", "a token to use as it is (--jwt wins)"),
     ("VONAGE_API_URL", "calls get", "API base URLs, comma-separated (--api-url wins)"),
     ("CONVO_STATE_DIR", "serve get", "where events.jsonl and the last call are kept "
      "(default $XDG_STATE_HOME/convo, else ~/.local/state/convo)"),
-    ("NO_COLOR", "jwt serve calls get show", "never colour the output"),
+    ("NO_COLOR", "jwt serve send calls get show", "never colour the output"),
     ("./.vonagerc, then ~/.vonage/config.json", "jwt calls get serve",
      "the Vonage CLI's saved credentials (app-id, private-key): the first that exists "
      "fills in what flags and variables left out"),
@@ -1375,7 +1389,322 @@ def is_webhook(doc: dict[str, Any]) -> bool:
 
 
 # ############################################################################
-# 7. I/O: terminal, files, keys, credentials and the state file
+# 7. A call played as Vonage plays it: NCCO rules, the call's webhooks, verdicts (pure)
+# ############################################################################
+# For `send`: the webhooks a real inbound call brings (API-FACTS §4.1, §5), in
+# order, and the rules Vonage applies to each reply (§4.2). Nothing here does I/O;
+# the clock and the IDs come in as arguments.
+
+#: JSON types by the names the NCCO schema uses.
+_JSON_TYPES: dict[str, Any] = {"string": str, "number": (int, float), "integer": int,
+                               "boolean": bool, "array": list, "object": dict}
+
+#: The NCCO actions send knows: action -> (required fields, other fields), each
+#: field with its JSON type ("a|b": either). Required fields and types are those
+#: of Vonage's NCCO schema (API-FACTS §4.3; notify, which the schema lacks, from
+#: the SDKs); the other fields are the schema's and the current SDKs'.
+NCCO_ACTIONS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
+    "connect": ({"endpoint": "array"},
+                {"from": "string", "randomFromNumber": "boolean", "eventType": "string",
+                 "timeout": "number", "limit": "number", "machineDetection": "string",
+                 "advancedMachineDetection": "object", "eventUrl": "array",
+                 "eventMethod": "string", "ringbackTone": "string"}),
+    "talk": ({"text": "string"},
+             {"bargeIn": "boolean", "loop": "integer", "level": "number", "language": "string",
+              "style": "integer", "premium": "boolean", "voiceName": "string"}),
+    "stream": ({"streamUrl": "array"},
+               {"level": "number", "bargeIn": "boolean", "loop": "number"}),
+    "input": ({}, {"type": "array", "dtmf": "object", "speech": "object", "eventUrl": "array",
+                   "eventMethod": "string", "mode": "string", "timeOut": "number",
+                   "maxDigits": "number", "submitOnHash": "boolean"}),
+    "record": ({}, {"format": "string", "split": "string", "channels": "integer",
+                    "endOnSilence": "integer", "endOnKey": "string", "timeOut": "integer",
+                    "beepStart": "boolean", "eventUrl": "array", "eventMethod": "string",
+                    "transcription": "object"}),
+    "conversation": ({"name": "string"},
+                     {"musicOnHoldUrl": "array|string", "startOnEnter": "boolean",
+                      "endOnExit": "boolean", "record": "boolean", "canSpeak": "array",
+                      "canHear": "array", "mute": "boolean", "eventUrl": "array",
+                      "eventMethod": "string"}),
+    "notify": ({"payload": "object", "eventUrl": "array"}, {"eventMethod": "string"}),
+}
+
+#: connect's endpoint types, as NCCO_ACTIONS; the field named first is what it calls.
+NCCO_ENDPOINTS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
+    "phone": ({"number": "string"},
+              {"dtmfAnswer": "string", "onAnswer": "object", "shaken": "string"}),
+    "app": ({"user": "string"}, {}),
+    "websocket": ({"uri": "string"}, {"content-type": "string", "headers": "object"}),
+    "sip": ({"uri": "string"}, {"headers": "object", "standardHeaders": "object"}),
+    "vbc": ({"extension": "string"}, {}),
+}
+
+
+def json_type(value: Any) -> str:
+    """The JSON name of a decoded value's type: 'object', 'array', 'string', ..."""
+    if isinstance(value, bool):
+        return "boolean"
+    if value is None:
+        return "null"
+    return next((name for name, kind in _JSON_TYPES.items() if name != "integer"
+                 and isinstance(value, kind)), type(value).__name__)
+
+
+def _has_type(value: Any, names: str) -> bool:
+    """True if value is of one of the JSON types 'a|b' (true and false are no numbers)."""
+    kinds = names.split("|")
+    if isinstance(value, bool):
+        return "boolean" in kinds
+    return any(isinstance(value, _JSON_TYPES[kind]) for kind in kinds)
+
+
+def _check_fields(obj: dict[str, Any], rules: tuple[dict[str, str], dict[str, str]],
+                  where: str, errors: list[str], warnings: list[str], skip: str) -> None:
+    required, optional = rules
+    errors.extend(f"{where}: the required field {name} is missing"
+                  for name in required if name not in obj)
+    for name, value in obj.items():
+        kind = required.get(name) or optional.get(name)
+        if name == skip:
+            continue
+        if kind is None:
+            warnings.append(f"{where}: unknown field {printable(name, 40)!r}")
+        elif not _has_type(value, kind):
+            errors.append(f"{where}: {name} must be a JSON {kind.replace('|', ' or ')}, "
+                          f"not a {json_type(value)}")
+
+
+def check_ncco(ncco: Any) -> tuple[list[str], list[str]]:
+    """Check an NCCO as Vonage reads one: (errors, warnings). An error (not an array,
+    an unknown action, a missing required field, a wrong type) makes Vonage refuse
+    the NCCO; a warning is an unknown field."""
+    if not isinstance(ncco, list):
+        return [f"the NCCO is a JSON {json_type(ncco)}, not an array of actions"], []
+    if not ncco:
+        return ["the NCCO is an empty array: the call has nothing to do"], []
+    errors: list[str] = []
+    warnings: list[str] = []
+    for i, action in enumerate(ncco, 1):
+        if not isinstance(action, dict):
+            errors.append(f"action {i} is a JSON {json_type(action)}, not an object")
+            continue
+        name = action.get("action")
+        if name not in NCCO_ACTIONS:
+            errors.append(f"action {i}: " + ("no 'action' field" if name is None else
+                          f"unknown action {printable(name, 40)!r} (known: "
+                          f"{', '.join(NCCO_ACTIONS)})"))
+            continue
+        where = f"action {i} ({name})"
+        _check_fields(action, NCCO_ACTIONS[name], where, errors, warnings, "action")
+        endpoints = action.get("endpoint")
+        if name != "connect" or not isinstance(endpoints, list):
+            continue
+        if not endpoints:
+            errors.append(f"{where}: endpoint is empty: connect needs one endpoint")
+        elif len(endpoints) > 1:
+            warnings.append(f"{where}: {len(endpoints)} endpoints; Vonage takes one")
+        for j, endpoint in enumerate(endpoints, 1):
+            there = f"{where} endpoint {j}"
+            kind = endpoint.get("type") if isinstance(endpoint, dict) else None
+            if not isinstance(endpoint, dict):
+                errors.append(f"{there} is a JSON {json_type(endpoint)}, not an object")
+            elif kind not in NCCO_ENDPOINTS:
+                errors.append(f"{there}: " + ("no 'type' field" if kind is None else
+                              f"unknown type {printable(kind, 40)!r} (known: "
+                              f"{', '.join(NCCO_ENDPOINTS)})"))
+            else:
+                _check_fields(endpoint, NCCO_ENDPOINTS[kind], there, errors, warnings, "type")
+    return errors, warnings
+
+
+def connected_leg(ncco: list[Any]) -> dict[str, Any] | None:
+    """What an NCCO's first connect action calls: the outbound leg's to and from, and
+    where its events go (the connect's own eventUrl, if it names one); None if the
+    NCCO connects nothing. Call it on an NCCO that check_ncco passed."""
+    for action in ncco:
+        if action.get("action") != "connect":
+            continue
+        endpoint = action["endpoint"][0]
+        called = next(iter(NCCO_ENDPOINTS[endpoint["type"]][0]))
+        urls = action.get("eventUrl")
+        return {"to": endpoint[called], "from": action.get("from") or "Unknown",
+                "type": endpoint["type"],
+                "event_url": urls[0] if urls and isinstance(urls[0], str) else None,
+                "event_method": str(action.get("eventMethod") or "POST").upper()}
+    return None
+
+
+def describe_ncco(ncco: list[Any]) -> str:
+    """An NCCO in short: 'talk, connect → phone 447700000003'."""
+    leg = connected_leg(ncco)
+    names = [printable(a.get("action"), 20) for a in ncco]
+    return ", ".join(names) + (f" → {leg['type']} {printable(leg['to'], 60)}" if leg else "")
+
+
+def answer_request(*, from_: str, to: str, conv: str, leg: str, region_url: str
+                   ) -> dict[str, Any]:
+    """The answer webhook's fields for an inbound phone call (API-FACTS §4.1)."""
+    return {"to": to, "from": from_, "uuid": leg, "conversation_uuid": conv,
+            "region_url": region_url, "endpoint_type": "phone"}
+
+
+#: Per-leg values of the seed's call: the rate and network of each leg's events.
+SEED_LEG_RATES = {"inbound": ("0.00450000", "23410"), "outbound": ("0.01270000", "23420")}
+
+
+def call_steps(connects: bool) -> list[tuple[str, str]]:
+    """The event webhooks of a call, in order, as (leg, status): the inbound leg's
+    started, ringing and answered, the outbound leg's if the NCCO connects, then
+    completed for each."""
+    legs = ("inbound", "outbound") if connects else ("inbound",)
+    return [(leg, status) for leg in legs for status in LIVE_STATUSES] + [
+        (leg, "completed") for leg in legs]
+
+
+def call_event(leg: dict[str, Any], status: str, *, now: float, answered_at: float | None
+               ) -> dict[str, Any]:
+    """One event webhook of a played call, with Vonage's fields and their string types
+    (API-FACTS §5). `leg` holds from, to, uuid, conversation_uuid and direction."""
+    stamp = format_iso(datetime.fromtimestamp(now, timezone.utc))
+    event = {**leg, "status": status, "timestamp": stamp}
+    rate, network = SEED_LEG_RATES[leg["direction"]]
+    if status in ("answered", "completed"):
+        start = format_iso(datetime.fromtimestamp(answered_at or now, timezone.utc))
+        event.update(start_time=start)
+    if status == "completed":
+        duration = max(int(now - (answered_at or now)), 0)
+        event.update(end_time=stamp, duration=str(duration), rate=rate,
+                     price=f"{float(rate) * duration / 60:.8f}", network=network)
+    elif status == "answered":
+        event.update(rate=rate, network=network)
+    return event
+
+
+def webhook_request(method: str, url: str, fields: dict[str, Any]) -> tuple[str, bytes]:
+    """A webhook as Vonage sends it: GET with the fields in the query, or POST with
+    them as a JSON body. Returns (URL, body)."""
+    from urllib.parse import urlencode
+    if method == "GET":
+        query = urlencode({k: v if isinstance(v, str) else json.dumps(v)
+                           for k, v in fields.items()})
+        return f"{url}{'&' if '?' in url else '?'}{query}", b""
+    return url, json.dumps(fields, separators=(",", ":"), ensure_ascii=False).encode(
+        "utf-8", "surrogatepass")
+
+
+def webhook_claims(*, body_hash: str, api_key: str, app_id: str | None, now: float,
+                   jti: str) -> dict[str, Any]:
+    """The claims Vonage signs a webhook with (API-FACTS §6), for an HS256 JWT."""
+    claims = {"iat": int(now), "jti": jti, "iss": "Vonage", "payload_hash": body_hash,
+              "api_key": api_key}
+    if app_id:
+        claims["application_id"] = app_id
+    return claims
+
+
+class Reply:
+    """What a webhook server answered, as `send` saw it: the status (0 when it did not
+    answer), the headers it judges by, the body (at most SEND_MAX_REPLY bytes) and the
+    time taken; or the problem, when the exchange itself failed, and whether Vonage
+    would try again after it (a timeout, a connection closed or reset)."""
+
+    def __init__(self, *, status: int = 0, content_type: str | None = None,
+                 location: str | None = None, body: bytes = b"", elapsed_s: float = 0.0,
+                 problem: str | None = None, transient: bool = False) -> None:
+        self.status, self.content_type, self.location = status, content_type, location
+        self.body, self.elapsed_s = body, elapsed_s
+        self.problem, self.transient = problem, transient
+
+
+def _status_problem(reply: Reply, expected: str) -> str:
+    """Why a status that is not the expected one fails."""
+    status = reply.status
+    if 300 <= status < 400:
+        where = f" to {printable(reply.location, 100)}" if reply.location else ""
+        return (f"HTTP {status}: a redirect{where}; send does not follow redirects: give "
+                f"Vonage the final URL")
+    hint = {401: " (refused: if it checks signatures, sign with its secret and api key: "
+                 "--signature-secret, --api-key)",
+            403: " (refused)", 404: " (is the path right?)",
+            405: " (does it take this method?)"}.get(status, "")
+    return f"HTTP {status}, expected {expected}{hint}"
+
+
+def judge_answer(reply: Reply, budget_s: float) -> tuple[list[str], list[str], Any]:
+    """Judge an answer webhook's reply as Vonage does (API-FACTS §4.2): (errors,
+    warnings, the NCCO when it is one). Any error fails the call."""
+    fails = "Vonage will not retry and the call fails"
+    retries = "Vonage tries once more, then the call fails"
+    if reply.problem:
+        return [f"{reply.problem}: {retries if reply.transient else fails}"], [], None
+    if reply.elapsed_s > budget_s:
+        return [f"the NCCO took {reply.elapsed_s:.2f} s, over the {budget_s:g} s answer "
+                f"budget (--answer-timeout): {retries}"], [], None
+    if reply.status != 200:
+        return [f"{_status_problem(reply, '200 with the NCCO')}: "
+                f"{retries if reply.status in (429, 503, 504) else fails}"], [], None
+    media = (reply.content_type or "").split(";")[0].strip().lower()
+    if media != "application/json":
+        served = f"as {printable(media, 60)}" if media else "with no Content-Type"
+        return [f"the NCCO is served {served}: {fails} (send Content-Type: "
+                f"application/json)"], [], None
+    try:
+        ncco = loads(reply.body)
+    except ValueError as e:
+        return [f"the reply is not JSON ({printable(e, 80)}): {fails}"], [], None
+    errors, warnings = check_ncco(ncco)
+    if errors:
+        errors = [f"{e}: Vonage refuses the NCCO and the call fails" for e in errors]
+        return errors, warnings, None
+    return [], warnings, ncco
+
+
+def judge_event(reply: Reply, budget_s: float) -> list[str]:
+    """Judge an event webhook's reply: any 2xx from 200 to 205 within the budget."""
+    if reply.problem:
+        return [reply.problem]
+    if reply.elapsed_s > budget_s:
+        return [f"took {reply.elapsed_s:.2f} s, over the {budget_s:g} s event budget "
+                f"(--event-timeout)"]
+    if not 200 <= reply.status <= 205:
+        return [_status_problem(reply, "2xx (200 to 205)")]
+    return []
+
+
+def step_line(number: int, label: str, method: str, url: str, reply: Reply, passed: bool,
+              note: str, style: Style) -> str:
+    """One line per webhook sent: what, where, the status, the time and the verdict."""
+    from urllib.parse import urlsplit
+    path = printable(urlsplit(url).path or "/", 40)
+    status = str(reply.status) if reply.status else "---"
+    verdict = style.paint("ok", "green") if passed else style.paint("FAIL", "bold", "red")
+    ms = f"{reply.elapsed_s * 1000:.0f} ms"
+    return (f"{number:>3}  {printable(label, 12):<10} {method:<4} {path:<18} {status}  "
+            f"{ms:>7}  {verdict}" + (f"  {note}" if note else ""))
+
+
+def replay_request(webhook: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
+    """How to send a saved webhook again: (kind, method, fields). The kind and method
+    are what serve recorded (_webhook, _method); without them, a webhook with neither
+    status nor timestamp is an answer (GET), anything else an event (POST)."""
+    kind = webhook.get("_webhook")
+    if kind not in ("answer", "event"):
+        kind = "answer" if "status" not in webhook and "timestamp" not in webhook else "event"
+    method = webhook.get("_method")
+    if method not in ("GET", "POST"):
+        method = "GET" if kind == "answer" else "POST"
+    return kind, method, {k: v for k, v in webhook.items()
+                          if k not in ("_webhook", "_received_at", "_method")}
+
+
+def replay_time(webhook: dict[str, Any]) -> float | None:
+    """When a saved webhook first came: serve's _received_at, else its timestamp."""
+    when = parse_time(webhook.get("_received_at")) or parse_time(webhook.get("timestamp"))
+    return when.timestamp() if when else None
+
+
+# ############################################################################
+# 8. I/O: terminal, files, keys, credentials and the state file
 # ############################################################################
 
 def _stderr(message: str) -> None:
@@ -1551,6 +1880,21 @@ def sign_jwt(claims: dict[str, Any], key) -> str:
     """Sign claims as an RS256 JWT with header {"alg":"RS256","typ":"JWT"}."""
     import jwt
     return jwt.encode(claims, key, algorithm="RS256", headers={"typ": "JWT"})
+
+
+def allow_short_secrets() -> None:
+    """Silence pyjwt's warning (2.10 and later) about HS256 secrets under 32 bytes: the
+    signature secret is the account's, set on Vonage's side, and the warning would
+    print a source line into serve's log and send's output."""
+    import warnings
+    warnings.filterwarnings("ignore", message="The HMAC key is", category=UserWarning)
+
+
+def sign_webhook(claims: dict[str, Any], secret: str) -> str:
+    """Sign a webhook's claims as Vonage does: an HS256 JWT with the signature secret."""
+    import jwt
+    allow_short_secrets()
+    return jwt.encode(claims, secret, algorithm="HS256", headers={"typ": "JWT"})
 
 
 def verify_signature(token: str, key) -> str | None:
@@ -1817,7 +2161,7 @@ def remember_region(ident: str, host: str) -> None:
 
 
 # ############################################################################
-# 8. I/O: the API client
+# 9. I/O: the API client
 # ############################################################################
 
 class ctrl_c_aborts:
@@ -1990,6 +2334,45 @@ def list_calls(hosts: Sequence[str], tokens: TokenSource, *, timeout_s: float,
     return list(calls.values()), listed_by
 
 
+def http_connection(origin: tuple, timeout_s: float) -> Any:
+    """An http.client connection to (scheme, host, port), not yet connected; https
+    verifies certificates and names."""
+    import http.client
+    scheme, host, port = origin
+    if scheme == "https":
+        context = _ssl_context(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+        return http.client.HTTPSConnection(host, port, timeout=timeout_s, context=context)
+    return http.client.HTTPConnection(host, port, timeout=timeout_s)
+
+
+@functools.lru_cache(maxsize=None)
+def _ssl_context(cert_file: str | None, cert_dir: str | None) -> Any:
+    """One ssl.SSLContext per trust setting (the variables OpenSSL reads), made on
+    first use: it is slow to make."""
+    import ssl
+    return ssl.create_default_context()
+
+
+def network_problem(where: str, e: BaseException, timeout_s: float, refused_hint: str,
+                    timeout_hint: str) -> str:
+    """Say in one line why talking to `where` failed (the hints name the flag to check)."""
+    import socket
+    import ssl
+    if isinstance(e, ssl.SSLCertVerificationError):
+        return f"TLS certificate of {where} failed verification: {e.verify_message}"
+    if isinstance(e, ssl.SSLError):
+        return f"TLS error talking to {where}: {e.reason or e}"
+    if isinstance(e, socket.gaierror):
+        return f"cannot resolve {where}: check the URL and your network"
+    if isinstance(e, ConnectionRefusedError):
+        return f"cannot connect to {where}: connection refused ({refused_hint})"
+    if isinstance(e, (socket.timeout, TimeoutError)):
+        return f"{where} did not answer within {timeout_s:g} s ({timeout_hint})"
+    if isinstance(e, OSError):
+        return f"network error talking to {where}: {printable(e.strerror or e, 100)}"
+    return f"{where} sent a malformed HTTP response ({type(e).__name__})"
+
+
 class _StaleConnection(Exception):
     """A pooled keep-alive connection that the server had closed: try a fresh one."""
 
@@ -2021,27 +2404,15 @@ class ApiClient:
         self._busy: set[Any] = set()  # connections with a request on them
         self._lock = threading.Lock()
         self._aborted = threading.Event()
-        self._ssl: Any = None  # an ssl.SSLContext, made on first use
 
     # -- connections --------------------------------------------------------
-
-    def _connect(self, origin: tuple):
-        import http.client
-        scheme, host, port = origin
-        if scheme == "https":
-            if self._ssl is None:
-                import ssl
-                self._ssl = ssl.create_default_context()  # verifies certificates and names
-            return http.client.HTTPSConnection(host, port, timeout=self.timeout_s,
-                                               context=self._ssl)
-        return http.client.HTTPConnection(host, port, timeout=self.timeout_s)
 
     def _acquire(self, origin: tuple) -> tuple[Any, bool]:
         with self._lock:
             idle = self._idle.get(origin)
             if idle:
                 return idle.pop(), True
-        return self._connect(origin), False
+        return http_connection(origin, self.timeout_s), False
 
     def _release(self, origin: tuple, conn: Any) -> None:
         with self._lock:
@@ -2132,7 +2503,8 @@ class ApiClient:
                 raise ConvoError("interrupted", EXIT_INTERRUPTED) from None
             if isinstance(e, OSError) and time.monotonic() >= self.deadline:
                 raise self._deadline_error() from None  # the deadline cut its timeout
-            raise self._network_error(origin, e) from None
+            raise ConvoError(network_problem(self._where(origin), e, self.timeout_s,
+                                             "check --api-url", "see --timeout")) from None
         if resp.will_close:
             conn.close()
         else:
@@ -2165,28 +2537,6 @@ class ApiClient:
     def _where(self, origin: tuple) -> str:
         scheme, host, port = origin
         return f"{host}:{port}" if port else host
-
-    def _network_error(self, origin: tuple, e: BaseException) -> ConvoError:
-        import socket
-        import ssl
-        where = self._where(origin)
-        if isinstance(e, ssl.SSLCertVerificationError):
-            return ConvoError(f"TLS certificate of {where} failed verification: "
-                              f"{e.verify_message}")
-        if isinstance(e, ssl.SSLError):
-            return ConvoError(f"TLS error talking to {where}: {e.reason or e}")
-        if isinstance(e, socket.gaierror):
-            return ConvoError(f"cannot resolve {where}: check the URL and your network")
-        if isinstance(e, ConnectionRefusedError):
-            return ConvoError(f"cannot connect to {where}: connection refused "
-                              f"(check --api-url)")
-        if isinstance(e, (socket.timeout, TimeoutError)):
-            return ConvoError(f"{where} did not answer within {self.timeout_s:g} s "
-                              f"(see --timeout)")
-        if isinstance(e, OSError):
-            return ConvoError(f"network error talking to {where}: "
-                              f"{printable(e.strerror or e, 100)}")
-        return ConvoError(f"{where} sent a malformed HTTP response ({type(e).__name__})")
 
     # -- GET with redirects and retries --------------------------------------
 
@@ -2508,7 +2858,7 @@ def not_found(conv_id: str, client: ApiClient) -> ConvoError:
 
 
 # ############################################################################
-# 9. I/O: the webhook server
+# 10. I/O: the webhook server
 # ############################################################################
 # Two parts. HTTP/1.1 plumbing: reading requests within limits and deadlines,
 # keep-alive, the connection cap, graceful stop. Then routes and storage: what
@@ -2995,6 +3345,7 @@ class WebhookRoutes:
     def signature_problem(self, method: str, body: bytes, query: str,
                           authorization: str) -> str | None:
         import jwt
+        allow_short_secrets()
         config = self.config
         if not authorization.startswith("Bearer "):
             return "no Authorization: Bearer token"
@@ -3035,7 +3386,7 @@ class WebhookRoutes:
                 self._calls_seen.add(conv)
                 self.config.on_call(conv, params)
         try:
-            self.save_webhook("answer", saved)
+            self.save_webhook("answer", method, saved)
         except OSError as e:
             self.log.error("could not save the answer request: %s", printable(e, 120))
         # Vonage does not retry an answer webhook that fails: the call must connect.
@@ -3048,7 +3399,7 @@ class WebhookRoutes:
             self.log.warning("event   refused: %s", problem)
             return 400, {"error": problem}, None
         try:
-            self.save_webhook("event", params)
+            self.save_webhook("event", method, params)
         except OSError as e:
             self.log.error("could not save an event: %s", printable(e, 120))
             return 503, {"error": "could not save the event"}, None
@@ -3056,9 +3407,10 @@ class WebhookRoutes:
         self.log.info(webhook_event_line(params, self.config.style, width))
         return 204, None, None
 
-    def save_webhook(self, kind: str, payload: dict[str, Any]) -> None:
-        """Append one JSON line to events.jsonl, flushed before the caller replies."""
-        line = dump_json({**payload, "_webhook": kind,
+    def save_webhook(self, kind: str, method: str, payload: dict[str, Any]) -> None:
+        """Append one JSON line to events.jsonl, flushed before the caller replies: the
+        webhook's fields, then which webhook it was, how it came and when."""
+        line = dump_json({**payload, "_webhook": kind, "_method": method,
                           "_received_at": format_iso(datetime.now(timezone.utc))}, indent=None)
         with self._write_lock:
             self._events.write(line + "\n")
@@ -3081,7 +3433,199 @@ class WebhookRoutes:
 
 
 # ############################################################################
-# 10. Commands, in the order the docstring lists them
+# 11. I/O: the webhook sender (send)
+# ############################################################################
+
+def check_send_url(url: str, flag: str, *, insecure: bool) -> str | None:
+    """Why send must not send to this URL, or None: it is not http(s), or it is plain
+    http:// to another machine (what is sent could be read or changed on the way)."""
+    from urllib.parse import urlsplit
+    try:
+        parts = urlsplit(url)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
+    except ValueError:
+        valid = False
+    if not valid:
+        return f"{flag} '{printable(url, 80)}' is not an http(s) URL"
+    if parts.scheme == "http" and not insecure and not is_loopback_url(url):
+        return (f"{flag} '{printable(url, 80)}' is plain http:// to another machine: use "
+                f"https://, or --insecure if you mean it")
+    return None
+
+
+class WebhookSender:
+    """Send webhooks to any server as Vonage does: over one keep-alive connection per
+    origin, signed when given a secret, redirects never followed, each reply timed
+    and read up to SEND_MAX_REPLY bytes. A failed exchange is a Reply with a problem,
+    never an exception."""
+
+    def __init__(self, *, secret: str | None = None, api_key: str = "",
+                 app_id: str | None = None) -> None:
+        self.secret, self.api_key, self.app_id = secret, api_key, app_id
+        self._conns: dict[tuple, Any] = {}
+
+    def close(self) -> None:
+        for conn in self._conns.values():
+            conn.close()
+        self._conns.clear()
+
+    def send(self, method: str, url: str, fields: dict[str, Any], timeout_s: float
+             ) -> tuple[str, Reply]:
+        """Send one webhook's fields; return the URL it went to and the reply."""
+        from urllib.parse import urlsplit
+        sent, body = webhook_request(method, url, fields)
+        headers = {"User-Agent": f"convo.py/{__version__} (send)"}
+        if method == "POST":
+            headers["Content-Type"] = "application/json"
+        if self.secret:
+            headers["Authorization"] = f"Bearer {self.sign(method, body, urlsplit(sent).query)}"
+        return sent, self.exchange(method, sent, body, headers, timeout_s)
+
+    def sign(self, method: str, body: bytes, query: str) -> str:
+        """A fresh HS256 token over this request's payload, as Vonage signs webhooks."""
+        import uuid
+        claims = webhook_claims(body_hash=payload_hash(method, body, query),
+                                api_key=self.api_key, app_id=self.app_id, now=time.time(),
+                                jti=str(uuid.uuid4()))
+        return sign_webhook(claims, self.secret or "")
+
+    def exchange(self, method: str, url: str, body: bytes, headers: dict[str, str],
+                 timeout_s: float) -> Reply:
+        """One request and its reply, within timeout_s from the first byte sent."""
+        import http.client
+        import socket
+        from urllib.parse import urlsplit
+        parts = urlsplit(url)
+        origin = (parts.scheme, parts.hostname or "", parts.port)
+        where = f"{origin[1]}:{origin[2]}" if origin[2] else origin[1]
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        started = time.monotonic()
+        for retry in (False, True):
+            conn = self._conns.pop(origin, None)
+            reused = conn is not None
+            if conn is None:
+                conn = http_connection(origin, timeout_s)
+            left = max(timeout_s - (time.monotonic() - started), 0.001)
+            conn.timeout = left
+            if conn.sock is not None:
+                conn.sock.settimeout(left)
+            try:
+                conn.request(method, target, body=body, headers=headers)
+                resp = conn.getresponse()
+                data, problem = self._read(resp)
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                conn.close()
+                if reused and not retry:
+                    continue  # the server had closed the idle keep-alive connection
+                return Reply(problem=f"{where} closed the connection without answering",
+                             transient=True, elapsed_s=time.monotonic() - started)
+            except (socket.timeout, TimeoutError):
+                conn.close()
+                return Reply(problem=f"no reply within {timeout_s:g} s", transient=True,
+                             elapsed_s=time.monotonic() - started)
+            except (OSError, http.client.HTTPException) as e:
+                conn.close()
+                return Reply(problem=network_problem(where, e, timeout_s, "is the server "
+                                                     "running?", "see the timeouts"),
+                             elapsed_s=time.monotonic() - started)
+            if problem or resp.will_close:
+                conn.close()
+            else:
+                self._conns[origin] = conn
+            return Reply(status=resp.status, content_type=resp.getheader("Content-Type"),
+                         location=resp.getheader("Location"), body=data, problem=problem,
+                         elapsed_s=time.monotonic() - started)
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    def _read(resp: Any) -> tuple[bytes, str | None]:
+        """The reply's body, unless it is over SEND_MAX_REPLY bytes: then the problem."""
+        too_big = f"the reply is over {SEND_MAX_REPLY >> 20} MiB"
+        length = resp.getheader("Content-Length")
+        if length and length.isdigit() and int(length) > SEND_MAX_REPLY:
+            return b"", too_big
+        data = resp.read(SEND_MAX_REPLY + 1)
+        return (b"", too_big) if len(data) > SEND_MAX_REPLY else (data, None)
+
+
+class Step:
+    """One webhook sent by `send`, judged: what was sent where, the reply, the errors
+    (any fails the step), the warnings, and a note for its line."""
+
+    def __init__(self, label: str, method: str, url: str, reply: Reply, errors: list[str],
+                 warnings: list[str] | None = None, note: str = "") -> None:
+        self.label, self.method, self.url, self.reply = label, method, url, reply
+        self.errors, self.warnings, self.note = errors, warnings or [], note
+
+
+def play_call(sender: WebhookSender, answer_url: str, event_url: str, *, conv: str,
+              method: str, from_: str, to: str, answer_timeout_s: float,
+              event_timeout_s: float, insecure: bool) -> Iterator[Step]:
+    """Play one inbound call in conversation `conv`: the answer webhook, then, if its
+    NCCO passed, the call's event webhooks (call_steps), each as it happens."""
+    import uuid
+    inbound = {"from": from_, "to": to, "uuid": str(uuid.uuid4()), "conversation_uuid": conv,
+               "direction": "inbound"}
+    fields = answer_request(from_=from_, to=to, conv=conv, leg=inbound["uuid"],
+                            region_url=SEED_REGION_URL)
+    sent, reply = sender.send(method, answer_url, fields, answer_timeout_s)
+    errors, warnings, ncco = judge_answer(reply, answer_timeout_s)
+    yield Step("answer", method, sent, reply, errors, warnings,
+               describe_ncco(ncco) if ncco is not None else "")
+    if errors:
+        return
+    legs = {"inbound": (inbound, event_url, "POST")}
+    called = connected_leg(ncco)
+    if called:
+        outbound = {"from": called["from"], "to": called["to"], "uuid": str(uuid.uuid4()),
+                    "conversation_uuid": conv, "direction": "outbound"}
+        how = called["event_method"] if called["event_method"] in ("GET", "POST") else "POST"
+        legs["outbound"] = (outbound, called["event_url"] or event_url, how)
+    answered: dict[str, float] = {}
+    for direction, status in call_steps(called is not None):
+        leg, url, how = legs[direction]
+        now = time.time()
+        if status == "answered":
+            answered[direction] = now
+        event = call_event(leg, status, now=now, answered_at=answered.get(direction))
+        refused = check_send_url(url, "the NCCO's eventUrl", insecure=insecure)
+        if refused:
+            yield Step(status, how, url, Reply(), [f"not sent: {refused}"], note=direction)
+            continue
+        sent, reply = sender.send(how, url, event, event_timeout_s)
+        yield Step(status, how, sent, reply, judge_event(reply, event_timeout_s),
+                   note=direction)
+
+
+def replay_log(sender: WebhookSender, webhooks: Iterable[dict[str, Any]], answer_url: str,
+               event_url: str, *, speed: float, answer_timeout_s: float,
+               event_timeout_s: float) -> Iterator[Step]:
+    """Send saved webhooks again, in order, judged as in a call. With a speed, keep
+    their original spacing divided by it; at 0, send each as soon as the last is done."""
+    first: float | None = None
+    start = time.monotonic()
+    for webhook in webhooks:
+        kind, method, fields = replay_request(webhook)
+        when = replay_time(webhook) if speed else None
+        if when is not None:
+            first = when if first is None else first
+            wait = start + (when - first) / speed - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+        if kind == "answer":
+            sent, reply = sender.send(method, answer_url, fields, answer_timeout_s)
+            errors, warnings, ncco = judge_answer(reply, answer_timeout_s)
+            yield Step("answer", method, sent, reply, errors, warnings,
+                       describe_ncco(ncco) if ncco is not None else "")
+        else:
+            sent, reply = sender.send(method, event_url, fields, event_timeout_s)
+            yield Step(printable(webhook_status(fields), 12), method, sent, reply,
+                       judge_event(reply, event_timeout_s),
+                       note=printable(fields.get("direction") or "", 20))
+
+
+# ############################################################################
+# 12. Commands, in the order the docstring lists them
 # ############################################################################
 
 def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
@@ -3229,6 +3773,137 @@ def serve_banner(config: ServeConfig, host: str, port: int, public: str,
             f"{os.path.join(config.state_dir, STATE_FILE)}",
             "  signatures  " + ("verified (HS256, with the signature secret)"
                                 if config.signature_secret else "NOT verified")]
+
+
+def cmd_send(args: argparse.Namespace, out: TextIO) -> int:
+    """Play a call against your webhook server as Vonage would: no phone needed.
+
+    The answer webhook first, its reply judged as Vonage judges an NCCO; then
+    the call's event webhooks, each reply judged and timed. Exit 1 if the
+    server got anything wrong. With --log, send saved webhooks again instead.
+    """
+    import uuid
+    base, answer_url, event_url = send_urls(args)
+    sender = send_signer(args)
+    style = style_for(out)
+    target = printable(base or f"{answer_url} and {event_url}", 160)
+    signed = f"signed as api_key {printable(sender.api_key, 40)}" if sender.secret \
+        else "unsigned"
+    label = "<stdin>" if args.log == "-" else args.log
+    only = check_conversation_id(args.conversation) if args.conversation else None
+    skipped: list[str] = []
+    if args.log:
+        if args.from_ or args.to or args.method:
+            raise ConvoError("--from, --to and --method shape a new call; --log sends the "
+                             "saved webhooks as they are", EXIT_USAGE)
+        lines = sys.stdin if args.log == "-" else input_lines(args.log)
+        webhooks = (w for w in iter_json_lines(lines, label, skipped)
+                    if is_webhook(w) and (not only or conversation_of(w) == only))
+        pace = f"at {args.speed:g}x the original pace" if args.speed else "at once"
+        out.write(f"convo send: {printable(label, 80)} to {target}, {pace}, {signed}\n")
+        steps = replay_log(sender, webhooks, answer_url, event_url, speed=args.speed,
+                           answer_timeout_s=args.answer_timeout,
+                           event_timeout_s=args.event_timeout)
+    else:
+        if args.conversation or args.speed:
+            raise ConvoError("--conversation and --speed go with --log", EXIT_USAGE)
+        from_ = check_number(args.from_ or SEED_CALLER, "--from")
+        to = check_number(args.to or SEED_NUMBER, "--to")
+        conv = f"CON-{uuid.uuid4()}"
+        out.write(f"convo send: a call from {from_} to {to} ({conv}) to {target}, "
+                  f"{signed}\n")
+        steps = play_call(sender, answer_url, event_url, conv=conv, method=args.method or "GET",
+                          from_=from_, to=to, answer_timeout_s=args.answer_timeout,
+                          event_timeout_s=args.event_timeout, insecure=args.insecure)
+    try:
+        code = report_steps(steps, out, style, replay=bool(args.log))
+    finally:
+        sender.close()
+    if args.log:
+        for message in skipped:
+            warn(message)
+        if code is None:
+            raise ConvoError(f"{label}: no webhooks to send" + (f" of {only}" if only else ""),
+                             EXIT_USAGE)
+    return code or EXIT_OK
+
+
+def send_urls(args: argparse.Namespace) -> tuple[str, str, str]:
+    """send's base URL (or ''), answer URL and event URL, from URL or --answer-url
+    and --event-url, checked with its other options. Raises ConvoError (exit 2)."""
+    base = (args.url or "").strip().rstrip("/")
+    for name in ("/webhooks/answer", "/webhooks/event"):
+        if base.endswith(name):  # a whole webhook URL, given as the base
+            base = base[:-len(name)]
+            _stderr(f"convo: note: URL reduced to {printable(base, 80)}: send adds the "
+                    f"webhook paths")
+    if not base and not (args.answer_url and args.event_url):
+        raise ConvoError("give your webhook server's URL, e.g. send http://127.0.0.1:3000 "
+                         "(or both --answer-url and --event-url)", EXIT_USAGE)
+    urls = (args.answer_url or f"{base}/webhooks/answer", args.event_url or f"{base}/webhooks/event")
+    for url, flag in zip(urls, ("--answer-url" if args.answer_url else "URL",
+                                "--event-url" if args.event_url else "URL")):
+        problem = check_send_url(url, flag, insecure=args.insecure)
+        if problem:
+            raise ConvoError(problem, EXIT_USAGE)
+    for value, flag in ((args.answer_timeout, "--answer-timeout"),
+                        (args.event_timeout, "--event-timeout")):
+        if not 0 < value <= 300:
+            raise ConvoError(f"{flag} {value:g}: give seconds above 0, at most 300", EXIT_USAGE)
+    if not 0 <= args.speed < float("inf"):
+        raise ConvoError(f"--speed {args.speed:g}: 0 sends at once, 1 keeps the original "
+                         f"pace, 2 is twice as fast", EXIT_USAGE)
+    return base, *urls
+
+
+def send_signer(args: argparse.Namespace) -> WebhookSender:
+    """A sender that signs as Vonage does when there is a signature secret. Raises
+    ConvoError (exit 2) when signing lacks the api_key Vonage puts in every token."""
+    env = os.environ.get
+    secret = args.signature_secret or env("VONAGE_SIGNATURE_SECRET")
+    api_key = args.api_key or env("VONAGE_API_KEY") or ""
+    if secret and not api_key:
+        raise ConvoError("signing needs your account's API key, which Vonage puts in every "
+                         "token: pass --api-key or set VONAGE_API_KEY", EXIT_USAGE)
+    return WebhookSender(secret=secret, api_key=api_key,
+                         app_id=args.app_id or env("VONAGE_APPLICATION_ID"))
+
+
+def report_steps(steps: Iterable[Step], out: TextIO, style: Style, *, replay: bool
+                 ) -> int | None:
+    """Print a line per step as it is done, its problems under it, then the summary.
+    Return the exit code: 0 when every step passed, 1 otherwise, None for no step.
+    Ctrl-C prints the summary of what was done, then stops (exit 130)."""
+    started = time.monotonic()
+    count = failed = warned = 0
+    answer_failed = False
+    try:
+        for count, step in enumerate(steps, 1):
+            out.write(step_line(count, step.label, step.method, step.url, step.reply,
+                                not step.errors, step.note, style) + "\n")
+            for level, messages in (("error", step.errors), ("warning", step.warnings)):
+                for message in messages:
+                    out.write(f"       {style.paint(level, 'red' if level == 'error' else 'yellow')}"
+                              f": {message}\n")
+            failed += bool(step.errors)
+            warned += len(step.warnings)
+            answer_failed = answer_failed or bool(step.errors and step.label == "answer")
+    except KeyboardInterrupt:
+        out.write(f"interrupted after {count} webhook{'' if count == 1 else 's'}\n")
+        raise
+    if not count:
+        return None
+    took = f"in {time.monotonic() - started:.2f} s"
+    warnings = f", {warned} warning{'' if warned == 1 else 's'}" if warned else ""
+    if not failed:
+        out.write(f"{style.paint('ok', 'green')}: {count} of {count} webhooks passed "
+                  f"{took}{warnings}\n")
+        return EXIT_OK
+    why = ("; the call fails at the answer webhook, so no event was sent"
+           if answer_failed and not replay else "")
+    out.write(f"{style.paint('FAILED', 'bold', 'red')}: {failed} of {count} webhooks failed "
+              f"{took}{warnings}{why}\n")
+    return EXIT_ERROR
 
 
 def cmd_jwt(args: argparse.Namespace, out: TextIO) -> int:
@@ -3635,7 +4310,7 @@ def show_webhooks(webhooks: Iterable[dict[str, Any]], args: argparse.Namespace,
 
 
 # ############################################################################
-# 11. Command line
+# 13. Command line
 # ############################################################################
 
 class _Formatter(argparse.RawDescriptionHelpFormatter):
@@ -3742,6 +4417,38 @@ def build_parser() -> argparse.ArgumentParser:
     opt("-w", "--watch", action="store_true",
         help="follow each call it answers through the API, in its log, as get --watch does")
     opt("--legs", action="store_true", help="with --watch, follow the Voice API legs too")
+
+    opt = command("send", cmd_send)
+    opt("url", nargs="?", metavar="URL", help="your webhook server, e.g. http://127.0.0.1:3000: "
+        "send adds /webhooks/answer and /webhooks/event")
+    opt("--answer-url", metavar="URL", help="the answer webhook's URL (default: URL/webhooks/"
+        "answer)")
+    opt("--event-url", metavar="URL", help="the event webhook's URL (default: URL/webhooks/"
+        "event)")
+    opt("--method", type=str.upper, choices=("GET", "POST"),
+        help="how the answer webhook is sent (default: GET, as Vonage's default)")
+    opt("--from", dest="from_", metavar="NUMBER",
+        help=f"the caller, E.164 digits (default: {SEED_CALLER}, as in the seed's call)")
+    opt("--to", metavar="NUMBER", help=f"the number called: your Vonage number (default: "
+        f"{SEED_NUMBER})")
+    opt("--answer-timeout", type=float, default=ANSWER_TIMEOUT_S, metavar="SECONDS",
+        help="the NCCO must come within this (default: %(default)g, as Vonage's)")
+    opt("--event-timeout", type=float, default=EVENT_TIMEOUT_S, metavar="SECONDS",
+        help="each event's reply must come within this (default: %(default)g, as Vonage's)")
+    opt("--signature-secret", metavar="SECRET",
+        help="sign every webhook as Vonage does (default: $VONAGE_SIGNATURE_SECRET)")
+    opt("--api-key", metavar="KEY", help="your account's API key, for the api_key claim "
+        "(default: $VONAGE_API_KEY)")
+    opt("--app-id", metavar="ID", help="the application_id claim (default: "
+        "$VONAGE_APPLICATION_ID)")
+    opt("--insecure", action="store_true",
+        help="allow plain http:// to a host other than this machine")
+    opt("--log", metavar="FILE", help="send these saved webhooks again instead (serve's "
+        "events.jsonl, any JSON lines of Voice webhooks, or - for standard input)")
+    opt("--conversation", metavar="CON-ID", help="with --log: only this conversation's")
+    opt("--speed", type=float, default=0.0, metavar="X",
+        help="with --log: 1 keeps the original spacing, 2 halves it, 0 sends at once "
+             "(default: 0)")
 
     opt = command("jwt", cmd_jwt, credentials)
     opt("claims", nargs="*", metavar="[KEY] NAME=VALUE",
