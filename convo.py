@@ -1697,6 +1697,21 @@ def replay_request(webhook: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
                           if k not in ("_webhook", "_received_at", "_method")}
 
 
+def replayable(lines: Iterable[str], label: str, only: str | None, skipped: list[str]
+               ) -> Iterator[dict[str, Any]]:
+    """The Voice webhooks in JSON lines, of conversation `only` if given; a warning
+    for each line skipped is added to `skipped`."""
+    others = 0
+    for doc in iter_json_lines(lines, label, skipped):
+        if not is_webhook(doc):
+            others += 1
+        elif not only or conversation_of(doc) == only:
+            yield doc
+    if others:
+        skipped.append(f"{label}: skipped {others} JSON object{'s' if others > 1 else ''} "
+                       f"that {'are' if others > 1 else 'is'} no Voice webhook")
+
+
 def replay_time(webhook: dict[str, Any]) -> float | None:
     """When a saved webhook first came: serve's _received_at, else its timestamp."""
     when = parse_time(webhook.get("_received_at")) or parse_time(webhook.get("timestamp"))
@@ -1765,11 +1780,16 @@ def read_input(path: str) -> str:
 
 
 def input_lines(path: str) -> Iterator[str]:
-    """Yield a file's lines without reading it whole (a webhook log can be large)."""
+    """Open a file now (raising ConvoError, exit 2, if it cannot be), and return its
+    lines, read as they are needed: a webhook log can be large."""
     try:
         f = open(path, encoding="utf-8-sig")
     except OSError as e:
         raise _input_error(path, e) from None
+    return _lines_of(f, path)
+
+
+def _lines_of(f: TextIO, path: str) -> Iterator[str]:
     with f:
         try:
             yield from f
@@ -3797,8 +3817,7 @@ def cmd_send(args: argparse.Namespace, out: TextIO) -> int:
             raise ConvoError("--from, --to and --method shape a new call; --log sends the "
                              "saved webhooks as they are", EXIT_USAGE)
         lines = sys.stdin if args.log == "-" else input_lines(args.log)
-        webhooks = (w for w in iter_json_lines(lines, label, skipped)
-                    if is_webhook(w) and (not only or conversation_of(w) == only))
+        webhooks = replayable(lines, label, only, skipped)
         pace = f"at {args.speed:g}x the original pace" if args.speed else "at once"
         out.write(f"convo send: {printable(label, 80)} to {target}, {pace}, {signed}\n")
         steps = replay_log(sender, webhooks, answer_url, event_url, speed=args.speed,

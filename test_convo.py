@@ -5,12 +5,14 @@ Everything talks to real things: real keys made here, real files in tmp_path, an
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import io
 import queue
 import re
 import http.client
+import http.server
 import json
 import os
 import signal
@@ -2272,6 +2274,378 @@ def test_serve_port_in_use(capsys):
 
 def test_check_number_strips_plus():
     assert convo.check_number("+447700000003", "--to") == "447700000003"
+
+
+# ---------------------------------------------------------------------------
+# send: a call played against convo serve and against servers that get it wrong
+# ---------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def serving(state_dir: Path, **options):
+    """A second convo serve, as the `webhook` fixture starts one."""
+    config = convo.ServeConfig(to="447700000003", state_dir=str(state_dir),
+                               **{"idle_timeout_s": 5.0, "request_deadline_s": 0.5, **options})
+    server = convo.make_server("127.0.0.1", 0, config)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield server
+    assert server.stop(grace_s=1.0) == 0, "a connection was left behind"
+    thread.join()
+
+
+def url_of(server) -> str:
+    return f"http://127.0.0.1:{server.server_address[1]}"
+
+
+def without_receipt(webhooks: list[dict]) -> list[dict]:
+    return [{k: v for k, v in w.items() if k != "_received_at"} for w in webhooks]
+
+
+STEP = re.compile(r"^ +(\d+)  (\S+) +(GET|POST) +(\S+) +(\d+|---) +\d+ ms  (ok|FAIL)", re.M)
+
+
+def test_send_plays_the_seed_call_against_serve(webhook, capsys):
+    code, out, err = run(capsys, "send", url_of(webhook))
+    assert code == 0, out + err
+    steps = STEP.findall(out)
+    assert [(s[1], s[2], s[3], s[4], s[5]) for s in steps] == [
+        ("answer", "GET", "/webhooks/answer", "200", "ok")] + [
+        (status, "POST", "/webhooks/event", "204", "ok") for status in (
+            "started", "ringing", "answered", "started", "ringing", "answered",
+            "completed", "completed")]
+    assert "connect → phone 447700000003" in out
+    assert out.splitlines()[-1].startswith("ok: 9 of 9 webhooks passed in ")
+    got = saved(webhook)
+    conv = got[0]["conversation_uuid"]
+    assert f"({conv})" in out.splitlines()[0] and {w["conversation_uuid"] for w in got} == {conv}
+    answer, *events = got
+    assert answer["_method"] == "GET" and answer["endpoint_type"] == "phone"
+    assert (answer["from"], answer["to"]) == ("447700000001", "447700000002")
+    assert answer["region_url"] == "https://api-eu-1.vonage.com"
+    assert convo.read_state(webhook.config.state_dir)["conversation_uuid"] == conv
+    outbound = [e for e in events if e["direction"] == "outbound"]
+    assert {(e["from"], e["to"]) for e in outbound} == {("Unknown", "447700000003")}
+    assert len({e["uuid"] for e in events}) == 2
+    for completed in (e for e in events if e["status"] == "completed"):
+        assert all(isinstance(completed[k], str) for k in ("duration", "rate", "price"))
+        assert set(completed) >= {"start_time", "end_time", "network", "timestamp"}
+    # The same table show prints from the log, call in order.
+    code, out, _ = run(capsys, "show", webhook.events_path)
+    assert code == 0 and "(9 webhooks)" in out
+
+
+def test_each_send_is_a_fresh_call(webhook, capsys):
+    for _ in range(2):
+        assert run(capsys, "send", url_of(webhook), "--from", "+15551234567")[0] == 0
+    got = saved(webhook)
+    assert len({w["conversation_uuid"] for w in got}) == 2
+    assert got[0]["from"] == "15551234567"
+
+
+@pytest.mark.serve_config(signature_secret=SECRET, api_key="abcd1234", app_id=APP_ID)
+@pytest.mark.parametrize("method", ["GET", "post"])
+def test_signed_send_passes_serve_verification(webhook, capsys, monkeypatch, method):
+    monkeypatch.setenv("VONAGE_SIGNATURE_SECRET", SECRET)
+    code, out, err = run(capsys, "send", url_of(webhook), "--method", method,
+                         "--api-key", "abcd1234", "--app-id", APP_ID, "-v")
+    assert code == 0, out + err
+    assert "signed as api_key abcd1234" in out and "refused" not in err
+    assert SECRET not in out + err
+    assert saved(webhook)[0]["_method"] == method.upper()
+
+
+@pytest.mark.serve_config(signature_secret=SECRET, api_key="abcd1234")
+@pytest.mark.parametrize("argv", [
+    [],                                                          # unsigned
+    ["--signature-secret", "another-secret-another-secret-1234", "--api-key", "abcd1234"],
+    ["--signature-secret", SECRET, "--api-key", "wxyz9876"],
+])
+def test_send_refused_by_serve_fails_the_call(webhook, capsys, argv):
+    code, out, err = run(capsys, "send", url_of(webhook), *argv)
+    assert code == 1
+    assert STEP.findall(out) == [("1", "answer", "GET", "/webhooks/answer", "401", "FAIL")]
+    assert "error: HTTP 401, expected 200 with the NCCO (refused: if it checks signatures" in out
+    assert "1 of 1 webhooks failed" in out and "no event was sent" in out
+    assert SECRET not in out + err and saved(webhook) == []
+
+
+class ScriptedServer(http.server.ThreadingHTTPServer):
+    """A webhook server that answers each path as scripted: (status, Content-Type,
+    body, extra headers) or a function of the request giving one. It records every
+    request; anything not scripted is a 404."""
+
+    daemon_threads = True
+
+    def __init__(self, routes: dict):
+        self.routes = routes
+        self.received: list[tuple[str, str, dict, bytes]] = []
+        self.release = threading.Event()  # what a slow route waits for
+        super().__init__(("127.0.0.1", 0), ScriptedHandler)
+
+    def handle_error(self, request, client_address):
+        pass  # a slow reply written after send gave up: expected
+
+
+class ScriptedHandler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def _reply(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.server.received.append((self.command, self.path, dict(self.headers), body))
+        route = self.server.routes.get(self.path.split("?")[0], (404, "text/plain", b"no"))
+        status, ctype, data, *extra = route(self) if callable(route) else route
+        self.send_response(status)
+        if ctype:
+            self.send_header("Content-Type", ctype)
+        for name, value in (extra[0] if extra else {}).items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST = _reply
+
+    def log_message(self, *args):
+        pass
+
+
+@contextlib.contextmanager
+def scripted(routes: dict):
+    server = ScriptedServer(routes)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.release.set()
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+JSON = "application/json"
+TALK = json.dumps([{"action": "talk", "text": "hello"}]).encode()
+NO_CONTENT = (204, None, b"")
+
+
+def slowly(handler):
+    handler.server.release.wait(10)  # set when the test ends, long after send gave up
+    return 200, JSON, TALK
+
+
+# Each server gets one thing wrong; the NCCO is talk-only unless the case says otherwise.
+@pytest.mark.parametrize("answer,event,argv,needle,steps", [
+    pytest.param(None, NO_CONTENT, [], "error: HTTP 404, expected 200 with the NCCO (is the "
+                 "path right?): Vonage will not retry and the call fails", 1, id="answer-404"),
+    pytest.param((200, "text/html; charset=utf-8", TALK), NO_CONTENT, [],
+                 "error: the NCCO is served as text/html: Vonage will not retry and the call "
+                 "fails (send Content-Type: application/json)", 1, id="html"),
+    pytest.param(slowly, NO_CONTENT, ["--answer-timeout", "0.3"],
+                 "error: no reply within 0.3 s: Vonage tries once more, then the call fails",
+                 1, id="slow-ncco"),
+    pytest.param((200, JSON, b'{"action": "talk", "text": "hello"}'), NO_CONTENT, [],
+                 "error: the NCCO is a JSON object, not an array of actions: Vonage refuses "
+                 "the NCCO and the call fails", 1, id="object"),
+    pytest.param((200, JSON, b'[{"action": "dance"}]'), NO_CONTENT, [],
+                 "error: action 1: unknown action 'dance' (known: connect, talk, stream, input, "
+                 "record, conversation, notify)", 1, id="unknown-action"),
+    pytest.param((200, JSON, b'[{"action": "connect", "from": "447700000002"}]'), NO_CONTENT,
+                 [], "error: action 1 (connect): the required field endpoint is missing", 1,
+                 id="connect-without-endpoint"),
+    pytest.param((200, JSON, b'[{"action": "connect", "endpoint": []}]'), NO_CONTENT, [],
+                 "error: action 1 (connect): endpoint is empty", 1, id="connect-empty"),
+    pytest.param((200, JSON, TALK), (500, JSON, b'{"error":"oops"}'), [],
+                 "error: HTTP 500, expected 2xx (200 to 205)", 5, id="event-500"),
+    pytest.param((302, "text/html", b"", {"Location": "/elsewhere"}), NO_CONTENT, [],
+                 "error: HTTP 302: a redirect to /elsewhere; send does not follow redirects",
+                 1, id="redirect"),
+    pytest.param(lambda h: (401, JSON, b"{}") if "Authorization" in h.headers else
+                 (200, JSON, TALK), NO_CONTENT,
+                 ["--signature-secret", SECRET, "--api-key", "abcd1234"],
+                 "error: HTTP 401, expected 200 with the NCCO (refused: if it checks "
+                 "signatures", 1, id="refuses-signed"),
+    pytest.param((200, JSON, b"x" * ((1 << 20) + 1)), NO_CONTENT, [],
+                 "error: the reply is over 1 MiB: Vonage will not retry", 1, id="huge"),
+])
+def test_send_against_a_server_that_gets_one_thing_wrong(capsys, answer, event, argv, needle,
+                                                         steps):
+    routes = {"/webhooks/event": event, "/elsewhere": (200, JSON, TALK)}
+    if answer is not None:
+        routes["/webhooks/answer"] = answer
+    with scripted(routes) as server:
+        code, out, err = run(capsys, "send", url_of(server), *argv)
+    assert code == 1, out + err
+    assert needle in out
+    assert len(STEP.findall(out)) == steps and "FAIL" in out
+    assert "FAILED: " in out.splitlines()[-1]
+    assert not any(path == "/elsewhere" for _, path, _, _ in server.received)
+    assert "Traceback" not in err
+
+
+def test_send_warns_of_unknown_fields_and_follows_the_ncco(capsys):
+    ncco = [{"action": "talk", "text": "hi", "voice": "Amy"},
+            {"action": "connect", "from": "447700000002", "eventUrl": [],
+             "endpoint": [{"type": "app", "user": "alice"}]}]
+    with scripted({"/webhooks/answer": (200, JSON, json.dumps(ncco).encode()),
+                   "/webhooks/event": NO_CONTENT}) as server:
+        code, out, _ = run(capsys, "send", url_of(server))
+    assert code == 0
+    assert "warning: action 1 (talk): unknown field 'voice'" in out
+    assert "talk, connect → app alice" in out and "9 webhooks passed" in out
+    assert "1 warning" in out.splitlines()[-1]
+    outbound = [json.loads(body) for method, path, _, body in server.received
+                if method == "POST" and b'"outbound"' in body]
+    assert {(e["from"], e["to"]) for e in outbound} == {("447700000002", "alice")}
+
+
+def test_send_follows_the_connect_event_url(capsys):
+    with scripted({"/webhooks/event": NO_CONTENT, "/leg-events": NO_CONTENT}) as server:
+        ncco = [{"action": "connect", "eventUrl": [f"{url_of(server)}/leg-events"],
+                 "eventMethod": "GET", "endpoint": [{"type": "phone", "number": "447700000003"}]}]
+        server.routes["/webhooks/answer"] = (200, JSON, json.dumps(ncco).encode())
+        code, out, _ = run(capsys, "send", url_of(server))
+    assert code == 0, out
+    legs = [(method, path.split("?")[0]) for method, path, _, _ in server.received[1:]]
+    assert legs.count(("GET", "/leg-events")) == 4 and legs.count(("POST", "/webhooks/event")) == 4
+
+
+def test_send_says_when_nothing_listens(capsys):
+    with socket.socket() as s:  # bound, never listening: connections are refused
+        s.bind(("127.0.0.1", 0))
+        code, out, err = run(capsys, "send", f"http://127.0.0.1:{s.getsockname()[1]}")
+    assert code == 1 and "connection refused (is the server running?)" in out
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("argv,needle", [
+    ([], "give your webhook server's URL"),
+    (["ftp://127.0.0.1"], "is not an http(s) URL"),
+    (["http://example.com"], "plain http:// to another machine: use https://, or --insecure"),
+    (["http://127.0.0.1:1", "--event-url", "http://10.0.0.1/e"], "--event-url"),
+    (["http://127.0.0.1:1", "--speed", "2"], "--conversation and --speed go with --log"),
+    (["http://127.0.0.1:1", "--answer-timeout", "0"], "--answer-timeout 0: give seconds"),
+    (["http://127.0.0.1:1", "--from", "alice"], "--from 'alice' is not a phone number"),
+    (["http://127.0.0.1:1", "--signature-secret", SECRET], "signing needs your account's API key"),
+    (["http://127.0.0.1:1", "--log", "missing.jsonl"], "missing.jsonl: no such file"),
+    (["http://127.0.0.1:1", "--log", "x.jsonl", "--to", "447700000002"], "--log sends the saved"),
+    (["http://127.0.0.1:1", "--log", "x.jsonl", "--conversation", "CON-x"],
+     "'CON-x' is not a conversation ID"),
+    (["http://127.0.0.1:1", "--log", "x.jsonl", "--speed", "-1"], "--speed -1"),
+])
+def test_send_refuses_bad_arguments(capsys, argv, needle):
+    code, out, err = run(capsys, "send", *argv)
+    assert code == 2 and needle in err and out == ""
+    assert SECRET not in err
+
+
+def test_send_replays_a_serve_log_into_a_second_serve(webhook, capsys, tmp_path):
+    assert run(capsys, "send", url_of(webhook))[0] == 0
+    assert run(capsys, "send", url_of(webhook), "--method", "POST")[0] == 0
+    first = saved(webhook)
+    with serving(tmp_path / "second", signature_secret=SECRET, api_key="abcd1234") as second:
+        code, out, err = run(capsys, "send", url_of(second), "--log", webhook.events_path,
+                             "--signature-secret", SECRET, "--api-key", "abcd1234")
+        assert code == 0, out + err
+        assert without_receipt(saved(second)) == without_receipt(first)
+        assert "18 of 18 webhooks passed" in out
+        conv = first[-1]["conversation_uuid"]
+        code, out, _ = run(capsys, "send", url_of(second), "--log", webhook.events_path,
+                           "--conversation", conv, "--speed", "1000",
+                           "--signature-secret", SECRET, "--api-key", "abcd1234")
+        assert code == 0 and "9 of 9 webhooks passed" in out
+        assert [w["_method"] for w in saved(second)[18:]] == ["POST"] * 9
+
+
+def test_send_replays_any_voice_webhook_lines(capsys, tmp_path):
+    """The seed's table (no _method), a line that is not JSON, and one that is no webhook."""
+    log = tmp_path / "log.jsonl"
+    log.write_text((TESTDATA / "seed_events.jsonl").read_text() + "not json\n{\"a\": 1}\n")
+    with scripted({"/webhooks/answer": (200, JSON, TALK),
+                   "/webhooks/event": NO_CONTENT}) as server:
+        code, out, err = run(capsys, "send", url_of(server), "--log", str(log))
+    assert code == 0, out + err
+    methods = [(m, p.split("?")[0]) for m, p, _, _ in server.received]
+    assert methods[2] == ("GET", "/webhooks/answer") and methods.count(
+        ("POST", "/webhooks/event")) == 8
+    assert "log.jsonl:10: skipped: invalid JSON" in err
+    assert "log.jsonl: skipped 1 JSON object that is no Voice webhook" in err
+    sent = [json.loads(body) for _, _, _, body in server.received if body]
+    assert all("_webhook" not in w and "_received_at" not in w for w in sent)
+    assert sent[-1] == json.loads((TESTDATA / "seed_events.jsonl").read_text().splitlines()[-1])
+
+
+def test_send_with_an_empty_log_says_so(capsys, tmp_path):
+    log = tmp_path / "empty.jsonl"
+    log.write_text("")
+    code, _, err = run(capsys, "send", "http://127.0.0.1:1", "--log", str(log))
+    assert code == 2 and "empty.jsonl: no webhooks to send" in err
+
+
+# The hand-written NCCO rules, against the schema Vonage published for the actions
+# they share: every NCCO here is judged the same way by both.
+@pytest.mark.parametrize("ncco", [
+    [{"action": "talk", "text": "hi", "bargeIn": True, "loop": 2}],
+    [{"action": "talk"}],
+    [{"action": "talk", "text": 5}],
+    [{"action": "talk", "text": "hi", "bargeIn": "yes"}],
+    [{"action": "stream", "streamUrl": ["https://example.com/a.mp3"]}],
+    [{"action": "stream"}],
+    [{"action": "stream", "streamUrl": "https://example.com/a.mp3"}],
+    [{"action": "conversation", "name": "room"}],
+    [{"action": "conversation"}],
+    [{"action": "connect", "endpoint": [{"type": "phone", "number": "447700000003"}]}],
+    [{"action": "connect", "endpoint": [{"type": "phone"}]}],
+    [{"action": "connect", "endpoint": [{"type": "sip", "uri": "sip:a@example.com"}]}],
+    [{"action": "connect", "endpoint": [{"type": "websocket"}]}],
+    [{"action": "connect", "endpoint": [{"number": "447700000003"}]}],
+    [{"action": "connect", "endpoint": "447700000003"}],
+    [{"action": "record"}, {"action": "input", "submitOnHash": True}],
+    [{"action": "record", "beepStart": 1}],
+    [{"action": "launch"}],
+    [{"text": "hi"}],
+    [],
+    {"action": "talk", "text": "hi"},
+])
+def test_ncco_rules_agree_with_the_schema(ncco):
+    errors, _ = convo.check_ncco(ncco)
+    assert bool(errors) == (not ncco_validator().is_valid(ncco)), errors
+
+
+@pytest.mark.parametrize("ncco,errors,warnings", [
+    ([{"action": "notify", "payload": {"step": "1"}, "eventUrl": ["https://e.example/n"]}], 0, 0),
+    ([{"action": "notify", "payload": "step"}], 2, 0),
+    ([{"action": "connect", "endpoint": [{"type": "app", "user": "alice"}]}], 0, 0),
+    ([{"action": "connect", "endpoint": [{"type": "vbc"}]}], 1, 0),
+    ([{"action": "connect", "endpoint": [{"type": "fax", "number": "1"}]}], 1, 0),
+    ([{"action": "connect", "endpoint": [{"type": "phone", "number": "1", "x": 1},
+                                         {"type": "app", "user": "a"}]}], 0, 2),
+    ([{"action": "conversation", "name": "r", "musicOnHoldUrl": ["https://e.example/m"]}], 0, 0),
+    ([{"action": "talk", "text": "hi", "loop": 1.5}], 1, 0),
+    (["talk"], 1, 0),
+])
+def test_ncco_rules_beyond_the_schema(ncco, errors, warnings):
+    found, warned = convo.check_ncco(ncco)
+    assert (len(found), len(warned)) == (errors, warnings), (found, warned)
+
+
+def test_replay_request_reads_what_serve_recorded():
+    assert convo.replay_request({"status": "started", "_webhook": "event", "_method": "GET",
+                                 "_received_at": "x"}) == ("event", "GET", {"status": "started"})
+    assert convo.replay_request({"to": "1", "uuid": "u"}) == ("answer", "GET", {"to": "1",
+                                                                                "uuid": "u"})
+    assert convo.replay_request({"recording_url": "r", "timestamp": "t"})[:2] == ("event",
+                                                                                 "POST")
+
+
+def test_call_steps_and_events_carry_vonage_types():
+    assert len(convo.call_steps(True)) == 8 and len(convo.call_steps(False)) == 4
+    leg = {"from": "1", "to": "2", "uuid": "u", "conversation_uuid": CONV_ID,
+           "direction": "inbound"}
+    event = convo.call_event(leg, "completed", now=FIXED_NOW + 125.5, answered_at=FIXED_NOW)
+    assert (event["duration"], event["rate"], event["price"]) == ("125", "0.00450000",
+                                                                  "0.00937500")
+    assert event["timestamp"] == event["end_time"] == "2023-11-14T22:15:25.500Z"
+    assert "duration" not in convo.call_event(leg, "ringing", now=FIXED_NOW, answered_at=None)
 
 
 # ---------------------------------------------------------------------------
