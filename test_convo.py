@@ -2379,6 +2379,8 @@ class ScriptedServer(http.server.ThreadingHTTPServer):
     def __init__(self, routes: dict):
         self.routes = routes
         self.received: list[tuple[str, str, dict, bytes]] = []
+        self.peers: set[int] = set()  # the client ports: one per connection
+        self.waiting = threading.Event()  # set when a slow route starts to wait
         self.release = threading.Event()  # what a slow route waits for
         super().__init__(("127.0.0.1", 0), ScriptedHandler)
 
@@ -2392,6 +2394,7 @@ class ScriptedHandler(http.server.BaseHTTPRequestHandler):
     def _reply(self):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         self.server.received.append((self.command, self.path, dict(self.headers), body))
+        self.server.peers.add(self.client_address[1])
         route = self.server.routes.get(self.path.split("?")[0], (404, "text/plain", b"no"))
         status, ctype, data, *extra = route(self) if callable(route) else route
         self.send_response(status)
@@ -2429,6 +2432,7 @@ NO_CONTENT = (204, None, b"")
 
 
 def slowly(handler):
+    handler.server.waiting.set()
     handler.server.release.wait(10)  # set when the test ends, long after send gave up
     return 200, JSON, TALK
 
@@ -2509,6 +2513,24 @@ def test_send_follows_the_connect_event_url(capsys):
     assert legs.count(("GET", "/leg-events")) == 4 and legs.count(("POST", "/webhooks/event")) == 4
 
 
+def test_ctrl_c_during_send_keeps_what_was_done(tmp_path):
+    """SIGINT while send waits for an event's reply: the steps done stay printed, then
+    exit 130, with no traceback."""
+    with scripted({"/webhooks/answer": (200, JSON, TALK), "/webhooks/event": slowly}) as server:
+        proc = subprocess.Popen([sys.executable, str(HERE / "convo.py"), "send", url_of(server)],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env={**os.environ, "NO_COLOR": "1"})
+        try:
+            assert server.waiting.wait(10), "send never sent an event"
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=10)
+        finally:
+            proc.kill()
+    assert proc.returncode == 130 and err == "convo: interrupted\n"
+    assert STEP.findall(out)[0][1:] == ("answer", "GET", "/webhooks/answer", "200", "ok")
+    assert out.endswith("interrupted after 1 webhook\n")
+
+
 def test_send_says_when_nothing_listens(capsys):
     with socket.socket() as s:  # bound, never listening: connections are refused
         s.bind(("127.0.0.1", 0))
@@ -2569,6 +2591,7 @@ def test_send_replays_any_voice_webhook_lines(capsys, tmp_path):
         ("POST", "/webhooks/event")) == 8
     assert "log.jsonl:10: skipped: invalid JSON" in err
     assert "log.jsonl: skipped 1 JSON object that is no Voice webhook" in err
+    assert len(server.peers) == 1  # one keep-alive connection for the whole log
     sent = [json.loads(body) for _, _, _, body in server.received if body]
     assert all("_webhook" not in w and "_received_at" not in w for w in sent)
     assert sent[-1] == json.loads((TESTDATA / "seed_events.jsonl").read_text().splitlines()[-1])
@@ -2673,6 +2696,8 @@ def test_each_command_help_lists_only_what_it_reads(capsys):
     assert "NO_COLOR" in out and "VONAGE_APPLICATION_ID" not in out
     _, out, _ = run(capsys, "serve", "--help")
     assert "TO_NUMBER" in out and "JWT " not in out
+    _, out, _ = run(capsys, "send", "--help")
+    assert "VONAGE_SIGNATURE_SECRET" in out and "TO_NUMBER" not in out and "--key" not in out
 
 
 def test_version(capsys):
