@@ -1707,20 +1707,26 @@ ANSWER_QUERY = {"to": "447700000002", "from": "447700000001",
                 "region_url": "https://api-eu-1.vonage.com", "endpoint_type": "phone"}
 
 
-@pytest.fixture
-def webhook(request, tmp_path, capsys):
-    """Start convo's webhook server; the test's marker `serve_config` adds config options."""
-    options = {"idle_timeout_s": 5.0, "request_deadline_s": 0.5}
-    marker = request.node.get_closest_marker("serve_config")
-    options.update(marker.kwargs if marker else {})
-    convo.setup_logging(verbose=True)  # to this test's captured stderr
-    config = convo.ServeConfig(to="447700000003", state_dir=str(tmp_path / "state"), **options)
+@contextlib.contextmanager
+def serving(state_dir: Path, **options):
+    """convo's webhook server in a thread, connecting calls to 447700000003."""
+    config = convo.ServeConfig(to="447700000003", state_dir=str(state_dir),
+                               **{"idle_timeout_s": 5.0, "request_deadline_s": 0.5, **options})
     server = convo.make_server("127.0.0.1", 0, config)
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield server
     assert server.stop(grace_s=1.0) == 0, "a connection was left behind"
     thread.join()
+
+
+@pytest.fixture
+def webhook(request, tmp_path, capsys):
+    """Start convo's webhook server; the test's marker `serve_config` adds config options."""
+    marker = request.node.get_closest_marker("serve_config")
+    convo.setup_logging(verbose=True)  # to this test's captured stderr
+    with serving(tmp_path / "state", **(marker.kwargs if marker else {})) as server:
+        yield server
 
 
 def request(server, method: str, path: str, body=None, headers=None, conn=None):
@@ -2279,19 +2285,6 @@ def test_check_number_strips_plus():
 # ---------------------------------------------------------------------------
 # send: a call played against convo serve and against servers that get it wrong
 # ---------------------------------------------------------------------------
-
-@contextlib.contextmanager
-def serving(state_dir: Path, **options):
-    """A second convo serve, as the `webhook` fixture starts one."""
-    config = convo.ServeConfig(to="447700000003", state_dir=str(state_dir),
-                               **{"idle_timeout_s": 5.0, "request_deadline_s": 0.5, **options})
-    server = convo.make_server("127.0.0.1", 0, config)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield server
-    assert server.stop(grace_s=1.0) == 0, "a connection was left behind"
-    thread.join()
-
 
 def url_of(server) -> str:
     return f"http://127.0.0.1:{server.server_address[1]}"
