@@ -1086,11 +1086,15 @@ def check_http_url(url: str, source: str, example: str) -> str:
     return url.rstrip("/")
 
 
-def is_loopback_url(url: str) -> bool:
-    """True for a URL on this machine: localhost, 127.0.0.0/8 or ::1."""
+def in_clear_elsewhere(url: str) -> bool:
+    """True for plain http:// to another machine, where what is sent (a token, a
+    signed webhook) can be read or changed on the way. On this machine (localhost,
+    127.0.0.0/8, ::1) plain http:// is fine."""
     from urllib.parse import urlsplit
-    host = (urlsplit(url).hostname or "").lower()
-    return host in ("localhost", "::1") or host.startswith("127.")
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    return parts.scheme.lower() == "http" and not (host in ("localhost", "::1")
+                                                   or host.startswith("127."))
 
 
 def parse_retry_after(value: str | None, now: float) -> float | None:
@@ -1464,9 +1468,9 @@ def _check_fields(obj: dict[str, Any], rules: tuple[dict[str, str], dict[str, st
     errors.extend(f"{where}: the required field {name} is missing"
                   for name in required if name not in obj)
     for name, value in obj.items():
-        kind = required.get(name) or optional.get(name)
         if name == skip:
             continue
+        kind = required.get(name) or optional.get(name)
         if kind is None:
             warnings.append(f"{where}: unknown field {printable(name, 40)!r}")
         elif not _has_type(value, kind):
@@ -1541,6 +1545,19 @@ def describe_ncco(ncco: list[Any]) -> str:
     return ", ".join(names) + (f" → {leg['type']} {printable(leg['to'], 60)}" if leg else "")
 
 
+def check_send_url(url: str, flag: str, *, insecure: bool) -> str | None:
+    """Why send must not send to this URL, or None: it is not http(s), or it is plain
+    http:// to another machine without --insecure."""
+    try:
+        check_http_url(url, flag, "http://127.0.0.1:3000")
+    except ConvoError as e:
+        return str(e)
+    if in_clear_elsewhere(url) and not insecure:
+        return (f"{flag} '{printable(url, 80)}' is plain http:// to another machine: use "
+                f"https://, or --insecure if you mean it")
+    return None
+
+
 def answer_request(*, from_: str, to: str, conv: str, leg: str, region_url: str
                    ) -> dict[str, Any]:
     """The answer webhook's fields for an inbound phone call (API-FACTS §4.1)."""
@@ -1588,8 +1605,7 @@ def webhook_request(method: str, url: str, fields: dict[str, Any]) -> tuple[str,
         query = urlencode({k: v if isinstance(v, str) else json.dumps(v)
                            for k, v in fields.items()})
         return f"{url}{'&' if '?' in url else '?'}{query}", b""
-    return url, json.dumps(fields, separators=(",", ":"), ensure_ascii=False).encode(
-        "utf-8", "surrogatepass")
+    return url, json.dumps(fields, separators=(",", ":")).encode()
 
 
 def webhook_claims(*, body_hash: str, api_key: str, app_id: str | None, now: float,
@@ -2235,7 +2251,7 @@ def explicit_hosts(urls: Sequence[str] | None) -> list[str]:
     hosts = []
     for url, source in named:
         url = check_http_url(url, source, "https://api-eu-3.vonage.com")
-        if url.lower().startswith("http:") and not is_loopback_url(url):
+        if in_clear_elsewhere(url):
             raise ConvoError(f"{source} {printable(url, 80)}: plain http:// would send the "
                              f"token in clear text; use https:// (http:// is for 127.0.0.1 "
                              f"and localhost only)", EXIT_USAGE)
@@ -3456,23 +3472,6 @@ class WebhookRoutes:
 # 11. I/O: the webhook sender (send)
 # ############################################################################
 
-def check_send_url(url: str, flag: str, *, insecure: bool) -> str | None:
-    """Why send must not send to this URL, or None: it is not http(s), or it is plain
-    http:// to another machine (what is sent could be read or changed on the way)."""
-    from urllib.parse import urlsplit
-    try:
-        parts = urlsplit(url)
-        valid = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
-    except ValueError:
-        valid = False
-    if not valid:
-        return f"{flag} '{printable(url, 80)}' is not an http(s) URL"
-    if parts.scheme == "http" and not insecure and not is_loopback_url(url):
-        return (f"{flag} '{printable(url, 80)}' is plain http:// to another machine: use "
-                f"https://, or --insecure if you mean it")
-    return None
-
-
 class WebhookSender:
     """Send webhooks to any server as Vonage does: over one keep-alive connection per
     origin, signed when given a secret, redirects never followed, each reply timed
@@ -3859,7 +3858,8 @@ def send_urls(args: argparse.Namespace) -> tuple[str, str, str]:
     if not base and not (args.answer_url and args.event_url):
         raise ConvoError("give your webhook server's URL, e.g. send http://127.0.0.1:3000 "
                          "(or both --answer-url and --event-url)", EXIT_USAGE)
-    urls = (args.answer_url or f"{base}/webhooks/answer", args.event_url or f"{base}/webhooks/event")
+    urls = (args.answer_url or f"{base}/webhooks/answer",
+            args.event_url or f"{base}/webhooks/event")
     for url, flag in zip(urls, ("--answer-url" if args.answer_url else "URL",
                                 "--event-url" if args.event_url else "URL")):
         problem = check_send_url(url, flag, insecure=args.insecure)
@@ -3900,10 +3900,10 @@ def report_steps(steps: Iterable[Step], out: TextIO, style: Style, *, replay: bo
         for count, step in enumerate(steps, 1):
             out.write(step_line(count, step.label, step.method, step.url, step.reply,
                                 not step.errors, step.note, style) + "\n")
-            for level, messages in (("error", step.errors), ("warning", step.warnings)):
+            for level, colour, messages in (("error", "red", step.errors),
+                                            ("warning", "yellow", step.warnings)):
                 for message in messages:
-                    out.write(f"       {style.paint(level, 'red' if level == 'error' else 'yellow')}"
-                              f": {message}\n")
+                    out.write(f"       {style.paint(level, colour)}: {message}\n")
             failed += bool(step.errors)
             warned += len(step.warnings)
             answer_failed = answer_failed or bool(step.errors and step.label == "answer")
