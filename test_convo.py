@@ -102,6 +102,15 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
+def convo_command(*argv: str) -> list[str]:
+    """The command that runs convo.py in a child process with Ctrl-C as a terminal gives
+    it: a test run started in the background (cmd &, nohup) passes SIGINT on ignored,
+    and Python then never raises KeyboardInterrupt."""
+    start = ("import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler);"
+             " sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')")
+    return [sys.executable, "-c", start, str(HERE / "convo.py"), *argv]
+
+
 def public_pem(key) -> bytes:
     return key.public_key().public_bytes(serialization.Encoding.PEM,
                                          serialization.PublicFormat.SubjectPublicKeyInfo)
@@ -1332,8 +1341,8 @@ def test_ctrl_c_ends_get_mid_request(tmp_path, key_file):
     env = {**os.environ, "VONAGE_APPLICATION_ID": APP_ID, "CONVO_STATE_DIR": str(tmp_path),
            "VONAGE_APPLICATION_PRIVATE_KEY_PATH": str(key_file)}
     proc = subprocess.Popen(
-        [sys.executable, str(HERE / "convo.py"), "get", CONV_ID, "--timeout", "30",
-         "--api-url", f"http://127.0.0.1:{listener.getsockname()[1]}"],
+        convo_command("get", CONV_ID, "--timeout", "30",
+                      "--api-url", f"http://127.0.0.1:{listener.getsockname()[1]}"),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         assert asked.wait(20), "get never sent its request"
@@ -1632,9 +1641,9 @@ def test_ctrl_c_ends_a_watch_with_its_summary(tmp_path, key_file, rsa_key):
         fake.play(seed_call_steps(), step=8)
         env = {**os.environ, "VONAGE_APPLICATION_ID": APP_ID, "CONVO_STATE_DIR": str(tmp_path),
                "VONAGE_APPLICATION_PRIVATE_KEY_PATH": str(key_file)}
-        proc = subprocess.Popen([sys.executable, str(HERE / "convo.py"), "get", CONV_ID,
-                                 "--watch", "--api-url", fake.url], stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, env=env)
+        proc = subprocess.Popen(convo_command("get", CONV_ID, "--watch", "--api-url", fake.url),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=env)
         try:
             out = pipe_lines(proc.stdout)
             out.expect("Watching:")
@@ -2510,8 +2519,8 @@ def test_ctrl_c_during_send_keeps_what_was_done(tmp_path):
     """SIGINT while send waits for an event's reply: the steps done stay printed, then
     exit 130, with no traceback."""
     with scripted({"/webhooks/answer": (200, JSON, TALK), "/webhooks/event": slowly}) as server:
-        proc = subprocess.Popen([sys.executable, str(HERE / "convo.py"), "send", url_of(server)],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        proc = subprocess.Popen(convo_command("send", url_of(server)), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True,
                                 env={**os.environ, "NO_COLOR": "1"})
         try:
             assert server.waiting.wait(10), "send never sent an event"
