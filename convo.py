@@ -3638,7 +3638,7 @@ def replay_log(sender: WebhookSender, webhooks: Iterable[dict[str, Any]], answer
                        describe_ncco(ncco) if ncco is not None else "")
         else:
             sent, reply = sender.send(method, event_url, fields, event_timeout_s)
-            yield Step(printable(webhook_status(fields), 12), method, sent, reply,
+            yield Step(str(webhook_status(fields)), method, sent, reply,
                        judge_event(reply, event_timeout_s),
                        note=printable(fields.get("direction") or "", 20))
 
