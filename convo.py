@@ -206,7 +206,9 @@ def _prune(obj: dict[str, Any]) -> dict[str, Any]:
 # What a terminal may act on: C0 controls, DEL, C1 controls (U+009B alone starts
 # an escape sequence), the bidi overrides and isolates that reorder what is shown,
 # and lone surrogates (half an emoji: they cannot even be written as UTF-8).
-_UNSAFE_ABOVE_C0 = "\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff"
+# (Surrogates are built with chr(): Python 3.13 refuses them in a docstring, and
+# source text should not hold what UTF-8 cannot encode.)
+_UNSAFE_ABOVE_C0 = f"\x7f-\x9f\u202a-\u202e\u2066-\u2069{chr(0xD800)}-{chr(0xDFFF)}"
 _UNSAFE = re.compile(f"[\x00-\x1f{_UNSAFE_ABOVE_C0}]")
 _UNSAFE_IN_JSON = re.compile(f"[{_UNSAFE_ABOVE_C0}]")  # json.dumps escapes C0 itself
 
@@ -217,7 +219,7 @@ def _escaped(match: re.Match[str]) -> str:
 
 
 def printable(text: Any, limit: int | None = 300) -> str:
-    """The one sanitiser: text as a person may see it, cut after `limit` characters.
+    r"""The one sanitiser: text as a person may see it, cut after `limit` characters.
 
     Every character that a terminal would act on (see _UNSAFE) is shown escaped,
     as \x1b, \x9b, \u202e or \ud800, so text that strangers control (a webhook, a
@@ -241,7 +243,7 @@ def printable_lines(text: str, *, colours: bool = False) -> str:
 
 
 def dump_json(value: Any, indent: int | None = 2) -> str:
-    """JSON for a person or a pipe: UTF-8 text, with what printable() escapes written
+    r"""JSON for a person or a pipe: UTF-8 text, with what printable() escapes written
     as JSON escapes (\u009b), so the output is valid JSON and safe on a terminal."""
     text = json.dumps(value, indent=indent, ensure_ascii=False)
     return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
