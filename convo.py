@@ -2,8 +2,8 @@
 # /// script
 # requires-python = ">=3.9"
 # dependencies = [
-#     "pyjwt>=2.6",
-#     "cryptography>=39",
+#     "pyjwt>=2.3",
+#     "cryptography>=3.4.8",
 # ]
 # ///
 """See inside a live Vonage voice call: its Conversation, members, channels and legs.
@@ -1868,6 +1868,17 @@ def _passphrase(pem: bytes, label: str) -> bytes | None:
     return secret.encode()
 
 
+@functools.lru_cache(maxsize=None)
+def _rsa_load_options() -> dict[str, bool]:
+    """The key is the user's own: skipping OpenSSL's consistency check of its primes
+    saves ~80 ms a run (bench/startup.py), and OpenSSL still verifies each CRT
+    signature. The argument came with cryptography 39; Debian 12 ships 38."""
+    import cryptography
+    major = cryptography.__version__.split(".")[0]
+    return {"unsafe_skip_rsa_key_validation": True} if major.isdigit() and int(major) >= 39 \
+        else {}
+
+
 def load_private_key(pem: bytes, label: str):
     """Load an RSA private key (PKCS#1 or PKCS#8 PEM, encrypted or not) of 2048+ bits.
 
@@ -1891,9 +1902,7 @@ def load_private_key(pem: bytes, label: str):
                          f"use the private.key Vonage gave you", EXIT_USAGE)
     password = _passphrase(pem, label)
     try:
-        # The key is the user's own; skipping OpenSSL's consistency check of its
-        # primes saves ~80 ms a run, and OpenSSL still verifies each CRT signature.
-        key = load_pem_private_key(pem, password, unsafe_skip_rsa_key_validation=True)
+        key = load_pem_private_key(pem, password, **_rsa_load_options())
     except (ValueError, TypeError):
         if password is not None:
             raise ConvoError(f"cannot decrypt private key {label}: wrong passphrase?",
