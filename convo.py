@@ -8,18 +8,18 @@
 # ///
 """See inside a live Vonage voice call: its Conversation, members, channels and legs.
 
-    python convo.py serve --to 447700000003                 webhooks that connect the call
-    python convo.py send http://127.0.0.1:3000              a call played against them
-    python convo.py send URL --log events.jsonl             saved webhooks, sent again
-    python convo.py jwt --app-id APP_ID --key private.key   an application JWT
-    python convo.py jwt --inspect TOKEN [--key private.key] why a token fails
-    python convo.py calls                                   the calls in progress, any region
-    python convo.py get [ID] [--events] [--legs]            the live conversation, as a tree
-    python convo.py get --watch                             follow the call until hang-up
-    python convo.py show sample_response.json               a saved conversation, as a tree
-    python convo.py show events.jsonl                       the saved webhooks, as a table
+    python3 convo.py serve --to 447700000003                webhooks that connect the call
+    python3 convo.py send http://127.0.0.1:3000             a call played against them
+    python3 convo.py send URL --log events.jsonl            saved webhooks, sent again
+    python3 convo.py jwt --app-id APP_ID --key private.key  an application JWT
+    python3 convo.py jwt --inspect TOKEN [--key private.key] why a token fails
+    python3 convo.py calls                                  the calls in progress, any region
+    python3 convo.py get [ID] [--events] [--legs]           the live conversation, as a tree
+    python3 convo.py get --watch                            follow the call until hang-up
+    python3 convo.py show sample_response.json              a saved conversation, as a tree
+    python3 convo.py show events.jsonl                      the saved webhooks, as a table
 
-Run `python convo.py --help` for the environment variables and exit codes.
+Run `python3 convo.py --help` for the environment variables and exit codes.
 """
 from __future__ import annotations
 
@@ -47,6 +47,10 @@ if TYPE_CHECKING:  # annotations only: importing typing costs start-up time
 
 __version__ = "0.1.0"
 
+#: How hints name this command: `python3` is there wherever Python 3 is (on Debian and
+#: Ubuntu, `python` is not).
+PROG = "python3 convo.py"
+
 
 # ############################################################################
 # 1. Constants and the one error type
@@ -72,7 +76,11 @@ GET_DEADLINE_S = 90.0         # the whole `get`, retries and waits included
 MAX_ATTEMPTS = 3              # for 429 and 5xx
 MAX_RETRY_AFTER_S = 60.0      # a longer Retry-After fails at once instead of waiting
 BACKOFF_BASE_S = 0.25         # first retry waits 0.125..0.375 s, then doubles
-MAX_BODY_BYTES = 10 << 20
+MAX_BODY_BYTES = 10 << 20       # one API response
+MAX_ITEMS = 100_000           # items of one list, all its pages together
+MAX_TOKEN_BYTES = 16 << 10    # a JWT given on the command line or in $JWT
+MAX_CREDENTIALS_BYTES = 1 << 20  # a key, .vonagerc, ~/.vonage/config.json, last_call.json
+MAX_DOCUMENT_BYTES = 64 << 20  # a document for show: a conversation with 100,000 events fits
 MAX_PAGES = 1000              # 100,000 items at page_size=100
 MAX_REDIRECTS = 5
 PAGE_SIZE = 100               # the API's maximum
@@ -97,6 +105,7 @@ SERVE_IDLE_TIMEOUT_S = 30.0       # a keep-alive connection with no request is c
 SERVE_REQUEST_DEADLINE_S = 10.0   # a whole request, from its first byte (408 after)
 SERVE_MAX_CONNECTIONS = 128       # open at once; also the listen backlog
 SERVE_MAX_BODY_BYTES = 1 << 20    # 413 over this
+MAX_LINE_BYTES = 4 << 20          # one saved webhook: a whole body, escaped, and serve's fields
 SERVE_GRACE_S = 4.5               # on SIGTERM, for requests in flight
 MAX_REQUEST_LINE = 8 << 10        # 414 over this (RFC 9112 suggests at least 8000)
 MAX_FIELD_LINE = 8 << 10          # one header line; 431 over this
@@ -244,16 +253,33 @@ def printable_lines(text: str, *, colours: bool = False) -> str:
 
 def dump_json(value: Any, indent: int | None = 2) -> str:
     r"""JSON for a person or a pipe: UTF-8 text, with what printable() escapes written
-    as JSON escapes (\u009b), so the output is valid JSON and safe on a terminal."""
-    text = json.dumps(value, indent=indent, ensure_ascii=False)
+    as JSON escapes (\u009b), so the output is valid JSON and safe on a terminal.
+    Never NaN or Infinity: loads() lets none in."""
+    text = json.dumps(value, indent=indent, ensure_ascii=False, allow_nan=False)
     return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
+def _not_json(text: str) -> Any:
+    raise ValueError(f"{text} is not JSON (RFC 8259 has no NaN or Infinity)")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"{text[:20]} is too large for a JSON number")
+    return value
+
+
+#: Python's json reads NaN, Infinity and 1e999 (as inf); RFC 8259 §6 has none of them,
+#: and what convo.py writes must stay JSON, so its one decoder refuses them.
+_DECODER = json.JSONDecoder(parse_constant=_not_json, parse_float=_finite)
+
+
 def loads(data: str | bytes) -> Any:
-    """json.loads for data from outside. Raises json.JSONDecodeError (a ValueError)
-    for anything that is not JSON, nesting too deep to parse included."""
+    """json.loads for data from outside. Raises ValueError for anything that is not
+    JSON: NaN, Infinity, numbers too large for a double and nesting too deep included."""
     try:
-        return json.loads(data)
+        return _DECODER.decode(data if isinstance(data, str) else data.decode("utf-8"))
     except RecursionError:
         raise json.JSONDecodeError("nesting too deep", "", 0) from None
 
@@ -318,6 +344,14 @@ def format_span(seconds: float, unit_sep: str = "") -> str:
         if len(parts) == 2:
             break
     return " ".join(parts)
+
+
+def format_bytes(size: int) -> str:
+    """Format a size as '16 KiB' or '1 MiB'."""
+    for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
+        if size >= 1 << shift:
+            return f"{size / (1 << shift):g} {unit}"
+    return f"{size} bytes"
 
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]], style: Style,
@@ -750,7 +784,7 @@ def render_tree(conv: dict[str, Any], style: Style) -> list[str]:
         target = conv.get("id") or "CON-…"
         lines.append("This document holds no members: the Conversation API v1 lists them "
                      "separately.")
-        lines.append(f"Run `python convo.py get {target}` while the call is live to see them.")
+        lines.append(f"Run `{PROG} get {target}` while the call is live to see them.")
         return lines
 
     states: dict[str, int] = {}
@@ -998,7 +1032,7 @@ def render_calls(groups: dict[str, list[dict[str, Any]]], hosts: dict[str, str],
     count = sum(map(len, groups.values()))
     noun = "conversation" if len(groups) == 1 else "conversations"
     lines.append(f"{count} leg{'' if count == 1 else 's'} in {len(groups)} {noun}; next: "
-                 f"python convo.py get {printable(next(iter(groups)), 80)}")
+                 f"{PROG} get {printable(next(iter(groups)), 80)}")
     return lines
 
 
@@ -1786,40 +1820,139 @@ def _input_error(path: str, e: Exception) -> ConvoError:
     return ConvoError(f"{path}: cannot read: {getattr(e, 'strerror', None) or e}", EXIT_USAGE)
 
 
-def read_input(path: str) -> str:
-    """Read a text file, or standard input for '-'. Raises ConvoError (exit 2)."""
-    try:
-        if path == "-":
-            return sys.stdin.read()
-        with open(path, encoding="utf-8-sig") as f:
-            return f.read()
-    except (OSError, UnicodeDecodeError) as e:
-        raise _input_error(path, e) from None
+def _file_kind(mode: int) -> str | None:
+    """What a file that is not a regular file is, in words; None for a regular file."""
+    import stat
+    if stat.S_ISREG(mode):
+        return None
+    for test, name in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+                       (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"),
+                       (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "not a regular file"
 
 
-def input_lines(path: str) -> Iterator[str]:
-    """Open a file now (raising ConvoError, exit 2, if it cannot be), and return its
-    lines, read as they are needed: a webhook log can be large."""
+def open_input(path: str, *, given: bool = True, label: str | None = None) -> Any:
+    """Open a file to read, in binary. Raises ConvoError (exit 2) naming `label`.
+
+    Only regular files, so that nothing blocks or never ends: a FIFO in place of a
+    credentials or state file would wait forever for a writer, /dev/zero never
+    ends. A path the user gave on the command line (given=True) may also be a pipe
+    (`--key <(pass show key)`), read once. The open itself never blocks (O_NONBLOCK,
+    cleared once the file is known to be one to read).
+    """
+    import stat
+    label = label or path
+    flags = os.O_RDONLY | getattr(os, "O_NOCTTY", 0)
     try:
-        f = open(path, encoding="utf-8-sig")
+        if not (given and stat.S_ISFIFO(os.stat(path).st_mode)):
+            flags |= getattr(os, "O_NONBLOCK", 0)  # a pipe the user named may wait for its writer
+        fd = os.open(path, flags)
     except OSError as e:
-        raise _input_error(path, e) from None
-    return _lines_of(f, path)
+        raise _input_error(label, e) from None
+    try:
+        mode = os.fstat(fd).st_mode
+        kind = _file_kind(mode)
+        if kind and not (given and (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode))):
+            raise ConvoError(f"{label}: is {kind}, not a regular file", EXIT_USAGE)
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
-def _lines_of(f: TextIO, path: str) -> Iterator[str]:
+def read_bounded(f: Any, limit: int, label: str, why: str) -> bytes:
+    """Read a whole file of at most `limit` bytes. Raises ConvoError (exit 2) past it."""
+    try:
+        data = f.read(limit + 1)
+    except OSError as e:
+        raise _input_error(label, e) from None
+    if len(data) > limit:
+        raise ConvoError(f"{label}: over {format_bytes(limit)}, too large for {why}",
+                         EXIT_USAGE)
+    return data
+
+
+def _utf8(data: bytes, label: str) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise _input_error(label, e) from None
+
+
+def _stdin() -> Any:
+    """Standard input as bytes (a test's StringIO, encoded)."""
+    if sys.stdin is None:
+        raise ConvoError("<stdin>: there is no standard input", EXIT_USAGE)
+    return getattr(sys.stdin, "buffer", None) or io.BytesIO(sys.stdin.read().encode())
+
+
+def read_input(path: str, limit: int, why: str) -> str:
+    """Read a text file the user named, or standard input for '-', of at most `limit`
+    bytes. Raises ConvoError (exit 2)."""
+    if path == "-":
+        return _utf8(read_bounded(_stdin(), limit, "<stdin>", why), "<stdin>")
+    with open_input(path) as f:
+        return _utf8(read_bounded(f, limit, path, why), path)
+
+
+def input_lines(path: str, *, snapshot: bool = False) -> Iterator[str]:
+    """Open a file now (raising ConvoError, exit 2, if it cannot be), and return its
+    lines, read as they are needed: a webhook log can be large. '-' is standard input.
+
+    Each line may be at most MAX_LINE_BYTES (the largest webhook serve saves). With
+    snapshot, only the bytes the file held when it was opened are read: a log that
+    a running serve appends to (perhaps because of what we send) has an end.
+    """
+    if path == "-":
+        return _lines_of(_stdin(), "<stdin>", None)
+    import stat
+    f = open_input(path)
+    info = os.fstat(f.fileno())
+    return _lines_of(f, path, info.st_size if snapshot and stat.S_ISREG(info.st_mode) else None)
+
+
+def _lines_of(f: Any, label: str, size: int | None) -> Iterator[str]:
+    left = size
     with f:
         try:
-            yield from f
+            while left is None or left > 0:
+                line = f.readline(MAX_LINE_BYTES + 1 if left is None
+                                  else min(MAX_LINE_BYTES + 1, left))
+                if not line:
+                    return
+                if left is not None:
+                    left -= len(line)
+                if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
+                    raise ConvoError(f"{label}: a line over {format_bytes(MAX_LINE_BYTES)}, "
+                                     f"larger than any webhook serve saves", EXIT_USAGE)
+                yield line.decode("utf-8-sig") if line.startswith(b"\xef\xbb\xbf") \
+                    else line.decode("utf-8")
         except (OSError, UnicodeDecodeError) as e:
-            raise _input_error(path, e) from None
+            raise _input_error(label, e) from None
+
+
+def read_own_file(path: str, limit: int, why: str) -> str | None:
+    """Read a file convo.py looks for on its own (credentials, state): None when there
+    is none; a regular file of at most `limit` bytes of UTF-8. Raises ConvoError (exit 2)."""
+    try:
+        f = open_input(path, given=False)
+    except ConvoError:
+        if not os.path.lexists(path):
+            return None
+        raise
+    with f:
+        return _utf8(read_bounded(f, limit, path, why), path)
 
 
 def parse_json(text: str, label: str) -> Any:
     """Decode JSON, reporting the line and column of any error. Raises ConvoError (exit 2)."""
     try:
         return loads(text)
-    except json.JSONDecodeError as e:
+    except ValueError as e:
         raise _json_error(label, e) from None
 
 
@@ -1828,31 +1961,31 @@ def parse_json_values(text: str, label: str) -> tuple[Any, bool]:
     (JSON lines). Raises ConvoError (exit 2) for text that does not start with one."""
     start = len(text) - len(text.lstrip())
     try:
-        value, end = json.JSONDecoder().raw_decode(text, start)
-    except json.JSONDecodeError as e:
+        value, end = _DECODER.raw_decode(text, start)
+    except ValueError as e:
         raise _json_error(label, e) from None
     except RecursionError:
         raise _json_error(label, json.JSONDecodeError("nesting too deep", "", 0)) from None
     return value, bool(text[end:].strip())
 
 
-def _json_error(label: str, e: json.JSONDecodeError) -> ConvoError:
-    return ConvoError(f"{label}: invalid JSON at line {e.lineno}, column {e.colno}: {e.msg}",
-                      EXIT_USAGE)
+def _json_error(label: str, e: ValueError) -> ConvoError:
+    if isinstance(e, json.JSONDecodeError):
+        return ConvoError(f"{label}: invalid JSON at line {e.lineno}, column {e.colno}: "
+                          f"{e.msg}", EXIT_USAGE)
+    return ConvoError(f"{label}: invalid JSON: {printable(e, 80)}", EXIT_USAGE)
 
 
-def read_key_file(path: str) -> tuple[bytes, int]:
-    """Read a private key file: its PEM and its mode."""
-    try:
-        with open(path, "rb") as f:
-            mode = os.fstat(f.fileno()).st_mode
-            pem = f.read(1 << 20)
-    except FileNotFoundError:
+def read_key_file(path: str, *, given: bool) -> tuple[bytes, int]:
+    """Read a private key file: its PEM and its mode. A key named on the command line
+    may be a pipe (`--key <(…)`); one from the environment or a file must be a file."""
+    if not os.path.lexists(path):
         raise ConvoError(f"private key {path}: no such file; pass --key PATH or set "
-                         f"VONAGE_APPLICATION_PRIVATE_KEY_PATH", EXIT_USAGE) from None
-    except OSError as e:
-        raise ConvoError(f"private key {path}: cannot read: {e.strerror}", EXIT_USAGE) from None
-    return pem, mode
+                         f"VONAGE_APPLICATION_PRIVATE_KEY_PATH", EXIT_USAGE)
+    with open_input(path, given=given, label=f"private key {path}") as f:
+        mode = os.fstat(f.fileno()).st_mode
+        return read_bounded(f, MAX_CREDENTIALS_BYTES, f"private key {path}",
+                            "a private key"), mode
 
 
 def _passphrase(pem: bytes, label: str) -> bytes | None:
@@ -1969,9 +2102,11 @@ class Credentials:
     """
 
     def __init__(self, *, app_id: str | None, key_path: str | None, key_pem: str | None,
-                 token: str | None, sources: dict[str, str]) -> None:
+                 token: str | None, sources: dict[str, str], key_given: bool = False) -> None:
         self.app_id, self.key_path, self.key_pem, self.token = app_id, key_path, key_pem, token
         self.sources = sources  # "app_id", "key", "token" -> where it came from
+        self.key_given = key_given  # the key's path was named on the command line
+        self._key: Any = None
 
     @property
     def has_key(self) -> bool:
@@ -1989,10 +2124,16 @@ class Credentials:
         return check_app_id(self.app_id, self.sources.get("app_id", "--app-id"))
 
     def private_key(self):
-        """Read and load the private key. Raises ConvoError (exit 2) naming the problem."""
+        """Read and load the private key, once a run: a watch renews its token from it
+        long after a `--key <(…)` pipe has been read. Raises ConvoError (exit 2)."""
+        if self._key is None:
+            self._key = self._load_key()
+        return self._key
+
+    def _load_key(self):
         mode = 0
         if self.key_path:
-            pem, mode = read_key_file(self.key_path)
+            pem, mode = read_key_file(self.key_path, given=self.key_given)
         elif self.key_pem:
             text = self.key_pem
             if "\\n" in text and "\n" not in text.strip():
@@ -2024,13 +2165,9 @@ def read_vonage_cli_file() -> tuple[str, dict[str, str]] | None:
     (exit 2) naming a file that is not a JSON object of text values."""
     for path in (os.path.join(os.getcwd(), ".vonagerc"),
                  os.path.join(os.path.expanduser("~"), ".vonage", "config.json")):
-        try:
-            with open(path, encoding="utf-8") as f:
-                text = f.read(1 << 20)
-        except FileNotFoundError:
+        text = read_own_file(path, MAX_CREDENTIALS_BYTES, "a credentials file")
+        if text is None:
             continue
-        except (OSError, UnicodeDecodeError) as e:
-            raise _input_error(path, e) from None
         doc = parse_json(text, path) if text.strip() else None
         if not isinstance(doc, dict):
             raise ConvoError(f"{path}: the Vonage CLI's credentials file should be a JSON "
@@ -2086,7 +2223,7 @@ def resolve_credentials(*, app_id: str | None = None, key_path: str | None = Non
         if name in sources:
             log.debug("%s from %s", what, sources[name])
     return Credentials(app_id=app_id, key_path=key_path, key_pem=key_pem, token=token,
-                       sources=sources)
+                       sources=sources, key_given=sources.get("key") == key_flag)
 
 
 class TokenSource:
@@ -2109,8 +2246,8 @@ class TokenSource:
                      else "has no exp or iat")
             self.hint = (f"Likely cause: the token in {self.source} is for another "
                          f"application (its application_id is {app}), is signed with "
-                         f"another key, or has expired (it {until}); check it: python "
-                         f"convo.py jwt --inspect TOKEN --key private.key")
+                         f"another key, or has expired (it {until}); check it: "
+                         f"{PROG} jwt --inspect TOKEN --key private.key")
             self.token()  # refused at once if it has expired
         else:
             self._mint()
@@ -2132,7 +2269,7 @@ class TokenSource:
             if now >= self.expires:
                 raise ConvoError(f"the token in {self.source} expired at "
                                  f"{format_utc(self.expires)} ({format_span(now - self.expires)}"
-                                 f" ago): make a new one with `python convo.py jwt`, or drop "
+                                 f" ago): make a new one with `{PROG} jwt`, or drop "
                                  f"{self.source} to let convo.py mint its own")
             if now >= self.expires - TOKEN_MARGIN_S and not self.warned:
                 self.warned = True
@@ -2152,32 +2289,62 @@ def state_dir() -> str:
     return os.path.join(base, "convo")
 
 
-def write_state(call: dict[str, Any], directory: str | None = None) -> None:
-    """Record the latest call atomically: write a temporary file, then rename it."""
-    import threading
-    directory = directory or state_dir()
-    os.makedirs(directory, mode=0o700, exist_ok=True)
-    # One temporary name per process and thread, so concurrent writers never share one.
-    tmp = os.path.join(directory, f".{STATE_FILE}.{os.getpid()}.{threading.get_ident()}")
+def check_state_dir(directory: str) -> str:
+    """Make the state directory (0700) if it is missing and check that convo.py can use
+    it: a directory, not writable by others, writable by us. Raises ConvoError (exit 2)."""
+    import stat
     try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(json.dumps(call, indent=2) + "\n")
-        os.replace(tmp, os.path.join(directory, STATE_FILE))
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        info = os.stat(directory)
+        if not stat.S_ISDIR(info.st_mode):
+            raise NotADirectoryError(20, "not a directory")
+        if info.st_mode & 0o022 and not info.st_mode & stat.S_ISVTX:
+            raise ConvoError(f"the state directory {directory} is writable by others (mode "
+                             f"{info.st_mode & 0o777:04o}), who could replace what convo.py "
+                             f"saves there: run chmod 700 {directory}, or set CONVO_STATE_DIR",
+                             EXIT_USAGE)
+        probe = os.path.join(directory, f".probe.{os.getpid()}")
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600))
+        os.unlink(probe)
+    except OSError as e:
+        raise ConvoError(f"cannot write the state directory {directory}: "
+                         f"{printable(e.strerror or e, 80)}; set CONVO_STATE_DIR to one you "
+                         f"can write", EXIT_USAGE) from None
+    return directory
+
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def write_state_file(directory: str, name: str, text: str) -> None:
+    """Replace a state file atomically: write a temporary file (0600, its name unique to
+    this process and thread, never through a link), then rename it. Raises OSError."""
+    import threading
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    tmp = os.path.join(directory, f".{name}.{os.getpid()}.{threading.get_ident()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, os.path.join(directory, name))
     except BaseException:
-        if os.path.exists(tmp):
+        if os.path.lexists(tmp):
             os.unlink(tmp)
         raise
+
+
+def write_state(call: dict[str, Any], directory: str | None = None) -> None:
+    """Record the latest call, for `get` without an ID. Raises OSError."""
+    write_state_file(directory or state_dir(), STATE_FILE, dump_json(call) + "\n")
 
 
 def read_state(directory: str | None = None) -> dict[str, Any] | None:
     """Return the latest call that serve recorded, or None."""
     path = os.path.join(directory or state_dir(), STATE_FILE)
     try:
-        with open(path, encoding="utf-8") as f:
-            state = loads(f.read())
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError) as e:
+        text = read_own_file(path, MAX_CREDENTIALS_BYTES, "the latest call")
+        state = loads(text) if text is not None else None
+    except (ConvoError, ValueError) as e:
         warn(f"ignoring {path}: {printable(e, 100)}")
         return None
     return state if isinstance(state, dict) else None
@@ -2186,25 +2353,46 @@ def read_state(directory: str | None = None) -> dict[str, Any] | None:
 def read_regions() -> dict[str, Any]:
     """The hosts where get found conversations and calls before, by ID."""
     try:
-        with open(os.path.join(state_dir(), REGIONS_FILE), encoding="utf-8") as f:
-            return _dict(loads(f.read()))
-    except (OSError, ValueError):
+        text = read_own_file(os.path.join(state_dir(), REGIONS_FILE), MAX_CREDENTIALS_BYTES,
+                             "the regions file")
+        return _dict(loads(text)) if text else {}
+    except (ConvoError, ValueError):
         return {}
 
 
 def remember_region(ident: str, host: str) -> None:
-    """Remember where an ID was found (the 100 latest), so the next get asks there first."""
-    regions = {k: v for k, v in read_regions().items() if k != ident}
-    regions[ident] = host
+    """Remember where an ID was found (the 100 latest), so the next get asks there first.
+    Another convo.py may be doing the same: the file is read, changed and replaced
+    under a lock, so neither loses the other's entries."""
     directory = state_dir()
     try:
-        os.makedirs(directory, mode=0o700, exist_ok=True)
-        path = os.path.join(directory, REGIONS_FILE)
-        with open(path + ".tmp", "w", encoding="utf-8") as f:
-            f.write(dump_json(dict(list(regions.items())[-100:])) + "\n")
-        os.replace(path + ".tmp", path)
-    except OSError as e:
-        warn(f"could not remember the region in {directory}: {printable(e, 100)}")
+        check_state_dir(directory)
+        with _locked(os.path.join(directory, f".{REGIONS_FILE}.lock")):
+            regions = {k: v for k, v in read_regions().items() if k != ident}
+            regions[ident] = host
+            write_state_file(directory, REGIONS_FILE,
+                             dump_json(dict(list(regions.items())[-100:])) + "\n")
+    except (OSError, ConvoError) as e:
+        warn(f"could not remember the region in {directory}: {printable(e, 160)}")
+
+
+class _locked:
+    """An exclusive lock on a lock file (flock), held for the block; none where the
+    system has no flock."""
+
+    def __init__(self, path: str) -> None:
+        self.path, self.fd = path, -1
+
+    def __enter__(self) -> None:
+        self.fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | _NOFOLLOW, 0o600)
+        try:
+            import fcntl
+        except ImportError:
+            return
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
+
+    def __exit__(self, *exc: Any) -> None:
+        os.close(self.fd)  # releases the lock
 
 
 # ############################################################################
@@ -3330,6 +3518,94 @@ class ServeConfig:
         self.ncco_bytes = json.dumps(build_answer_ncco(to, from_), separators=(",", ":")).encode()
 
 
+class EventLog:
+    """events.jsonl, written so that a 2xx means saved: each webhook is one whole line,
+    appended with one write(2) to a descriptor opened O_APPEND (no buffer that could
+    write a failed line later) and on disk (fdatasync) before append() returns.
+
+    A write that fails or is short is cut back to the last whole line, so the file
+    never holds a torn line that the next one would be glued to. A file whose last
+    line was torn (by a crash) gets a newline first. Before each write the path is
+    checked: if the file was deleted or rotated away, a new one is opened there (the
+    state directory made again if need be) and the log says so.
+    """
+
+    def __init__(self, path: str, log: Any) -> None:
+        import threading
+        self.path, self.log = path, log
+        self._lock = threading.Lock()
+        self._fd = -1
+        try:
+            self._open()
+        except OSError as e:
+            raise ConvoError(f"cannot write {path}: {printable(e.strerror or e, 80)}; set "
+                             f"CONVO_STATE_DIR to a directory you can write", EXIT_USAGE) from None
+
+    def _open(self) -> None:
+        """Open (or create, 0600) the file to append. Raises ConvoError (exit 2) for a
+        path that is not a regular file, OSError when it cannot be opened."""
+        # O_RDWR, not O_WRONLY: the last byte is read to see whether a line was torn.
+        flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | _NOFOLLOW | getattr(os, "O_NONBLOCK", 0)
+        try:
+            fd = os.open(self.path, flags, 0o600)
+        except OSError as e:
+            if e.errno in (6, 40):  # ENXIO: a FIFO nobody reads; ELOOP: a symbolic link
+                raise ConvoError(f"{self.path}: is {'a FIFO' if e.errno == 6 else 'a link'}"
+                                 f", not a regular file: remove it, or set CONVO_STATE_DIR",
+                                 EXIT_USAGE) from None
+            raise
+        info = os.fstat(fd)
+        kind = _file_kind(info.st_mode)
+        if kind:
+            os.close(fd)
+            raise ConvoError(f"{self.path}: is {kind}, not a regular file: remove it, or "
+                             f"set CONVO_STATE_DIR", EXIT_USAGE)
+        self._fd, self._id = fd, (info.st_dev, info.st_ino)
+        self._torn = info.st_size > 0 and os.pread(fd, 1, info.st_size - 1) != b"\n"
+
+    def _check(self) -> None:
+        """Reopen the file if its path no longer names the one held open."""
+        try:
+            info = os.stat(self.path)
+            if (info.st_dev, info.st_ino) == self._id:
+                return
+            why = "was replaced (rotated?)"
+        except FileNotFoundError:
+            why = "was deleted or moved"
+        os.close(self._fd)
+        self._fd = -1
+        os.makedirs(os.path.dirname(self.path) or ".", mode=0o700, exist_ok=True)
+        self._open()
+        self.log.warning("%s %s: saving to a new file there", self.path, why)
+
+    def append(self, line: bytes) -> None:
+        """Append one line (ending in a newline), on disk when this returns. Raises
+        OSError, with the file as it was before."""
+        with self._lock:
+            if self._fd < 0:
+                self._open()
+            self._check()
+            data = b"\n" + line if self._torn else line
+            end = os.fstat(self._fd).st_size
+            try:
+                if os.write(self._fd, data) != len(data):
+                    raise OSError(28, "No space left on device (a short write)")
+                os.fdatasync(self._fd) if hasattr(os, "fdatasync") else os.fsync(self._fd)
+            except OSError:
+                try:
+                    os.ftruncate(self._fd, end)
+                except OSError:
+                    pass
+                raise
+            self._torn = False
+
+    def close(self) -> None:
+        with self._lock:
+            if self._fd >= 0:
+                os.close(self._fd)
+                self._fd = -1
+
+
 #: path -> the methods it answers
 ROUTES = {"/webhooks/answer": ("GET", "POST"), "/webhooks/event": ("GET", "POST"),
           "/health": ("GET", "HEAD")}
@@ -3354,16 +3630,14 @@ class WebhookRoutes:
         self.log = logging.getLogger("convo")
         self.verbose = self.log.isEnabledFor(logging.DEBUG)
         self.replays = ReplayGuard()
-        self._write_lock = threading.Lock()
         self._last_call: tuple[Any, ...] = ()
         self._calls_seen: set[str] = set()
-        os.makedirs(config.state_dir, mode=0o700, exist_ok=True)
-        self.events_path = os.path.join(config.state_dir, EVENTS_FILE)
-        self._events = open(self.events_path, "a", encoding="utf-8")
+        check_state_dir(config.state_dir)
+        self.events = EventLog(os.path.join(config.state_dir, EVENTS_FILE), self.log)
+        self.events_path = self.events.path
 
     def close(self) -> None:
-        with self._write_lock:
-            self._events.close()
+        self.events.close()
 
     def handle(self, method: str, path: str, query: str, body: bytes, *,
                authorization: str, client: str) -> tuple[int, Any, dict[str, str] | None]:
@@ -3426,7 +3700,7 @@ class WebhookRoutes:
             saved = params if not problem else {"_raw": body[:4096].decode("utf-8", "replace")}
         else:
             saved = params
-            self.log.info("%s\n             next: python convo.py get %s",
+            self.log.info("%s\n             next: " + PROG + " get %s",
                           answer_webhook_line(params, self.config.style), conv)
             self.save_last_call(conv, params)
             if self.config.on_call and conv not in self._calls_seen:
@@ -3435,8 +3709,10 @@ class WebhookRoutes:
         try:
             self.save_webhook("answer", method, saved)
         except OSError as e:
-            self.log.error("could not save the answer request: %s", printable(e, 120))
-        # Vonage does not retry an answer webhook that fails: the call must connect.
+            # Vonage does not retry an answer webhook that fails: the call must connect.
+            self.log.error("could not save the answer webhook (%s): the NCCO was sent "
+                           "anyway, so the call connects, but this request is not in %s",
+                           printable(e.strerror or e, 80), self.events_path)
         return 200, self.config.ncco_bytes, None
 
     def event(self, method: str, body: bytes, query: str
@@ -3448,20 +3724,19 @@ class WebhookRoutes:
         try:
             self.save_webhook("event", method, params)
         except OSError as e:
-            self.log.error("could not save an event: %s", printable(e, 120))
+            self.log.error("could not save an event (%s): answered 503, so Vonage sends it "
+                           "again", printable(e.strerror or e, 80))
             return 503, {"error": "could not save the event"}, None
         width = None if self.verbose else LOG_WIDTH - 13  # 13: the log's clock
         self.log.info(webhook_event_line(params, self.config.style, width))
         return 204, None, None
 
     def save_webhook(self, kind: str, method: str, payload: dict[str, Any]) -> None:
-        """Append one JSON line to events.jsonl, flushed before the caller replies: the
-        webhook's fields, then which webhook it was, how it came and when."""
+        """Save one webhook in events.jsonl, on disk before the caller replies: its
+        fields, then which webhook it was, how it came and when. Raises OSError."""
         line = dump_json({**payload, "_webhook": kind, "_method": method,
                           "_received_at": format_iso(datetime.now(timezone.utc))}, indent=None)
-        with self._write_lock:
-            self._events.write(line + "\n")
-            self._events.flush()
+        self.events.append((line + "\n").encode())
 
     def save_last_call(self, conv: str, params: dict[str, Any]) -> None:
         """Record the latest call in last_call.json, unless it is the call recorded last
@@ -3826,7 +4101,7 @@ def cmd_send(args: argparse.Namespace, out: TextIO) -> int:
         if args.from_ or args.to or args.method:
             raise ConvoError("--from, --to and --method shape a new call; --log sends the "
                              "saved webhooks as they are", EXIT_USAGE)
-        lines = sys.stdin if args.log == "-" else input_lines(args.log)
+        lines = input_lines(args.log, snapshot=True)
         webhooks = replayable(lines, label, only, skipped)
         pace = f"at {args.speed:g}x the original pace" if args.speed else "at once"
         out.write(f"convo send: {printable(label, 80)} to {target}, {pace}, {signed}\n")
@@ -3982,7 +4257,8 @@ def inspect_jwt(args: argparse.Namespace, out: TextIO) -> int:
     The checks: expiry; with a key (--key or the environment), the signature; with
     --app-id, the application_id claim.
     """
-    token = bearer_token(sys.stdin.read() if args.inspect == "-" else args.inspect)
+    token = bearer_token(read_input("-", MAX_TOKEN_BYTES, "a token") if args.inspect == "-"
+                         else args.inspect)
     header, claims = decode_unverified(token)
     now = time.time()
     expires, why = token_expiry(claims)
@@ -4161,7 +4437,7 @@ def resolve_target(args: argparse.Namespace, target: tuple[str, str, str | None]
         style = style_for(out)
         write_lines(out, render_calls(groups, listed_by, time.time(), style), style)
         _stderr(f"convo: error: {len(groups)} conversations are in progress: pick one, "
-                f"e.g. python convo.py get {next(iter(groups))}")
+                f"e.g. {PROG} get {next(iter(groups))}")
         return None
     conv, legs = next(iter(groups.items()))
     host = listed_by[legs[0]["uuid"]]
@@ -4265,7 +4541,8 @@ def cmd_show(args: argparse.Namespace, out: TextIO) -> int:
     label = "<stdin>" if args.file == "-" else args.file
     if args.file.endswith((".jsonl", ".ndjson")):  # a webhook log: stream it
         return _show_webhook_lines(input_lines(args.file), label, args, out)
-    text = read_input(args.file)
+    text = read_input(args.file, MAX_DOCUMENT_BYTES, "a conversation document (larger than "
+                      "any the API serves; JSON lines of webhooks have no such limit)")
     if not text.strip():
         raise ConvoError(f"{label}: is empty; expected a conversation JSON document or "
                          f"JSON lines of webhooks", EXIT_USAGE)

@@ -607,7 +607,7 @@ def test_show_bare_v1_conversation_suggests_get(capsys):
     code, out, _ = run(capsys, "show", str(TESTDATA / "v1_conversation_bare.json"))
     assert code == 0
     assert "holds no members" in out
-    assert "python convo.py get CON-dd7ca47d-0e2f-4118-adc4-905e96431459" in out
+    assert "python3 convo.py get CON-dd7ca47d-0e2f-4118-adc4-905e96431459" in out
 
 
 @pytest.mark.parametrize("doc", [
@@ -1390,7 +1390,7 @@ def test_calls_lists_live_calls_across_regions(capsys, creds, regions):
     assert code == 0 and err == ""
     assert out.splitlines()[0] == CONV_ID
     for needle in (LEG_IN, LEG_OUT, "inbound", "outbound", "447700000001 → 447700000002",
-                   "answered", eu.url.split("//")[1], f"next: python convo.py get {CONV_ID}",
+                   "answered", eu.url.split("//")[1], f"next: python3 convo.py get {CONV_ID}",
                    "2 legs in 1 conversation"):
         assert needle in out
     assert us.paths("/v1/calls") and eu.paths("/v1/calls")  # both asked
@@ -1788,7 +1788,7 @@ def test_answer_get_returns_a_valid_ncco_and_records_the_call(webhook, capsys):
     assert saved(webhook)[0]["_webhook"] == "answer"
     err = capsys.readouterr().err
     assert " answer  bc643220/797168e2  447700000001 → 447700000002  api-eu-1.vonage.com\n" in err
-    assert f"next: python convo.py get {CONV_ID}" in err
+    assert f"next: python3 convo.py get {CONV_ID}" in err
 
 
 def test_answer_post_json_with_from(tmp_path, rsa_key):

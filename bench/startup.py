@@ -68,7 +68,7 @@ def main() -> int:
     for _ in range(10):
         compile(source, convo, "exec")
     compile_ms = (time.perf_counter() - start) * 100
-    print(f"(CPython compiles a script run as `python convo.py` on every run, never caching it:"
+    print(f"(CPython compiles a script run as `python3 convo.py` on every run, never caching it:"
           f" {compile_ms:.1f} ms for its {source.count(chr(10))} lines)")
     for label, argv in (("--help", [convo, "--help"]), ("show", [convo, "show", sample])):
         ms = median_ms([PY, *argv], args.runs)
