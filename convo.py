@@ -23,15 +23,20 @@ Run `python3 convo.py --help` for the environment variables and exit codes.
 """
 from __future__ import annotations
 
-import argparse
-import functools
-import io
-import json
-import os
-import re
 import sys
-import time
-from datetime import datetime, timedelta, timezone
+
+try:
+    import argparse
+    import functools
+    import io
+    import json
+    import os
+    import re
+    import time
+    from datetime import datetime, timedelta, timezone
+except KeyboardInterrupt:  # Ctrl-C while Python starts: one line, as everywhere else
+    sys.stderr.write("convo: interrupted\n")
+    raise SystemExit(130) from None
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: importing typing costs start-up time
@@ -60,6 +65,7 @@ EXIT_OK = 0
 EXIT_ERROR = 1          # runtime failure: network, API error, expired token
 EXIT_USAGE = 2          # usage error or bad input: arguments, files, keys
 EXIT_INTERRUPTED = 130  # 128 + SIGINT
+EXIT_TERMINATED = 143   # 128 + SIGTERM
 
 # JWT
 DEFAULT_TTL_S = 900           # what Vonage's SDKs mint, and the API's default
@@ -122,6 +128,7 @@ SEED_REGION_URL = "https://api-eu-1.vonage.com"
 ANSWER_TIMEOUT_S = 5.0            # Vonage's answer webhook budget, default and most (§4.2)
 EVENT_TIMEOUT_S = 10.0            # the event webhook's
 SEND_MAX_REPLY = 1 << 20          # bytes of a reply that send reads
+MAX_REPLAY_WAIT_S = 24 * 3600     # send --log --speed: a longer wait is an error
 
 #: What convo.py reads from the environment: (name, the commands that read it, meaning).
 #: `--help`, each command's --help and README.md's table come from here (a test
@@ -161,8 +168,18 @@ exit codes:
   0    success
   1    runtime failure: network, API error, expired or badly signed token
   2    usage error or bad input: arguments, files, keys
-  130  interrupted (Ctrl-C)
+  130  interrupted (Ctrl-C): what was done is printed, files are left whole
+  143  terminated (SIGTERM): the same as Ctrl-C
+  serve stops on Ctrl-C or SIGTERM with 0, once the requests in flight are answered
 """
+
+
+class Terminated(KeyboardInterrupt):
+    """Raised by SIGTERM: every command ends on it as on Ctrl-C, with its own exit code."""
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise Terminated
 
 
 class ConvoError(Exception):
@@ -537,15 +554,21 @@ def _b64decode_json(segment: str) -> Any:
     return loads(raw)
 
 
+#: A compact JWS (RFC 7515 §7.1): three base64url parts (the signature may be empty).
+_JWT_RE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+
+
 def decode_unverified(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """Return a JWT's header and claims without checking its signature.
 
     Raises ConvoError (exit 2) when the text is not a JWT.
     """
-    parts = bearer_token(token).split(".")
+    token = bearer_token(token)
+    if len(token) > MAX_TOKEN_BYTES or not _JWT_RE.fullmatch(token):
+        raise ConvoError("that is not a JWT: expected three base64url parts separated by "
+                         "dots, and nothing else (no spaces or line breaks inside)", EXIT_USAGE)
+    parts = token.split(".")
     try:
-        if len(parts) != 3:
-            raise ValueError
         header, claims = _b64decode_json(parts[0]), _b64decode_json(parts[1])
     except ValueError:
         raise ConvoError("that is not a JWT: expected three base64url parts separated by dots",
@@ -1062,9 +1085,8 @@ def parse_target(text: str) -> tuple[str, str, str | None]:
     Raises ConvoError (exit 2) showing the forms it reads.
     """
     text = (text or "").strip()
-    if "://" in text:
-        from urllib.parse import urlsplit
-        parts = urlsplit(text)
+    parts = split_url(text) if "://" in text else None
+    if parts:
         segments = parts.path.rstrip("/").split("/")
         for i, name in enumerate(segments[:-1]):
             if name in ("conversations", "calls") and segments[i - 1:i] == ["v1"]:
@@ -1089,33 +1111,40 @@ def call_uuid_forms(uuid: str) -> list[str]:
     return list(dict.fromkeys((uuid, dashed, bare)))
 
 
+def split_url(url: Any, base: str | None = None) -> Any:
+    """urlsplit() for URLs from anywhere (a link or an NCCO from a peer, an argument):
+    the parts, or None for what is not a URL at all ('http://[::1', a port that is not
+    a number, not text). With base, url is resolved against it first (a Location)."""
+    from urllib.parse import urljoin, urlsplit
+    if not isinstance(url, str):
+        return None
+    try:
+        parts = urlsplit(urljoin(base, url) if base else url)
+        parts.port  # noqa: B018 (raises ValueError for a bad port)
+    except ValueError:
+        return None
+    return parts
+
+
 def host_of(url: str) -> str:
     """'api-eu-3.vonage.com' from 'https://api-eu-3.vonage.com', for messages."""
-    from urllib.parse import urlsplit
-    return printable(urlsplit(url).netloc or url, 80)
+    parts = split_url(url)
+    return printable(parts.netloc if parts and parts.netloc else url, 80)
 
 
 def is_vonage_url(url: Any) -> bool:
     """True for an https:// URL on a Vonage host, the only region_url get may trust."""
-    from urllib.parse import urlsplit
-    try:
-        parts = urlsplit(url) if isinstance(url, str) else None
-        port = parts.port if parts else None
-    except ValueError:
-        return False
+    parts = split_url(url)
     host = (parts.hostname or "") if parts else ""
     return bool(parts and parts.scheme == "https" and not parts.username
-                and port in (None, 443) and host.endswith(VONAGE_HOST_SUFFIXES))
+                and parts.port in (None, 443) and host.endswith(VONAGE_HOST_SUFFIXES))
 
 
 def check_http_url(url: str, source: str, example: str) -> str:
     """Return an http(s) URL without its trailing slash. Raises ConvoError (exit 2)."""
-    from urllib.parse import urlsplit
-    try:
-        parts = urlsplit(url)
-        valid = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
-    except ValueError:  # a port that is not a number
-        valid = False
+    parts = split_url(url)
+    valid = bool(parts and parts.scheme in ("http", "https") and parts.hostname
+                 and parts.port != 0)
     if not valid:
         raise ConvoError(f"{source} '{printable(url, 80)}' is not an http(s) URL, "
                          f"e.g. {example}", EXIT_USAGE)
@@ -1126,11 +1155,14 @@ def in_clear_elsewhere(url: str) -> bool:
     """True for plain http:// to another machine, where what is sent (a token, a
     signed webhook) can be read or changed on the way. On this machine (localhost,
     127.0.0.0/8, ::1) plain http:// is fine."""
-    from urllib.parse import urlsplit
-    parts = urlsplit(url)
+    parts = split_url(url)
+    return bool(parts) and parts.scheme.lower() == "http" and not on_this_machine(parts)
+
+
+def on_this_machine(parts: Any) -> bool:
+    """True for a URL (split) whose host is loopback: localhost, 127.0.0.0/8 or ::1."""
     host = (parts.hostname or "").lower()
-    return parts.scheme.lower() == "http" and not (host in ("localhost", "::1")
-                                                   or host.startswith("127."))
+    return host in ("localhost", "::1") or host.startswith("127.")
 
 
 def parse_retry_after(value: str | None, now: float) -> float | None:
@@ -1138,7 +1170,7 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # not '²', which str.isdigit() accepts
         return float(value)
     from email.utils import parsedate_to_datetime
     try:
@@ -1581,6 +1613,21 @@ def describe_ncco(ncco: list[Any]) -> str:
     return ", ".join(names) + (f" → {leg['type']} {printable(leg['to'], 60)}" if leg else "")
 
 
+def foreign_event_url(url: str, answer_url: str) -> str | None:
+    """Why send must not follow an NCCO's eventUrl, or None. The NCCO comes from the
+    server under test, so its eventUrl goes only where that server is: the answer
+    URL's own origin, or loopback when the answer URL is itself on this machine."""
+    there, here = split_url(url), split_url(answer_url)
+    if not there or not here:
+        return None  # check_send_url says what is wrong with it
+    origin = (there.scheme, there.hostname, there.port)
+    if origin == (here.scheme, here.hostname, here.port) or (
+            on_this_machine(here) and on_this_machine(there)):
+        return None
+    return (f"the NCCO's eventUrl '{printable(url, 80)}' is on another server than the one "
+            f"send tests ({host_of(answer_url)}): send sends nothing elsewhere")
+
+
 def check_send_url(url: str, flag: str, *, insecure: bool) -> str | None:
     """Why send must not send to this URL, or None: it is not http(s), or it is plain
     http:// to another machine without --insecure."""
@@ -1726,8 +1773,8 @@ def judge_event(reply: Reply, budget_s: float) -> list[str]:
 def step_line(number: int, label: str, method: str, url: str, reply: Reply, passed: bool,
               note: str, style: Style) -> str:
     """One line per webhook sent: what, where, the status, the time and the verdict."""
-    from urllib.parse import urlsplit
-    path = printable(urlsplit(url).path or "/", 40)
+    parts = split_url(url)
+    path = printable(parts.path if parts and parts.path else "/", 40)
     status = str(reply.status) if reply.status else "---"
     verdict = style.paint("ok", "green") if passed else style.paint("FAIL", "bold", "red")
     ms = f"{reply.elapsed_s * 1000:.0f} ms"
@@ -2406,27 +2453,28 @@ class ctrl_c_aborts:
     KeyboardInterrupt is raised when the block has ended. Only in the main thread."""
 
     def __init__(self, *clients: ApiClient) -> None:
-        self.clients, self.interrupted = clients, False
-        self.previous: Any = None
+        self.clients, self.interrupted = clients, 0
+        self.previous: dict[int, Any] = {}
 
     def _handler(self, signum: int, frame: Any) -> None:
-        self.interrupted = True
+        self.interrupted = self.interrupted or signum
         for client in self.clients:
             client.abort()
 
     def __enter__(self) -> ctrl_c_aborts:
         import signal
-        import threading
-        if threading.current_thread() is threading.main_thread():
-            self.previous = signal.signal(signal.SIGINT, self._handler)
+        if threading_is_main():  # SIGTERM too, which ends a command as Ctrl-C does
+            self.previous = {sig: signal.signal(sig, self._handler)
+                             for sig in (signal.SIGINT, signal.SIGTERM)}
         return self
 
     def __exit__(self, kind: Any, error: Any, traceback: Any) -> None:
         import signal
-        if self.previous is not None:
-            signal.signal(signal.SIGINT, self.previous)
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler)
         if self.interrupted:
-            raise KeyboardInterrupt from None
+            raise (Terminated if self.interrupted == signal.SIGTERM else KeyboardInterrupt
+                   ) from None
 
 
 def wait_for(future: Any) -> Any:
@@ -2534,29 +2582,38 @@ def list_calls(hosts: Sequence[str], tokens: TokenSource, *, timeout_s: float,
     A host that fails is named in a warning; only when every host fails is it an error.
     """
     from concurrent.futures import ThreadPoolExecutor
-    queries = [f"/v1/calls?status={status}&page_size={PAGE_SIZE}" for status in LIVE_STATUSES]
+    # (the status a query asks for, or None for any; the query)
+    queries: list[tuple[str | None, str]] = [
+        (status, f"/v1/calls?status={status}&page_size={PAGE_SIZE}") for status in LIVE_STATUSES]
     if recent_s:
         since = datetime.fromtimestamp(time.time() - recent_s, timezone.utc)
-        queries.append(f"/v1/calls?date_start={since:%Y-%m-%dT%H:%M:%SZ}&page_size={PAGE_SIZE}")
+        queries.append((None, f"/v1/calls?date_start={since:%Y-%m-%dT%H:%M:%SZ}"
+                              f"&page_size={PAGE_SIZE}"))
     clients = {host: ApiClient(host, tokens.token(), timeout_s=timeout_s, auth_hint=tokens.hint)
                for host in hosts}
-    jobs = [(host, query) for host in hosts for query in queries]
+    jobs = [(host, status, query) for host in hosts for status, query in queries]
     try:
         with ctrl_c_aborts(*clients.values()), \
                 ThreadPoolExecutor(max_workers=len(jobs)) as pool:
-            futures = [pool.submit(clients[host].pages, query) for host, query in jobs]
+            futures = [pool.submit(clients[host].pages, query, legs_of)
+                       for host, _, query in jobs]
             calls: dict[str, dict[str, Any]] = {}
             listed_by: dict[str, str] = {}
             failed: dict[str, ConvoError] = {}
-            for (host, _), future in zip(jobs, futures):
+            for (host, asked, _), future in zip(jobs, futures):
                 try:
-                    pages = wait_for(future)
+                    listed = wait_for(future)
                 except ConvoError as e:
                     if e.status != 404:
                         failed.setdefault(host, e)
                     continue
-                for call in (c for page in pages for c in legs_of(page)):
-                    uuid = _scalar(_dict(call).get("uuid"))
+                # The API's filtering is not trusted: a call must be what was asked for,
+                # and name its conversation.
+                for call in (c for c in listed if isinstance(c, dict)
+                             and (asked is None or c.get("status") == asked)
+                             and isinstance(c.get("conversation_uuid"), str)
+                             and _CONV_ID_RE.fullmatch(c["conversation_uuid"])):
+                    uuid = _scalar(call.get("uuid"))
                     if uuid and (uuid not in calls or listed_by[uuid] == API_URL):
                         calls[uuid], listed_by[uuid] = call, host
     finally:
@@ -2606,6 +2663,59 @@ def network_problem(where: str, e: BaseException, timeout_s: float, refused_hint
     if isinstance(e, OSError):
         return f"network error talking to {where}: {printable(e.strerror or e, 100)}"
     return f"{where} sent a malformed HTTP response ({type(e).__name__})"
+
+
+class Watchdog:
+    """Cuts off exchanges that pass their wall-clock deadline. A socket timeout bounds
+    each read only, so a peer that drips a byte a second would hold one forever; at
+    the deadline the watchdog shuts the connection's socket down, and the read in
+    progress ends at once. One thread for the process, started on first use."""
+
+    def __init__(self) -> None:
+        import threading
+        self._cond = threading.Condition()
+        self._armed: dict[int, tuple[float, Any, list[bool]]] = {}
+        self._next = 0
+        self._thread: Any = None
+
+    def arm(self, conn: Any, deadline: float) -> tuple[int, list[bool]]:
+        """Watch an http.client connection until disarm(); the list becomes [True]
+        if the deadline (time.monotonic()) cut it off."""
+        import threading
+        fired: list[bool] = []
+        with self._cond:
+            self._next += 1
+            self._armed[self._next] = (deadline, conn, fired)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="convo-watchdog",
+                                                daemon=True)
+                self._thread.start()
+            self._cond.notify()
+            return self._next, fired
+
+    def disarm(self, ticket: tuple[int, list[bool]]) -> None:
+        with self._cond:
+            self._armed.pop(ticket[0], None)
+
+    def _run(self) -> None:
+        import socket
+        with self._cond:
+            while True:
+                now = time.monotonic()
+                for ident, (deadline, conn, fired) in list(self._armed.items()):
+                    if deadline <= now:
+                        del self._armed[ident]
+                        fired.append(True)
+                        try:
+                            if conn.sock is not None:
+                                conn.sock.shutdown(socket.SHUT_RDWR)
+                        except OSError:
+                            pass
+                soonest = min((d for d, _, _ in self._armed.values()), default=None)
+                self._cond.wait(None if soonest is None else max(soonest - now, 0.001))
+
+
+WATCHDOG = Watchdog()
 
 
 class _StaleConnection(Exception):
@@ -2705,10 +2815,26 @@ class ApiClient:
               left: float) -> tuple[int, Any, bytes]:
         """One GET on one connection. Raises _StaleConnection when a reused connection
         turns out to have been closed by the server while idle."""
-        import http.client
         conn.timeout = min(self.timeout_s, left)
         if conn.sock is not None:
             conn.sock.settimeout(conn.timeout)
+        ticket = WATCHDOG.arm(conn, time.monotonic() + conn.timeout)
+        try:
+            return self._request(conn, may_be_stale, origin, target)
+        except (ConvoError, _StaleConnection):
+            if ticket[1]:  # cut off at the deadline: a peer that answers too slowly
+                conn.close()
+                if time.monotonic() >= self.deadline:
+                    raise self._deadline_error() from None
+                raise ConvoError(network_problem(self._where(origin), TimeoutError(),
+                                                 conn.timeout, "", "see --timeout")) from None
+            raise
+        finally:
+            WATCHDOG.disarm(ticket)
+
+    def _request(self, conn: Any, may_be_stale: bool, origin: tuple, target: str
+                 ) -> tuple[int, Any, bytes]:
+        import http.client
         headers = {"Accept": "application/json", "User-Agent": f"convo.py/{__version__}"}
         if origin == self.origin:  # never hand the token to another host
             headers["Authorization"] = f"Bearer {self.token}"
@@ -2781,7 +2907,6 @@ class ApiClient:
         Raises ConvoError with .status set when the API answers with an error.
         """
         import random
-        from urllib.parse import urljoin, urlsplit
         origin, target = self.origin, self.prefix + path
         redirects = 0
         attempt = 1
@@ -2793,7 +2918,10 @@ class ApiClient:
             if status in (301, 302, 303, 307, 308) and headers.get("Location"):
                 redirects += 1
                 here = f"{origin[0]}://{self._where(origin)}{target}"
-                there = urlsplit(urljoin(here, headers["Location"]))
+                there = split_url(headers["Location"], here)
+                if there is None:
+                    raise ConvoError(f"GET {printable(target)}: a redirect to "
+                                     f"'{printable(headers['Location'], 80)}', not a URL")
                 if origin[0] == "https" and there.scheme != "https":
                     raise ConvoError(f"refusing a redirect from https to {there.scheme}: "
                                      f"{printable(there.geturl(), 100)}")
@@ -2843,17 +2971,22 @@ class ApiClient:
                               status=status)
         return ConvoError(f"GET {printable(target)}: {said}", status=status)
 
-    def pages(self, path: str) -> list[Any]:
-        """GET a list and every page after it, following `_links.next` on our own origin.
+    def pages(self, path: str, items: Any = lambda page: [page]) -> list[Any]:
+        """GET a list and every page after it, following `_links.next` on our own
+        origin; return the items that `items(page)` finds in them (by default, the
+        pages). At most MAX_PAGES pages and MAX_ITEMS items: an API that pages
+        forever is stopped with a warning, not followed until memory runs out.
 
         A `next` that repeats a page ends the loop (some responses have next == self).
         """
-        from urllib.parse import urlsplit
 
         def local(href: str) -> str:
             """A link as a path on our own origin: only the path and cursor count,
             so the token never follows a link to another host."""
-            parts = urlsplit(href)
+            parts = split_url(href)
+            if parts is None:
+                raise ConvoError(f"GET {printable(path)}: the API's next link "
+                                 f"'{printable(href, 80)}' is not a URL")
             rel = parts.path[len(self.prefix):] if parts.path.startswith(
                 self.prefix + "/") else parts.path
             if not rel.startswith("/v1/"):
@@ -2861,14 +2994,15 @@ class ApiClient:
             return rel + (f"?{parts.query}" if parts.query else "")
 
         seen: set[str] = set()
-        out = []
+        out: list[Any] = []
         while path not in seen:
-            if len(seen) >= MAX_PAGES:
-                warn(f"stopped after {MAX_PAGES} pages of {path.split('?')[0]}")
+            if len(seen) >= MAX_PAGES or len(out) >= MAX_ITEMS:
+                warn(f"stopped after {len(seen)} pages and {len(out)} items of "
+                     f"{printable(path.split('?')[0], 100)}: more than convo.py reads")
                 break
             seen.add(path)
             page = self.get(path)
-            out.append(page)
+            out.extend(items(page))
             this, nxt = link(page, "self"), link(page, "next")
             if this:
                 seen.add(local(this))
@@ -2903,7 +3037,7 @@ def fetch_conversation(client: ApiClient, conv_id: str, *,
             return {**_dict(entry), "_detail_missing": True}  # it left between list and detail
 
     def listed(path: str, items: Any) -> list[Any]:
-        return [x for page in client.pages(path) for x in items(page)]
+        return client.pages(path, items)
 
     def result(future: Any) -> Any:
         try:
@@ -2958,7 +3092,8 @@ class CallWatch:
                  stop: Any = None) -> None:
         import threading
         self.client, self.conv_id, self.tokens = client, conv_id, tokens
-        self.doc = {**doc, "events": list(_list(doc.get("events")))}
+        self.doc = {**doc, "events": [e for e in _list(doc.get("events"))
+                                      if isinstance(e, dict)]}
         self.follow_legs, self.interval_s, self.timeout_s = legs, interval_s, timeout_s
         self.stop = stop or threading.Event()
         self.started = time.monotonic()
@@ -3021,9 +3156,9 @@ class CallWatch:
 
     def _poll(self) -> Iterator[dict[str, Any]]:
         client = self.client
-        new = [e for page in client.pages(f"{self.base}/events?start_id={self.last_id + 1}"
-                                          f"&page_size={PAGE_SIZE}")
-               for e in events_of(page) if isinstance(e, dict)]
+        new = [e for e in client.pages(f"{self.base}/events?start_id={self.last_id + 1}"
+                                       f"&page_size={PAGE_SIZE}", events_of)
+               if isinstance(e, dict)]
         new = [e for e in new if not is_int(e.get("id")) or e["id"] > self.last_id]
         members_changed = False
         for event in new:
@@ -3044,8 +3179,8 @@ class CallWatch:
 
     def _member_changes(self) -> Iterator[dict[str, Any]]:
         from urllib.parse import quote
-        listed = [m for page in self.client.pages(f"{self.base}/members?page_size={PAGE_SIZE}")
-                  for m in members_of(page) if isinstance(m, dict)]
+        listed = [m for m in self.client.pages(f"{self.base}/members?page_size={PAGE_SIZE}",
+                                               members_of) if isinstance(m, dict)]
         known = {m.get("id"): i for i, m in enumerate(self.members)}
         raw = _list(self.doc.get("members"))
         for entry in listed:
@@ -3073,9 +3208,10 @@ class CallWatch:
 
     def _leg_changes(self) -> Iterator[dict[str, Any]]:
         from urllib.parse import quote
-        calls = [c for page in self.client.pages(
-            f"/v1/calls?conversation_uuid={quote(self.conv_id, safe='')}&page_size={PAGE_SIZE}")
-            for c in legs_of(page) if isinstance(c, dict) and _scalar(c.get("uuid"))]
+        calls = [c for c in self.client.pages(
+            f"/v1/calls?conversation_uuid={quote(self.conv_id, safe='')}&page_size={PAGE_SIZE}",
+            legs_of) if isinstance(c, dict) and _scalar(c.get("uuid"))
+            and c.get("conversation_uuid") in (None, self.conv_id)]
         for call in calls:
             old = self.legs.get(call["uuid"])
             self.legs[call["uuid"]] = call
@@ -3814,25 +3950,29 @@ class WebhookSender:
             conn.timeout = left
             if conn.sock is not None:
                 conn.sock.settimeout(left)
+            ticket = WATCHDOG.arm(conn, started + timeout_s)
             try:
                 conn.request(method, target, body=body, headers=headers)
                 resp = conn.getresponse()
                 data, problem = self._read(resp)
-            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
-                conn.close()
-                if reused and not retry:
-                    continue  # the server had closed the idle keep-alive connection
-                return Reply(problem=f"{where} closed the connection without answering",
-                             transient=True, elapsed_s=time.monotonic() - started)
-            except (socket.timeout, TimeoutError):
-                conn.close()
-                return Reply(problem=f"no reply within {timeout_s:g} s", transient=True,
-                             elapsed_s=time.monotonic() - started)
             except (OSError, http.client.HTTPException) as e:
                 conn.close()
+                took = time.monotonic() - started
+                if ticket[1] or isinstance(e, (socket.timeout, TimeoutError)):
+                    # (ticket[1]: the watchdog cut off a reply that came too slowly)
+                    return Reply(problem=f"no reply within {timeout_s:g} s", transient=True,
+                                 elapsed_s=took)
+                if isinstance(e, (ConnectionResetError, BrokenPipeError,
+                                  http.client.RemoteDisconnected)):
+                    if reused and not retry:
+                        continue  # the server had closed the idle keep-alive connection
+                    return Reply(problem=f"{where} closed the connection without answering",
+                                 transient=True, elapsed_s=took)
                 return Reply(problem=network_problem(where, e, timeout_s, "is the server "
                                                      "running?", "see the timeouts"),
-                             elapsed_s=time.monotonic() - started)
+                             elapsed_s=took)
+            finally:
+                WATCHDOG.disarm(ticket)
             if problem or resp.will_close:
                 conn.close()
             else:
@@ -3893,7 +4033,8 @@ def play_call(sender: WebhookSender, answer_url: str, event_url: str, *, conv: s
         if status == "answered":
             answered[direction] = now
         event = call_event(leg, status, now=now, answered_at=answered.get(direction))
-        refused = check_send_url(url, "the NCCO's eventUrl", insecure=insecure)
+        refused = check_send_url(url, "the NCCO's eventUrl", insecure=insecure) or \
+            foreign_event_url(url, answer_url)
         if refused:
             yield Step(status, how, url, Reply(), [f"not sent: {refused}"], note=direction)
             continue
@@ -3915,6 +4056,10 @@ def replay_log(sender: WebhookSender, webhooks: Iterable[dict[str, Any]], answer
         if when is not None:
             first = when if first is None else first
             wait = start + (when - first) / speed - time.monotonic()
+            if wait > MAX_REPLAY_WAIT_S:
+                raise ConvoError(f"at --speed {speed:g}, the next webhook would be sent in "
+                                 f"{format_span(wait)}: give a higher --speed (0 sends each "
+                                 f"at once)", EXIT_USAGE)
             if wait > 0:
                 time.sleep(wait)
         if kind == "answer":
@@ -4831,29 +4976,50 @@ def setup_logging(*, verbose: bool) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
-    parser = build_parser()
+    import signal
+    debug = "--debug" in (sys.argv[1:] if argv is None else argv)
+    previous = None
     try:
-        args = parser.parse_args(argv)
-    except SystemExit as e:  # --help, --version and usage errors
-        return e.code if isinstance(e.code, int) else EXIT_USAGE
-    if args.verbose or args.command != "show":  # show logs nothing and must start fast
-        setup_logging(verbose=args.verbose)
-    try:
+        try:
+            args = build_parser().parse_args(argv)
+        except SystemExit as e:  # --help, --version and usage errors
+            return e.code if isinstance(e.code, int) else EXIT_USAGE
+        debug = args.debug
+        if args.command != "serve" and \
+                threading_is_main():  # serve stops gracefully on SIGTERM by itself
+            previous = signal.signal(signal.SIGTERM, _terminate)
+        if args.verbose or args.command != "show":  # show logs nothing and must start fast
+            setup_logging(verbose=args.verbose)
         return args.func(args, sys.stdout)
     except ConvoError as e:
-        if args.debug:
+        if debug:
             raise
         _stderr(f"convo: error: {e}")
         return e.exit_code
-    except KeyboardInterrupt:
-        if args.debug:
+    except KeyboardInterrupt as e:
+        if debug:
             raise
-        _stderr("convo: interrupted")
-        return EXIT_INTERRUPTED
+        terminated = isinstance(e, Terminated)
+        _stderr("convo: terminated" if terminated else "convo: interrupted")
+        return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
+    except MemoryError:
+        if debug:
+            raise
+        _stderr("convo: error: out of memory")
+        return EXIT_ERROR
     except BrokenPipeError:
         # The reader (e.g. `| head`) went away: stop quietly, as CPython's tools do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def threading_is_main() -> bool:
+    """True in the main thread, the only one that may set signal handlers."""
+    import threading
+    return threading.current_thread() is threading.main_thread()
 
 
 if __name__ == "__main__":
