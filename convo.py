@@ -129,6 +129,9 @@ ANSWER_TIMEOUT_S = 5.0            # Vonage's answer webhook budget, default and 
 EVENT_TIMEOUT_S = 10.0            # the event webhook's
 SEND_MAX_REPLY = 1 << 20          # bytes of a reply that send reads
 MAX_REPLAY_WAIT_S = 24 * 3600     # send --log --speed: a longer wait is an error
+#: send --log names the file it replays (file_identity) in this header; a serve that
+#: writes to that very file answers "own-log" in it.
+REPLAY_HEADER = "Convo-Replay-Of"
 
 #: What convo.py reads from the environment: (name, the commands that read it, meaning).
 #: `--help`, each command's --help and README.md's table come from here (a test
@@ -1437,8 +1440,8 @@ def render_webhook_log(groups: dict[str, list[tuple[str, ...]]], style: Style
 def iter_json_lines(lines: Iterable[str], label: str, skipped: list[str]
                     ) -> Iterator[dict[str, Any]]:
     """Decode JSON lines one by one, adding a warning to `skipped` for each bad line."""
-    # Speed (bench/timeline.py): json.loads itself, not loads(), whose rule this repeats.
-    json_loads = json.loads
+    # Speed (bench/timeline.py): the decoder itself, not loads(), whose rule this repeats.
+    json_loads = _DECODER.decode
     for number, line in enumerate(lines, 1):
         try:
             value = json_loads(line)
@@ -1982,6 +1985,16 @@ def _lines_of(f: Any, label: str, size: int | None) -> Iterator[str]:
             raise _input_error(label, e) from None
 
 
+def file_identity(path: str) -> str | None:
+    """'device:inode' of a regular file, to tell whether two paths are one file."""
+    import stat
+    try:
+        info = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return f"{info.st_dev}:{info.st_ino}" if stat.S_ISREG(info.st_mode) else None
+
+
 def read_own_file(path: str, limit: int, why: str) -> str | None:
     """Read a file convo.py looks for on its own (credentials, state): None when there
     is none; a regular file of at most `limit` bytes of UTF-8. Raises ConvoError (exit 2)."""
@@ -2350,7 +2363,8 @@ def check_state_dir(directory: str) -> str:
                              f"{info.st_mode & 0o777:04o}), who could replace what convo.py "
                              f"saves there: run chmod 700 {directory}, or set CONVO_STATE_DIR",
                              EXIT_USAGE)
-        probe = os.path.join(directory, f".probe.{os.getpid()}")
+        import threading
+        probe = os.path.join(directory, f".probe.{os.getpid()}.{threading.get_ident()}")
         os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600))
         os.unlink(probe)
     except OSError as e:
@@ -2391,7 +2405,10 @@ def read_state(directory: str | None = None) -> dict[str, Any] | None:
     try:
         text = read_own_file(path, MAX_CREDENTIALS_BYTES, "the latest call")
         state = loads(text) if text is not None else None
-    except (ConvoError, ValueError) as e:
+    except ConvoError as e:  # it names the file
+        warn(f"ignoring the latest call: {e}")
+        return None
+    except ValueError as e:
         warn(f"ignoring {path}: {printable(e, 100)}")
         return None
     return state if isinstance(state, dict) else None
@@ -3451,7 +3468,7 @@ def _server_class() -> Any:
             path, _, query = head.path.partition("?")
             status, payload, headers = self.server.routes.handle(
                 head.method, path, query, body, authorization=head.field("authorization"),
-                client=self.client_address[0])
+                client=self.client_address[0], replay_of=head.field(REPLAY_HEADER.lower()))
             if self.server.stopping:
                 self.close_connection = True
             try:
@@ -3685,10 +3702,12 @@ class EventLog:
         try:
             fd = os.open(self.path, flags, 0o600)
         except OSError as e:
-            if e.errno in (6, 40):  # ENXIO: a FIFO nobody reads; ELOOP: a symbolic link
-                raise ConvoError(f"{self.path}: is {'a FIFO' if e.errno == 6 else 'a link'}"
-                                 f", not a regular file: remove it, or set CONVO_STATE_DIR",
-                                 EXIT_USAGE) from None
+            # ENXIO: a FIFO nobody reads; ELOOP: a symbolic link; EISDIR: a directory
+            kind = {6: "a FIFO (named pipe)", 40: "a symbolic link", 21: "a directory"}.get(
+                e.errno or 0)
+            if kind:
+                raise ConvoError(f"{self.path}: is {kind}, not a regular file: remove it, or "
+                                 f"set CONVO_STATE_DIR", EXIT_USAGE) from None
             raise
         info = os.fstat(fd)
         kind = _file_kind(info.st_mode)
@@ -3697,6 +3716,7 @@ class EventLog:
             raise ConvoError(f"{self.path}: is {kind}, not a regular file: remove it, or "
                              f"set CONVO_STATE_DIR", EXIT_USAGE)
         self._fd, self._id = fd, (info.st_dev, info.st_ino)
+        self.identity = f"{info.st_dev}:{info.st_ino}"  # as file_identity() gives it
         self._torn = info.st_size > 0 and os.pread(fd, 1, info.st_size - 1) != b"\n"
 
     def _check(self) -> None:
@@ -3768,6 +3788,7 @@ class WebhookRoutes:
         self.replays = ReplayGuard()
         self._last_call: tuple[Any, ...] = ()
         self._calls_seen: set[str] = set()
+        self._told_own_log = False
         check_state_dir(config.state_dir)
         self.events = EventLog(os.path.join(config.state_dir, EVENTS_FILE), self.log)
         self.events_path = self.events.path
@@ -3776,8 +3797,24 @@ class WebhookRoutes:
         self.events.close()
 
     def handle(self, method: str, path: str, query: str, body: bytes, *,
-               authorization: str, client: str) -> tuple[int, Any, dict[str, str] | None]:
+               authorization: str, client: str, replay_of: str = ""
+               ) -> tuple[int, Any, dict[str, str] | None]:
         """Answer one request: (status, body as bytes or a JSON value or None, headers)."""
+        status, payload, headers = self.route(method, path, query, body,
+                                              authorization=authorization, client=client)
+        if replay_of and replay_of == self.events.identity:
+            # send --log is replaying the very file we append to: tell it (it reads a
+            # snapshot, so this ends), and say so here once.
+            if not self._told_own_log:
+                self._told_own_log = True
+                self.log.info("send is replaying %s, the log serve writes to: it sends the "
+                              "lines the file held when it started, and the replayed "
+                              "webhooks are saved again", self.events_path)
+            headers = {**(headers or {}), REPLAY_HEADER: "own-log"}
+        return status, payload, headers
+
+    def route(self, method: str, path: str, query: str, body: bytes, *,
+              authorization: str, client: str) -> tuple[int, Any, dict[str, str] | None]:
         methods = ROUTES.get(path)
         if methods is None:
             self.log.info("%s %s → 404: %s", method, printable(path, 80), route_hint(path))
@@ -3901,8 +3938,10 @@ class WebhookSender:
     never an exception."""
 
     def __init__(self, *, secret: str | None = None, api_key: str = "",
-                 app_id: str | None = None) -> None:
+                 app_id: str | None = None, replaying: str | None = None) -> None:
         self.secret, self.api_key, self.app_id = secret, api_key, app_id
+        self.replaying = replaying  # the replayed log's identity (file_identity)
+        self.own_log = False  # serve said that log is the one it writes to
         self._conns: dict[tuple, Any] = {}
 
     def close(self) -> None:
@@ -3916,7 +3955,8 @@ class WebhookSender:
         from urllib.parse import urlsplit
         sent, body = webhook_request(method, url, fields)
         headers = {"User-Agent": f"convo.py/{__version__} (send)"}
-        if method == "POST":
+        if self.replaying:
+            headers[REPLAY_HEADER] = self.replaying
             headers["Content-Type"] = "application/json"
         if self.secret:
             headers["Authorization"] = f"Bearer {self.sign(method, body, urlsplit(sent).query)}"
@@ -3977,6 +4017,7 @@ class WebhookSender:
                 conn.close()
             else:
                 self._conns[origin] = conn
+            self.own_log = self.own_log or resp.getheader(REPLAY_HEADER) == "own-log"
             return Reply(status=resp.status, content_type=resp.getheader("Content-Type"),
                          location=resp.getheader("Location"), body=data, problem=problem,
                          elapsed_s=time.monotonic() - started)
@@ -4247,6 +4288,7 @@ def cmd_send(args: argparse.Namespace, out: TextIO) -> int:
             raise ConvoError("--from, --to and --method shape a new call; --log sends the "
                              "saved webhooks as they are", EXIT_USAGE)
         lines = input_lines(args.log, snapshot=True)
+        sender.replaying = file_identity(args.log)
         webhooks = replayable(lines, label, only, skipped)
         pace = f"at {args.speed:g}x the original pace" if args.speed else "at once"
         out.write(f"convo send: {printable(label, 80)} to {target}, {pace}, {signed}\n")
@@ -4269,6 +4311,10 @@ def cmd_send(args: argparse.Namespace, out: TextIO) -> int:
     finally:
         sender.close()
     if args.log:
+        if sender.own_log:
+            _stderr(f"convo: note: {printable(label, 80)} is the log this server writes to: "
+                    f"send replayed the lines it held when send started, not the ones "
+                    f"saved as it sent them")
         for message in skipped:
             warn(message)
         if code is None:

@@ -1470,7 +1470,7 @@ def test_get_without_id_picks_the_one_call_in_progress_or_asks(capsys, creds, re
     assert "2 conversations are in progress: pick one" in err
 
 
-@pytest.mark.parametrize("url", ["http://api.nexmo.com", "http://10.0.0.1:8080"])
+@pytest.mark.parametrize("url", ["http://api.nexmo.com", "http://api.example.invalid:8080"])
 def test_plain_http_to_another_machine_is_refused(capsys, creds, url, monkeypatch):
     code, _, err = run(capsys, "get", CONV_ID, "--api-url", url)
     assert code == 2 and "plain http:// would send the token in clear text" in err
@@ -2546,7 +2546,7 @@ def test_send_says_when_nothing_listens(capsys):
     ([], "give your webhook server's URL"),
     (["ftp://127.0.0.1"], "is not an http(s) URL"),
     (["http://example.com"], "plain http:// to another machine: use https://, or --insecure"),
-    (["http://127.0.0.1:1", "--event-url", "http://10.0.0.1/e"], "--event-url"),
+    (["http://127.0.0.1:1", "--event-url", "http://hooks.example.invalid/e"], "--event-url"),
     (["http://127.0.0.1:1", "--speed", "2"], "--conversation and --speed go with --log"),
     (["http://127.0.0.1:1", "--answer-timeout", "0"], "--answer-timeout 0: give seconds"),
     (["http://127.0.0.1:1", "--from", "alice"], "--from 'alice' is not a phone number"),
@@ -2728,3 +2728,478 @@ Conversation CON-bc643220-2542-499a-892e-c982c4150c06  ACTIVE
       └─ leg 30cecc87-7ac9-4d03-910a-e9d69558263c
 1 conversation · 2 members (2 JOINED) · 2 channels (2 phone) · 2 legs
 """
+
+
+# ---------------------------------------------------------------------------
+# Robustness: every Python, real faults, hostile peers
+# ---------------------------------------------------------------------------
+
+def test_convo_compiles_with_warnings_as_errors_and_holds_no_surrogates():
+    """Python 3.13 refuses a lone surrogate in a docstring; a new SyntaxWarning (an
+    invalid escape) would be an error in some later Python."""
+    source = (HERE / "convo.py").read_text(encoding="utf-8")
+    check = subprocess.run([sys.executable, "-W", "error", "-c",
+                            "import sys; compile(sys.stdin.read(), 'convo.py', 'exec')"],
+                           input=source, text=True, capture_output=True, timeout=30)
+    assert check.returncode == 0, check.stderr
+    import ast
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            assert not any(0xD800 <= ord(c) <= 0xDFFF for c in node.value), node.lineno
+
+
+def _events_line(**fields) -> str:
+    return json.dumps({"conversation_uuid": CONV_ID, "uuid": "797168e24c19a3c45e74e05b10fef2b5",
+                       "timestamp": "2018-10-25T09:26:19.000Z", "_webhook": "event",
+                       "_method": "POST", **fields}) + "\n"
+
+
+def test_send_log_of_the_file_serve_writes_replays_a_snapshot(webhook, capsys):
+    """The README's replay aimed at the running serve: 9 lines are sent once, and both
+    sides say that the log is serve's own."""
+    Path(webhook.events_path).write_text("".join(_events_line(status=s) for s in (
+        "started", "ringing", "answered", "started", "ringing", "answered", "completed",
+        "completed", "completed")))
+    capsys.readouterr()
+    code, out, err = run(capsys, "send", url_of(webhook), "--log", webhook.events_path)
+    assert code == 0, out + err
+    assert len(STEP.findall(out)) == 9
+    assert len(saved(webhook)) == 18
+    assert "is the log this server writes to: send replayed the lines it held" in err
+    assert "send is replaying " in err and "the log serve writes to" in err
+
+
+def test_serve_reopens_the_events_file_when_it_is_deleted_rotated_or_its_directory_removed(
+        webhook, capsys):
+    path = Path(webhook.events_path)
+    post = lambda status: request(webhook, "POST", "/webhooks/event",
+                                  {"status": status, "conversation_uuid": CONV_ID})[0]
+    assert post("started") == 204
+    path.unlink()
+    assert post("ringing") == 204
+    assert [w["status"] for w in saved(webhook)] == ["ringing"]
+    path.rename(path.with_name("events.jsonl.1"))
+    assert post("answered") == 204
+    assert [w["status"] for w in saved(webhook)] == ["answered"]
+    path.rename(path.with_name("events.jsonl.2"))  # as logrotate does with `create`
+    path.write_text("")
+    assert post("answered") == 204
+    assert [w["status"] for w in saved(webhook)] == ["answered"]
+    import shutil
+    shutil.rmtree(path.parent)
+    assert post("completed") == 204
+    assert [w["status"] for w in saved(webhook)] == ["completed"]
+    err = capsys.readouterr().err
+    assert err.count("was deleted or moved: saving to a new file there") == 3
+    assert err.count("was replaced (rotated?): saving to a new file there") == 1
+    assert (path.stat().st_mode & 0o777) == 0o600
+
+
+def test_serve_starts_a_new_line_after_a_torn_one(tmp_path):
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "events.jsonl").write_text(_events_line(status="started") + '{"status": "ring')
+    with serving(state) as server:
+        assert request(server, "POST", "/webhooks/event",
+                       {"status": "answered", "conversation_uuid": CONV_ID})[0] == 204
+    lines = (state / "events.jsonl").read_text().splitlines()
+    assert lines[1] == '{"status": "ring' and json.loads(lines[2])["status"] == "answered"
+
+
+@contextlib.contextmanager
+def small_filesystem(tmp_path, size="64k"):
+    """A real, small tmpfs (root only): ENOSPC for real."""
+    mount = tmp_path / "small"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs",
+                           str(mount)], capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip() or done.returncode}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], capture_output=True)
+
+
+def fill(directory: Path) -> Path:
+    """Fill a file system until a write fails; return the filler to delete later."""
+    filler = directory / "filler"
+    with open(filler, "wb", buffering=0) as f:
+        try:
+            while True:
+                f.write(b"x" * 4096)
+        except OSError:
+            pass
+        try:
+            while True:
+                f.write(b"x")
+        except OSError:
+            pass
+    return filler
+
+
+def test_serve_on_a_full_disk_answers_503_and_never_tears_a_line(tmp_path, capsys):
+    with small_filesystem(tmp_path) as disk:
+        convo.setup_logging(verbose=False)
+        with serving(disk) as server:
+            # Each webhook over a page (4 KiB), so that none fits in the last one's.
+            event = lambda status: request(server, "POST", "/webhooks/event", {
+                "status": status, "conversation_uuid": CONV_ID, "pad": "y" * 5000})[0]
+            assert event("started") == 204
+            filler = fill(disk)
+            assert event("ringing") == 503  # Vonage retries it
+            status, _, ncco = request(server, "GET", "/webhooks/answer?" + urlencode(
+                {**ANSWER_QUERY, "pad": "y" * 5000}))
+            assert status == 200 and json.loads(ncco)[0]["action"] == "connect"
+            filler.unlink()
+            assert event("answered") == 204
+            lines = (disk / "events.jsonl").read_text().splitlines()
+        assert [json.loads(line)["status"] for line in lines] == ["started", "answered"]
+    err = capsys.readouterr().err
+    assert re.search(r"could not save an event \(No space left on device( \(a short write\))?\): "
+                     r"answered 503, so Vonage sends it again", err)
+    assert re.search(r"could not save the answer webhook \(No space left on device[^)]*\)+: "
+                     r"the NCCO was sent anyway, so the call connects", err)
+
+
+def test_sigterm_to_serve_on_a_full_disk_is_one_line_and_exit_0(tmp_path):
+    with small_filesystem(tmp_path) as disk:
+        proc = subprocess.Popen([sys.executable, str(HERE / "convo.py"), "serve", "--port", "0",
+                                 "--to", "447700000003"], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True,
+                                env={**os.environ, "CONVO_STATE_DIR": str(disk)})
+        try:
+            port = int(proc.stdout.readline().rsplit(":", 1)[1].split()[0])
+            fill(disk)
+            server = type("Address", (), {"server_address": ("127.0.0.1", port)})
+            assert request(server, "POST", "/webhooks/event", {"status": "started"})[0] == 503
+            proc.send_signal(signal.SIGTERM)
+            out, err = proc.communicate(timeout=10)
+        finally:
+            proc.kill()
+    assert proc.returncode == 0 and out.endswith("convo serve: stopped\n")
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("case", ["under-a-file", "others-write", "events-fifo", "events-dir"])
+def test_serve_names_a_state_directory_it_cannot_use_before_binding(tmp_path, capsys, case):
+    state = tmp_path / "state"
+    if case == "under-a-file":
+        (tmp_path / "file").write_text("")
+        state = tmp_path / "file" / "state"
+    else:
+        state.mkdir()
+    if case == "others-write":
+        state.chmod(0o777)
+    if case == "events-fifo":
+        os.mkfifo(state / "events.jsonl")
+    if case == "events-dir":
+        (state / "events.jsonl").mkdir()
+    os.environ["CONVO_STATE_DIR"] = str(state)  # clean_env restores it
+    code, out, err = run(capsys, "serve", "--to", "447700000003", "--port", "0")
+    assert code == 2 and out == "" and "--port" not in err
+    assert err.count("\n") == 1 and "set CONVO_STATE_DIR" in err
+    assert {"under-a-file": "cannot write the state directory",
+            "others-write": "is writable by others (mode 0777)",
+            "events-fifo": "events.jsonl: is a FIFO (named pipe), not a regular file",
+            "events-dir": "events.jsonl: is a directory, not a regular file"}[case] in err
+
+
+def test_state_files_are_private_and_regions_survive_concurrent_writers(tmp_path):
+    state = tmp_path / "state"
+    convo.write_state({"conversation_uuid": CONV_ID}, str(state))
+    assert (state / "last_call.json").stat().st_mode & 0o777 == 0o600
+    writers = [threading.Thread(target=lambda n=n: [convo.remember_region(
+        f"CON-{n}-{i}", "https://api-eu-3.vonage.com") for i in range(15)]) for n in range(3)]
+    for t in writers:
+        t.start()
+    for t in writers:
+        t.join()
+    regions = json.loads((state / "regions.json").read_text())
+    assert len(regions) == 45
+    assert (state / "regions.json").stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in state.iterdir() if p.name.startswith(".regions.json.")] == \
+        [".regions.json.lock"]
+
+
+@pytest.mark.parametrize("body", [b'{"status": NaN}', b'{"status": "started", "n": Infinity}',
+                                  b'{"status": "started", "duration": 1e999}'])
+def test_serve_refuses_bodies_that_are_not_json(webhook, body):
+    status, _, reply = request(webhook, "POST", "/webhooks/event", body,
+                               {"Content-Type": "application/json"})
+    assert status == 400 and "invalid JSON" in json.loads(reply)["error"]
+    assert saved(webhook) == []
+
+
+def test_nothing_convo_prints_as_json_holds_nan(capsys, tmp_path):
+    log = tmp_path / "events.jsonl"
+    log.write_text('{"status": "started", "conversation_uuid": "%s", "x": NaN}\n' % CONV_ID
+                   + _events_line(status="ringing"))
+    code, out, err = run(capsys, "show", str(log), "--json")
+    assert code == 0 and "NaN" not in out and json.loads(out)
+    assert "skipped: invalid JSON" in err
+
+
+class Dripper(http.server.ThreadingHTTPServer):
+    """A peer that answers a byte at a time, a byte every 0.2 s, and gives up after 20 s
+    (so a test of a broken deadline fails instead of hanging)."""
+    daemon_threads = True
+
+    def __init__(self):
+        super().__init__(("127.0.0.1", 0), _DripHandler)
+
+
+class _DripHandler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def _drip(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        data = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 99999\r\n\r\n["
+        ends = time.monotonic() + 20
+        for byte in data + b" " * 99999:
+            if time.monotonic() > ends:
+                return
+            try:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+            except OSError:
+                return
+            time.sleep(0.2)
+
+    do_GET = do_POST = _drip
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def dripper():
+    server = Dripper()
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("argv", [["get", CONV_ID], ["calls"], ["get", CONV_ID, "--watch"]])
+def test_a_peer_that_drips_bytes_is_cut_off_at_the_deadline(capsys, creds, dripper, argv):
+    code, out, err = run(capsys, *argv, "--api-url", dripper, "--timeout", "1")
+    assert code == 1 and "did not answer within 1 s (see --timeout)" in err, err
+    assert err.count("\n") == 1 or argv[0] == "calls"
+
+
+def test_send_cuts_off_a_dripping_answer_at_its_budget(capsys, dripper):
+    code, out, _ = run(capsys, "send", dripper, "--answer-timeout", "1")
+    assert code == 1 and "error: no reply within 1 s: Vonage tries once more" in out
+
+
+@pytest.mark.parametrize("where", ["vonagerc", "config", "key-variable", "last-call"])
+def test_a_fifo_in_place_of_a_file_convo_looks_for_is_refused(capsys, tmp_path, where,
+                                                             monkeypatch, key_file):
+    fifo = {"vonagerc": tmp_path / "cwd" / ".vonagerc",
+            "config": tmp_path / "home" / ".vonage" / "config.json",
+            "key-variable": tmp_path / "key.fifo",
+            "last-call": tmp_path / "state" / "last_call.json"}[where]
+    fifo.parent.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(fifo)
+    if where == "key-variable":
+        monkeypatch.setenv("VONAGE_APPLICATION_PRIVATE_KEY_PATH", str(fifo))
+    if where == "last-call":
+        monkeypatch.setenv("VONAGE_APPLICATION_PRIVATE_KEY_PATH", str(key_file))
+        monkeypatch.setenv("VONAGE_APPLICATION_ID", APP_ID)
+        code, _, err = run(capsys, "get", "--api-url", "http://127.0.0.1:1", "--timeout", "1")
+        assert f"ignoring the latest call: {fifo}: is a FIFO (named pipe), not a regular " \
+            "file" in err
+        return
+    code, out, err = run(capsys, "jwt", "--app-id", APP_ID)
+    assert code == 2 and f"{fifo}: is a FIFO (named pipe), not a regular file" in err
+
+
+def test_a_key_named_on_the_command_line_may_be_a_pipe_read_once(capsys, rsa_key):
+    """`--key <(…)`: read once, and kept for every token minted after."""
+    r, w = os.pipe()
+    os.write(w, _pem(rsa_key))
+    os.close(w)
+    try:
+        creds = convo.resolve_credentials(app_id=APP_ID, key_path=f"/dev/fd/{r}")
+        first, second = creds.mint(), creds.mint()
+    finally:
+        os.close(r)
+    assert first != second
+    for token in (first, second):
+        assert jwt.decode(token, rsa_key.public_key(), algorithms=["RS256"])["application_id"] \
+            == APP_ID
+
+
+def test_inputs_that_never_end_are_refused_or_bounded(tmp_path, key_file):
+    def convo_run(*argv, stdin=None):
+        return subprocess.run([sys.executable, str(HERE / "convo.py"), *argv], stdin=stdin,
+                              capture_output=True, text=True, timeout=30,
+                              env={**os.environ, "CONVO_STATE_DIR": str(tmp_path),
+                                   "VONAGE_APPLICATION_ID": APP_ID,
+                                   "VONAGE_APPLICATION_PRIVATE_KEY_PATH": str(key_file)})
+    for argv in (["show", "/dev/zero"], ["send", "http://127.0.0.1:1", "--log", "/dev/zero"]):
+        done = convo_run(*argv)
+        assert done.returncode == 2 and done.stderr == \
+            "convo: error: /dev/zero: is a device, not a regular file\n"
+    with open("/dev/zero") as zero:
+        done = convo_run("jwt", "--inspect", "-", stdin=zero)
+    assert done.returncode == 2 and done.stderr == \
+        "convo: error: <stdin>: over 16 KiB, too large for a token\n"
+    (tmp_path / "last_call.json").symlink_to("/dev/zero")
+    done = convo_run("get", "--api-url", "http://127.0.0.1:1")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "ignoring the latest call: " in done.stderr and "is a device" in done.stderr
+
+
+@pytest.mark.parametrize("token", ["eyJh.eyJi.c2ln\nX-Evil: 1", "eyJh .eyJi.sig",
+                                   "Bearer eyJh.eyJi.sig extra"])
+def test_a_token_with_a_line_break_or_space_is_not_a_jwt_and_never_echoed(capsys, token,
+                                                                          monkeypatch):
+    for argv in (["get", CONV_ID, "--jwt", token], ["calls", "--jwt", token]):
+        code, out, err = run(capsys, *argv)
+        assert code == 2 and "that is not a JWT" in err and "eyJ" not in err + out
+    monkeypatch.setenv("JWT", token)
+    code, _, err = run(capsys, "calls")
+    assert code == 2 and "eyJ" not in err
+
+
+def test_hostile_api_answers_are_one_line_errors(capsys, api, creds, monkeypatch):
+    assert convo.parse_retry_after("²", 0.0) is None
+    api.script(f"/v1/conversations/{CONV_ID}/members",
+               (200, {"_embedded": {"members": []}, "_links": {"next": {"href": "http://[::1/x"}}}))
+    code, _, err = run(capsys, "get", CONV_ID, "--api-url", api.url)
+    assert code == 1 and "the API's next link 'http://[::1/x' is not a URL" in err
+    api.script("/v1/x", *[(200, {"_embedded": {"items": list(range(100))},
+                                 "_links": {"next": {"href": f"/v1/x?cursor={i}"}}})
+                          for i in range(10)])
+    monkeypatch.setattr(convo, "MAX_ITEMS", 250)
+    client = convo.ApiClient(api.url, "t")
+    assert len(client.pages("/v1/x", lambda page: page["_embedded"]["items"])) == 300
+    assert "stopped after 3 pages and 300 items of /v1/x" in capsys.readouterr().err
+
+
+def test_odd_items_in_an_events_page_never_break_get_or_a_watch(capsys, rsa_key, creds):
+    with FakeVonage(rsa_key.public_key()) as fake:
+        fake.play(seed_call_steps(), step=8)
+        fake.script(f"/v1/conversations/{CONV_ID}/events",
+                    (200, {"_embedded": {"events": [1, "x", None, []]}, "_links": {}}))
+        code, out, err = run(capsys, "get", CONV_ID, "--events", "--api-url", fake.url)
+        assert code == 0 and "Traceback" not in err
+        fake.script(f"/v1/conversations/{CONV_ID}/events",
+                    (200, [1, "x", None, {"id": 99, "type": "odd"}]))
+        thread, out, result = start_watch(CONV_ID, "--api-url", fake.url)
+        out.expect("Watching:")
+        fake.advance()
+        thread.join(15)
+        assert result == [0]
+
+
+def test_a_call_listing_is_filtered_on_our_side(capsys, rsa_key, creds):
+    calls = [{**SEED["calls"][0], "conversation_uuid": None},
+             {**SEED["calls"][0], "uuid": "aaaa", "status": "completed"}]
+    with FakeVonage(rsa_key.public_key(), calls=calls) as fake:
+        code, out, err = run(capsys, "get", "--api-url", fake.url)
+    assert code == 1 and "(no conversation)" not in out + err and "no call in progress" in err
+
+
+def test_hostile_urls_and_logs_are_one_line_errors(capsys, tmp_path):
+    code, _, err = run(capsys, "get", f"https://[::1/v1/conversations/{CONV_ID}")
+    assert code == 2 and "is not an ID that get reads" in err
+    log = tmp_path / "events.jsonl"
+    log.write_text(_events_line(status="started", timestamp="1900-01-01T00:00:00.000Z")
+                   + _events_line(status="ringing", timestamp="2100-01-01T00:00:00.000Z"))
+    with scripted({"/webhooks/event": NO_CONTENT}) as server:
+        for speed in ("1", "1e-12"):
+            code, out, err = run(capsys, "send", url_of(server), "--log", str(log),
+                                 "--speed", speed)
+            assert code == 2 and "the next webhook would be sent in" in err
+            assert "give a higher --speed" in err and "Traceback" not in err
+
+
+def test_send_follows_an_ncco_event_url_only_to_the_server_it_tests(capsys):
+    ncco = [{"action": "connect", "eventUrl": ["https://hooks.example.invalid/ev"],
+             "endpoint": [{"type": "phone", "number": "447700000003"}]}]
+    bad = [{"action": "connect", "eventUrl": ["http://[::1"],
+            "endpoint": [{"type": "phone", "number": "447700000003"}]}]
+    for answer, needle in ((ncco, "is on another server than the one send tests"),
+                           (bad, "'http://[::1' is not an http(s) URL")):
+        with scripted({"/webhooks/answer": (200, JSON, json.dumps(answer).encode()),
+                       "/webhooks/event": NO_CONTENT}) as server:
+            code, out, _ = run(capsys, "send", url_of(server))
+        assert code == 1 and f"not sent: the NCCO's eventUrl" in out and needle in out
+        assert out.count("not sent:") == 4  # the outbound leg's four events
+
+
+def test_sigterm_ends_get_watch_calls_and_send_as_ctrl_c_does(tmp_path, key_file, rsa_key):
+    env = {**os.environ, "VONAGE_APPLICATION_ID": APP_ID, "CONVO_STATE_DIR": str(tmp_path),
+           "VONAGE_APPLICATION_PRIVATE_KEY_PATH": str(key_file), "NO_COLOR": "1"}
+    with FakeVonage(rsa_key.public_key()) as fake:
+        fake.play(seed_call_steps(), step=8)
+        proc = subprocess.Popen(convo_command("get", CONV_ID, "--watch", "--api-url", fake.url),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=env)
+        try:
+            out = pipe_lines(proc.stdout)
+            out.expect("Watching:")
+            proc.send_signal(signal.SIGTERM)
+            summary = out.expect(" watched ")[-1]
+            proc.wait(timeout=5)
+            err = proc.stderr.read()
+        finally:
+            proc.kill()
+    assert proc.returncode == 143 and summary.startswith("interrupted · watched ")
+    assert err.endswith("convo: terminated\n")
+    with scripted({"/webhooks/answer": (200, JSON, TALK), "/webhooks/event": slowly}) as server:
+        proc = subprocess.Popen(convo_command("send", url_of(server)), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=env)
+        try:
+            assert server.waiting.wait(10), "send never sent an event"
+            proc.send_signal(signal.SIGTERM)
+            out, err = proc.communicate(timeout=10)
+        finally:
+            proc.kill()
+    assert proc.returncode == 143 and err == "convo: terminated\n"
+    assert out.endswith("interrupted after 1 webhook\n")
+    with scripted({"/v1/calls": slowly}) as server:
+        proc = subprocess.Popen(convo_command("calls", "--api-url", url_of(server)),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=env)
+        try:
+            assert server.waiting.wait(10), "calls never asked"
+            proc.send_signal(signal.SIGTERM)
+            out, err = proc.communicate(timeout=10)
+        finally:
+            proc.kill()
+    assert proc.returncode == 143 and err == "convo: terminated\n"
+
+
+def test_ctrl_c_while_python_imports_convo_is_one_line():
+    """A SIGINT that lands while convo.py's imports run (made certain here by an import
+    hook that sends it when argparse is imported)."""
+    start = ("import os, runpy, signal, sys\n"
+             "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+             "class Hook:\n"
+             "    def find_spec(self, name, path=None, target=None):\n"
+             "        if name == 'argparse':\n"
+             "            os.kill(os.getpid(), signal.SIGINT)\n"
+             "        return None\n"
+             "sys.meta_path.insert(0, Hook())\n"
+             "sys.argv = sys.argv[1:]\n"
+             "runpy.run_path(sys.argv[0], run_name='__main__')\n")
+    done = subprocess.run([sys.executable, "-c", start, str(HERE / "convo.py"), "--version"],
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 130 and done.stderr == "convo: interrupted\n"
+
+
+def test_out_of_memory_is_one_line(tmp_path):
+    resource = pytest.importorskip("resource")
+    doc = tmp_path / "big.json"
+    doc.write_text("[" + ",".join(['{"id":1}'] * 4_000_000) + "]")
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_AS, (400 << 20, 400 << 20))
+    done = subprocess.run([sys.executable, str(HERE / "convo.py"), "show", str(doc)],
+                          capture_output=True, text=True, timeout=60, preexec_fn=limit)
+    assert done.returncode == 1 and done.stderr == "convo: error: out of memory\n", done.stderr
