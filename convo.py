@@ -3686,7 +3686,9 @@ class EventLog:
     def __init__(self, path: str, log: Any) -> None:
         import threading
         self.path, self.log = path, log
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()       # held to write
+        self._sync_lock = threading.Lock()  # held to sync
+        self._written = self._synced = 0    # lines written, lines known to be on disk
         self._fd = -1
         try:
             self._open()
@@ -3728,10 +3730,13 @@ class EventLog:
             why = "was replaced (rotated?)"
         except FileNotFoundError:
             why = "was deleted or moved"
-        os.close(self._fd)
-        self._fd = -1
-        os.makedirs(os.path.dirname(self.path) or ".", mode=0o700, exist_ok=True)
-        self._open()
+        with self._sync_lock:  # no sync runs on a descriptor being closed
+            self._sync(self._fd)  # what went to the old file (if it is still there) is kept
+            self._synced = self._written
+            os.close(self._fd)
+            self._fd = -1
+            os.makedirs(os.path.dirname(self.path) or ".", mode=0o700, exist_ok=True)
+            self._open()
         self.log.warning("%s %s: saving to a new file there", self.path, why)
 
     def append(self, line: bytes) -> None:
@@ -3746,7 +3751,6 @@ class EventLog:
             try:
                 if os.write(self._fd, data) != len(data):
                     raise OSError(28, "No space left on device (a short write)")
-                os.fdatasync(self._fd) if hasattr(os, "fdatasync") else os.fsync(self._fd)
             except OSError:
                 try:
                     os.ftruncate(self._fd, end)
@@ -3754,9 +3758,25 @@ class EventLog:
                     pass
                 raise
             self._torn = False
+            self._written += 1
+            mine = self._written
+        # Group commit (bench/serve.py): one sync covers every line written before it, so
+        # the requests that wrote while another synced share the next sync. (Lock order:
+        # _lock, then _sync_lock, never the other way; a reopen holds both, so while a
+        # sync runs, every line not yet synced is in the file held open.)
+        with self._sync_lock:
+            if self._synced >= mine:
+                return
+            upto = self._written
+            self._sync(self._fd)
+            self._synced = max(self._synced, upto)
+
+    @staticmethod
+    def _sync(fd: int) -> None:
+        os.fdatasync(fd) if hasattr(os, "fdatasync") else os.fsync(fd)
 
     def close(self) -> None:
-        with self._lock:
+        with self._lock, self._sync_lock:
             if self._fd >= 0:
                 os.close(self._fd)
                 self._fd = -1
