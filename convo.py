@@ -49,7 +49,6 @@ if TYPE_CHECKING:  # annotations only: importing typing costs start-up time
 #   http.server, socket     the webhook server (serve)
 #   http.client, ssl        the API client (get)
 #   threading, concurrent.futures, urllib.parse, email.utils, hashlib, hmac, ...
-
 __version__ = "0.1.0"
 
 #: How hints name this command: `python3` is there wherever Python 3 is (on Debian and
@@ -58,8 +57,10 @@ PROG = "python3 convo.py"
 
 
 # ############################################################################
-# 1. Constants and the one error type
+# 1. Core: exit codes, the one error type, text, the terminal, the log, files, state
 # ############################################################################
+
+# -- exit codes and the one error type -----------------------------------------
 
 EXIT_OK = 0
 EXIT_ERROR = 1          # runtime failure: network, API error, expired token
@@ -67,114 +68,9 @@ EXIT_USAGE = 2          # usage error or bad input: arguments, files, keys
 EXIT_INTERRUPTED = 130  # 128 + SIGINT
 EXIT_TERMINATED = 143   # 128 + SIGTERM
 
-# JWT
-DEFAULT_TTL_S = 900           # what Vonage's SDKs mint, and the API's default
-MIN_TTL_S = 30                # Vonage: exp at least 30 s after iat...
-MAX_TTL_S = 24 * 3600         # ...and no token is accepted 24 h after iat
-MIN_RSA_BITS = 2048
-TIME_CLAIMS = ("iat", "exp", "nbf")
-
-# The API client (get)
-API_URL = "https://api.nexmo.com"  # the default; a live call is served by its region_url
-VONAGE_HOST_SUFFIXES = (".vonage.com", ".nexmo.com")
-HTTP_TIMEOUT_S = 10.0         # each request (--timeout)
-GET_DEADLINE_S = 90.0         # the whole `get`, retries and waits included
-MAX_ATTEMPTS = 3              # for 429 and 5xx
-MAX_RETRY_AFTER_S = 60.0      # a longer Retry-After fails at once instead of waiting
-BACKOFF_BASE_S = 0.25         # first retry waits 0.125..0.375 s, then doubles
-MAX_BODY_BYTES = 10 << 20       # one API response
-MAX_ITEMS = 100_000           # items of one list, all its pages together
-MAX_TOKEN_BYTES = 16 << 10    # a JWT given on the command line or in $JWT
-MAX_CREDENTIALS_BYTES = 1 << 20  # a key, .vonagerc, ~/.vonage/config.json, last_call.json
-MAX_DOCUMENT_BYTES = 64 << 20  # a document for show: a conversation with 100,000 events fits
-MAX_PAGES = 1000              # 100,000 items at page_size=100
-MAX_REDIRECTS = 5
-PAGE_SIZE = 100               # the API's maximum
-DEFAULT_CONCURRENCY = 8
-
-# Live calls (calls, get --watch)
-REGIONAL_URLS = ("https://api-us-3.vonage.com", "https://api-us-4.vonage.com",
-                 "https://api-eu-3.vonage.com", "https://api-eu-4.vonage.com",
-                 "https://api-ap-3.vonage.com", "https://api-ap-4.vonage.com")
-LIVE_STATUSES = ("started", "ringing", "answered")  # a call in progress (API-FACTS §9)
-ENDED_STATUSES = ("completed", "busy", "cancelled", "failed", "rejected", "timeout",
-                  "unanswered", "machine")
-RECENT_S = 3600                   # calls --all: calls that started in the last hour
-WATCH_INTERVAL_S = 2.0            # get --watch polls this often (--interval)
-MIN_INTERVAL_S, MAX_INTERVAL_S = 0.5, 60.0
-TOKEN_MARGIN_S = 60               # a minted token is renewed this long before it expires
-REGIONS_FILE = "regions.json"     # which host had which conversation or call
-VONAGE_CLI_KEYS = ("app-id", "private-key", "api-key", "api-secret")  # API-FACTS §10
-
-# The webhook server (serve)
-SERVE_IDLE_TIMEOUT_S = 30.0       # a keep-alive connection with no request is closed
-SERVE_REQUEST_DEADLINE_S = 10.0   # a whole request, from its first byte (408 after)
-SERVE_MAX_CONNECTIONS = 128       # open at once; also the listen backlog
-SERVE_MAX_BODY_BYTES = 1 << 20    # 413 over this
-MAX_LINE_BYTES = 4 << 20          # one saved webhook: a whole body, escaped, and serve's fields
-SERVE_GRACE_S = 4.5               # on SIGTERM, for requests in flight
-MAX_REQUEST_LINE = 8 << 10        # 414 over this (RFC 9112 suggests at least 8000)
-MAX_FIELD_LINE = 8 << 10          # one header line; 431 over this
-MAX_FIELDS = 100                  # header lines in one request; 431 over this
-MAX_HEADER_BLOCK = 64 << 10       # request line and headers together; 431 over this
-EVENTS_FILE = "events.jsonl"      # every webhook received, one JSON line each
-LOG_WIDTH = 100                   # serve's log lines fit this, unless -v
-STATE_FILE = "last_call.json"     # the latest call, for `get` without an ID
-
-# Playing a call (send)
-SEED_CALLER = "447700000001"      # the seed's call: its caller...
-SEED_NUMBER = "447700000002"      # ...and the Vonage number it called
-SEED_REGION_URL = "https://api-eu-1.vonage.com"
-ANSWER_TIMEOUT_S = 5.0            # Vonage's answer webhook budget, default and most (§4.2)
-EVENT_TIMEOUT_S = 10.0            # the event webhook's
-SEND_MAX_REPLY = 1 << 20          # bytes of a reply that send reads
-MAX_REPLAY_WAIT_S = 24 * 3600     # send --log --speed: a longer wait is an error
-#: send --log names the file it replays (file_identity) in this header; a serve that
-#: writes to that very file answers "own-log" in it.
-REPLAY_HEADER = "Convo-Replay-Of"
-
-#: What convo.py reads from the environment: (name, the commands that read it, meaning).
-#: `--help`, each command's --help and README.md's table come from here (a test
-#: checks the README).
-ENVIRONMENT = (
-    ("VONAGE_APPLICATION_ID", "jwt calls get serve send",
-     "application ID (--app-id wins); serve checks signed webhooks against it, send "
-     "signs them with it"),
-    ("VONAGE_APPLICATION_PRIVATE_KEY_PATH", "jwt calls get", "private key file (--key wins)"),
-    ("VONAGE_PRIVATE_KEY", "jwt calls get",
-     "the private key's PEM text itself, for CI secrets (\\n escapes are accepted)"),
-    ("VONAGE_PRIVATE_KEY_PASSPHRASE", "jwt calls get",
-     "passphrase of an encrypted key; without it, convo.py asks on a terminal"),
-    ("TO_NUMBER", "serve", "the number calls are connected to (--to wins)"),
-    ("VONAGE_NUMBER", "serve", "caller ID for the connected leg (--from wins)"),
-    ("PORT", "serve", "port (--port wins; default 3000)"),
-    ("VONAGE_SIGNATURE_SECRET", "serve send",
-     "serve verifies signed webhooks with it, send signs them (--signature-secret wins)"),
-    ("VONAGE_API_KEY", "serve send",
-     "the api_key signed webhooks carry (--api-key wins)"),
-    ("JWT", "calls get", "a token to use as it is (--jwt wins)"),
-    ("VONAGE_API_URL", "calls get", "API base URLs, comma-separated (--api-url wins)"),
-    ("CONVO_STATE_DIR", "serve get", "where events.jsonl and the last call are kept "
-     "(default $XDG_STATE_HOME/convo, else ~/.local/state/convo)"),
-    ("NO_COLOR", "jwt serve send calls get show", "never colour the output"),
-    ("./.vonagerc, then ~/.vonage/config.json", "jwt calls get serve",
-     "the Vonage CLI's saved credentials (app-id, private-key): the first that exists "
-     "fills in what flags and variables left out"),
-)
-
 #: What every ID in this file is made of: application IDs, conversation IDs (after
 #: CON-) and call UUIDs.
 UUID_PATTERN = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-
-EXIT_HELP = """\
-exit codes:
-  0    success
-  1    runtime failure: network, API error, expired or badly signed token
-  2    usage error or bad input: arguments, files, keys
-  130  interrupted (Ctrl-C): what was done is printed, files are left whole
-  143  terminated (SIGTERM): the same as Ctrl-C
-  serve stops on Ctrl-C or SIGTERM with 0, once the requests in flight are answered
-"""
 
 
 class Terminated(KeyboardInterrupt):
@@ -194,10 +90,7 @@ class ConvoError(Exception):
         self.exit_code = exit_code
         self.status = status  # the HTTP status, when the API answered with an error
 
-
-# ############################################################################
-# 2. Text, time and tables (pure)
-# ############################################################################
+# -- text, time and tables (pure) ----------------------------------------------
 
 def _dict(value: Any) -> dict[str, Any]:
     """Return value if it is a JSON object, else an empty one (any field may be missing)."""
@@ -456,1373 +349,7 @@ class Style:
                  "LEFT": "red", "INACTIVE": "yellow", "DELETED": "red"}.get(state.upper())
         return self.paint(state, "bold", color) if color else self.paint(state, "bold")
 
-
-# ############################################################################
-# 3. JWT: claims, lifetimes and tokens (pure)
-# ############################################################################
-
-_TTL_RE = re.compile(r"(\d+)\s*([smhd]?)")
-
-
-_TTL_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-_APP_ID_RE = re.compile(UUID_PATTERN, re.IGNORECASE)
-
-
-def check_app_id(app_id: str, source: str) -> str:
-    """Return an application ID if it is a UUID. Raises ConvoError (exit 2) showing one."""
-    if not _APP_ID_RE.fullmatch(app_id):
-        raise ConvoError(f"{source} '{printable(app_id, 60)}' is not an application ID: it is a "
-                         f"UUID such as aaaaaaaa-bbbb-cccc-dddd-0123456789ab (see your "
-                         f"application's page in the Vonage dashboard)", EXIT_USAGE)
-    return app_id
-
-
-def parse_ttl(text: str) -> int:
-    """Parse '900', '90s', '15m', '24h' or '1d' as seconds, within Vonage's 30 s to 24 h.
-
-    Raises ConvoError (exit 2) for anything else.
-    """
-    m = _TTL_RE.fullmatch(text.strip().lower())
-    if not m:
-        raise ConvoError(f"--ttl {text!r} is not a duration: use e.g. 900, 90s, 15m, 24h or 1d",
-                         EXIT_USAGE)
-    seconds = int(m.group(1)) * _TTL_UNITS[m.group(2)]
-    if not MIN_TTL_S <= seconds <= MAX_TTL_S:
-        raise ConvoError(
-            f"--ttl {text} is outside 30s..24h: Vonage wants exp at least 30 s after iat "
-            f"and rejects any token more than 24 h after iat", EXIT_USAGE)
-    return seconds
-
-
-def parse_claim_args(items: Iterable[str]) -> dict[str, Any]:
-    """Parse NAME=VALUE claims: a value that is valid JSON is decoded, anything else is text.
-
-    Unlike nexmo-cli, iat/exp/nbf must then be whole numbers of seconds.
-    """
-    claims: dict[str, Any] = {}
-    for item in items:
-        name, sep, raw = item.partition("=")
-        if not sep or not name:
-            raise ConvoError(f"claim {item!r} is not NAME=VALUE (e.g. exp=1700086400)", EXIT_USAGE)
-        try:
-            value = loads(raw)
-        except ValueError:
-            value = raw
-        claims[name] = value
-    for name in TIME_CLAIMS:
-        if name in claims:
-            value = claims[name]
-            if not is_int(value):
-                raise ConvoError(f"{name} must be whole seconds since 1970 (e.g. "
-                                 f"{name}=1700086400), not {json.dumps(value)}", EXIT_USAGE)
-    return claims
-
-
-def build_claims(app_id: str, *, now: int, ttl_s: int, jti: str,
-                 extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Build a Vonage application token's claims: application_id, iat, jti, exp = iat + ttl.
-
-    Claims in `extra` (the tutorial's name=value form, --sub, --acl) win over the defaults.
-    Raises ConvoError (exit 2) when the result would be refused by Vonage.
-    """
-    claims: dict[str, Any] = {"application_id": app_id, "iat": now, "jti": jti}
-    claims.update(extra or {})
-    claims.setdefault("exp", claims["iat"] + ttl_s)
-    if claims["exp"] <= now:
-        raise ConvoError(f"exp is in the past ({format_utc(claims['exp'])}, "
-                         f"{format_span(now - claims['exp'])} ago): give a time to come, e.g. "
-                         f"exp=$(($(date +%s)+86400)), or leave exp out and use --ttl",
-                         EXIT_USAGE)
-    life = claims["exp"] - claims["iat"]
-    if life < MIN_TTL_S:
-        raise ConvoError(f"exp is {life} s after iat; Vonage wants at least {MIN_TTL_S} s",
-                         EXIT_USAGE)
-    if life > MAX_TTL_S:
-        raise ConvoError(f"exp is {format_span(life)} after iat; Vonage rejects any token "
-                         f"more than 24 h after iat", EXIT_USAGE)
-    return claims
-
-
-def bearer_token(text: str) -> str:
-    """A token as given on the command line or in an Authorization header: 'Bearer ' is optional."""
-    scheme, _, rest = text.strip().partition(" ")
-    return rest.strip() if scheme.lower() == "bearer" and rest else text.strip()
-
-
-def _b64decode_json(segment: str) -> Any:
-    import base64
-    raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
-    return loads(raw)
-
-
-#: A compact JWS (RFC 7515 §7.1): three base64url parts (the signature may be empty).
-_JWT_RE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
-
-
-def decode_unverified(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Return a JWT's header and claims without checking its signature.
-
-    Raises ConvoError (exit 2) when the text is not a JWT.
-    """
-    token = bearer_token(token)
-    if len(token) > MAX_TOKEN_BYTES or not _JWT_RE.fullmatch(token):
-        raise ConvoError("that is not a JWT: expected three base64url parts separated by "
-                         "dots, and nothing else (no spaces or line breaks inside)", EXIT_USAGE)
-    parts = token.split(".")
-    try:
-        header, claims = _b64decode_json(parts[0]), _b64decode_json(parts[1])
-    except ValueError:
-        raise ConvoError("that is not a JWT: expected three base64url parts separated by dots",
-                         EXIT_USAGE) from None
-    if not isinstance(header, dict) or not isinstance(claims, dict):
-        raise ConvoError("that is not a JWT: its header and claims must be JSON objects",
-                         EXIT_USAGE)
-    return header, claims
-
-
-def token_expiry(claims: dict[str, Any]) -> tuple[int | None, str]:
-    """Return when Vonage stops accepting a token, and why, from its exp and iat claims."""
-    iat, exp = claims.get("iat"), claims.get("exp")
-    iat = iat if is_int(iat) else None
-    exp = exp if is_int(exp) else None
-    if exp is None:
-        if iat is None:
-            return None, "no iat and no exp: Vonage rejects such a token"
-        return iat + DEFAULT_TTL_S, "no exp: Vonage accepts it for 15 minutes after iat"
-    if iat is not None and exp - iat > MAX_TTL_S:
-        return iat + MAX_TTL_S, "exp is more than 24 h after iat: Vonage stops at iat + 24 h"
-    return exp, ""
-
-
-def describe_expiry(expires: int | None, now: float) -> tuple[str, bool]:
-    """Say in words how long a token has left: 'expires in 14m 58s' or 'EXPIRED 3h 2m ago'."""
-    if expires is None:
-        return "never accepted", True
-    left = expires - now
-    if left <= 0:
-        return f"EXPIRED {format_span(-left)} ago", True
-    return f"expires in {format_span(left)}", False
-
-
-# ############################################################################
-# 4. Conversation documents: normalise every shape, then the tree and the timeline (pure)
-# ############################################################################
-# Three shapes reach us: the legacy beta/v0.1 conversation
-# with embedded `members` (member_id, user_id, name), v1 full member objects
-# (id, _embedded.user, ...), and a bare v1 conversation without members.
-# Everything is normalised to one shape first, so rendering has one input.
-
-_CHANNEL_OPTIONS = ("ring_timeout", "max_length", "cpa", "cpa_time", "preanswer")
-
-
-_ENDPOINT_KEYS = ("number", "uri", "user", "extension", "id")  # id: viber, messenger
-
-
-def normalize_endpoint(value: Any) -> dict[str, Any] | None:
-    """An endpoint: its type and address. A message channel's `from` may list the types
-    it takes, as a list or as its `type` (API-FACTS has no example: read either)."""
-    e = {"type": value} if isinstance(value, list) else _dict(value)
-    kind = e.get("type")
-    kinds = ", ".join(filter(None, map(_scalar, kind))) if isinstance(kind, list) else None
-    out = _prune({"type": kinds or _scalar(kind), "types": kinds,
-                  **{k: _scalar(e.get(k)) for k in _ENDPOINT_KEYS}})
-    return out or None
-
-
-def normalize_channel(value: Any) -> dict[str, Any] | None:
-    c = _dict(value)
-    if not c:
-        return None
-    legs: list[str] = []
-    for leg in [c.get("leg_id"), *_list(c.get("leg_ids"))]:
-        leg = _scalar(leg)
-        if leg and leg not in legs:
-            legs.append(leg)
-    out = {"type": _scalar(c.get("type")), "id": _scalar(c.get("id")),
-           "from": normalize_endpoint(c.get("from")), "to": normalize_endpoint(c.get("to")),
-           "leg_ids": legs}
-    out.update({k: c[k] for k in _CHANNEL_OPTIONS
-                if isinstance(c.get(k), (int, float, bool))})
-    return _prune(out)
-
-
-def normalize_member(value: Any) -> dict[str, Any]:
-    m = _dict(value)
-    user = _dict(_dict(m.get("_embedded")).get("user"))
-    stamps = _dict(m.get("timestamp"))
-    return _prune({
-        "id": _scalar(m.get("id")) or _scalar(m.get("member_id")),
-        "state": _scalar(m.get("state")),
-        "user": _prune({
-            "id": _scalar(user.get("id")) or _scalar(m.get("user_id")),
-            "name": (_scalar(user.get("name")) or _scalar(m.get("name"))
-                     or _scalar(m.get("user_name"))),
-            "display_name": _scalar(user.get("display_name")),
-        }),
-        "timestamp": _prune({k: _scalar(stamps.get(k)) for k in ("invited", "joined", "left")}),
-        "invited_by": _scalar(m.get("invited_by")),
-        "channel": normalize_channel(m.get("channel")),
-        "media": _dict(m.get("media")),
-        "initiator": _dict(m.get("initiator")),
-        "detail_missing": m.get("_detail_missing") is True or None,
-    })
-
-
-def normalize_conversation(doc: Any) -> dict[str, Any]:
-    """Return one shape for a legacy (beta/v0.1) or v1 conversation document.
-
-    `members` is None when the document holds no members list at all.
-    """
-    d = _dict(doc)
-    props = _dict(d.get("properties"))
-    members = d.get("members")
-    seq = d.get("sequence_number")
-    conv = _prune({
-        "id": _scalar(d.get("id")) or _scalar(d.get("uuid")),
-        "name": _scalar(d.get("name")),
-        "display_name": _scalar(d.get("display_name")),
-        "state": _scalar(d.get("state")),
-        "timestamp": _prune({k: _scalar(_dict(d.get("timestamp")).get(k))
-                             for k in ("created", "updated", "destroyed")}),
-        "sequence_number": seq if is_int(seq) and seq >= 0 else (
-            int(seq) if isinstance(seq, str) and seq.isascii() and seq.isdigit() else None),
-        "ttl": _number(props.get("ttl")),
-    })
-    conv["members"] = ([normalize_member(m) for m in members]
-                       if isinstance(members, list) else None)
-    for key in ("events", "legs"):  # added by get --events / --legs
-        if isinstance(d.get(key), list):
-            conv[key] = [x for x in d[key] if isinstance(x, dict)]
-    return conv
-
-
-def members_of(page: Any) -> list[Any]:
-    return _list(_dict(_dict(page).get("_embedded")).get("members"))
-
-
-def events_of(page: Any) -> list[Any]:
-    """A page of events: `_embedded` is a list (the spec) or {"events": [...]} (the live API)."""
-    embedded = _dict(page).get("_embedded")
-    return embedded if isinstance(embedded, list) else _list(_dict(embedded).get("events"))
-
-
-def legs_of(page: Any) -> list[Any]:
-    """A page of the Voice API's calls: each is one leg of a conversation."""
-    return _list(_dict(_dict(page).get("_embedded")).get("calls"))
-
-
-def link(page: Any, name: str) -> str | None:
-    """A list page's `_links.<name>.href` ("self", "next"), or None."""
-    href = _dict(_dict(_dict(page).get("_links")).get(name)).get("href")
-    return href if isinstance(href, str) and href else None
-
-
-def _endpoint_text(endpoint: dict[str, Any] | None) -> str:
-    """An endpoint's address, else the types a message channel takes, else '?'."""
-    e = endpoint or {}
-    return next((e[k] for k in _ENDPOINT_KEYS if e.get(k)), e.get("types") or "?")
-
-
-def _party(value: Any) -> str:
-    """A number or URI from a webhook's or a call's from/to (text, or an endpoint object)."""
-    if isinstance(value, dict):
-        return _endpoint_text(normalize_endpoint(value))
-    return printable(value, 60) if _scalar(value) else "-"
-
-
-def _when(stamp: str | None, day: str | None) -> str | None:
-    """Show a member's time as '09:26:30.334', with its date when not the conversation's day."""
-    dt = parse_time(stamp)
-    if dt is None:
-        return stamp
-    clock = format_clock(dt)
-    return clock if dt.strftime("%Y-%m-%d") == day else f"{dt:%Y-%m-%d} {clock}"
-
-
-def _user_text(user: dict[str, Any], style: Style) -> str | None:
-    uid, name, display = user.get("id"), user.get("name"), user.get("display_name")
-    label = name or uid
-    if label is None:
-        return None
-    if display and display != label:
-        label = f'{label} "{display}"'
-    if uid and label != uid:
-        label += f" ({uid[:13]}{style.more})"
-    return label
-
-
-def _channel_lines(channel: dict[str, Any], style: Style) -> tuple[str, list[str]]:
-    kind = channel.get("type") or "unknown"
-    head = f"{kind} channel"
-    if channel.get("id"):
-        head += f" {channel['id']}"
-    head += (f": {_endpoint_text(channel.get('from'))} {style.arrow} "
-             f"{_endpoint_text(channel.get('to'))}")
-    extras = []
-    if isinstance(channel.get("ring_timeout"), (int, float)):  # ms; NCCO's timeout is in s
-        extras.append(f"ring timeout {channel['ring_timeout'] / 1000:g} s")
-    if isinstance(channel.get("max_length"), (int, float)):
-        extras.append(f"max length {format_span(channel['max_length'] / 1000, ' ')}")
-    return style.sep.join([head, *extras]), channel.get("leg_ids", [])
-
-
-def describe_leg(leg: dict[str, Any], style: Style) -> str:
-    """A Voice API leg: 'answered · inbound · 447700000001 → 447700000002 · started … · 311 s'."""
-    parts = [style.state(printable(leg.get("status") or "?", 20))]
-    if _scalar(leg.get("direction")):
-        parts.append(printable(leg["direction"], 20))
-    parts.append(f"{_party(leg.get('from'))} {style.arrow} {_party(leg.get('to'))}")
-    started = parse_time(leg.get("start_time"))
-    if started:
-        parts.append(f"started {format_clock(started)[:8]}")
-    if _number(leg.get("duration")) is not None:
-        parts.append(f"{_number(leg['duration']):g} s")
-    return style.sep.join(parts)
-
-
-def render_tree(conv: dict[str, Any], style: Style) -> list[str]:
-    """Render a normalised conversation as the tree of members, channels and legs."""
-    p = style.paint
-    created = parse_time(_dict(conv.get("timestamp")).get("created"))
-    day = created.strftime("%Y-%m-%d") if created else None
-    title = f"Conversation {p(conv.get('id') or '(no id)', 'bold', 'cyan')}"
-    if conv.get("state"):
-        title += f"  {style.state(conv['state'])}"
-    lines = [title]
-    facts = []
-    if conv.get("name") and conv["name"] != conv.get("id"):
-        facts.append(f"name {conv['name']}")
-    if conv.get("display_name"):
-        facts.append(f"display name {conv['display_name']}")
-    if created:
-        facts.append(f"created {format_utc(created)}")
-    if "sequence_number" in conv:
-        facts.append(f"sequence {conv['sequence_number']}")
-    if conv.get("ttl") is not None:
-        facts.append(f"ttl {format_span(conv['ttl'])}")
-    if facts:
-        lines.append("  " + p(style.sep.join(facts), "dim"))
-
-    members = conv.get("members")
-    if members is None:
-        target = conv.get("id") or "CON-…"
-        lines.append("This document holds no members: the Conversation API v1 lists them "
-                     "separately.")
-        lines.append(f"Run `{PROG} get {target}` while the call is live to see them.")
-        return lines
-
-    states: dict[str, int] = {}
-    kinds: dict[str, int] = {}
-    legs = 0
-    calls = {c.get("uuid"): c for c in conv.get("legs") or [] if _scalar(c.get("uuid"))}
-    shown: set[str] = set()
-    for i, member in enumerate(members):
-        last = i == len(members) - 1
-        branch, cont = (style.last, "   ") if last else (style.tee, style.pipe)
-        state = member.get("state") or "UNKNOWN"
-        states[state] = states.get(state, 0) + 1
-        lines.append(f"{branch}Member {p(member.get('id') or '(no id)', 'bold')}  "
-                     f"{style.state(state)}")
-        facts = []
-        user = _user_text(member.get("user", {}), style)
-        if user:
-            facts.append(f"user {user}")
-        for key in ("invited", "joined", "left"):
-            when = _when(member.get("timestamp", {}).get(key), day)
-            if when:
-                facts.append(f"{key} {when}")
-        if facts:
-            lines.append(f"{cont}  " + p(style.sep.join(facts), "dim"))
-        if member.get("detail_missing"):
-            lines.append(f"{cont}  " + p("(left the call before its details could be fetched)",
-                                         "yellow"))
-        channel = member.get("channel")
-        if not channel:
-            continue
-        kind = channel.get("type") or "unknown"
-        kinds[kind] = kinds.get(kind, 0) + 1
-        head, leg_ids = _channel_lines(channel, style)
-        lines.append(f"{cont}{style.last}{head}")
-        if not leg_ids and channel.get("id") in calls:
-            leg_ids = [channel["id"]]  # v1 may give the leg only as the channel's id
-        for j, leg in enumerate(leg_ids):
-            glyph = style.last if j == len(leg_ids) - 1 else style.tee
-            call = calls.get(leg)
-            lines.append(f"{cont}   {glyph}leg {leg}"
-                         + (f"{style.sep}{describe_leg(call, style)}" if call else ""))
-            shown.add(leg)
-            legs += 1
-
-    def counted(n: int, noun: str, parts: dict[str, int]) -> str:
-        text = f"{n} {noun}{'' if n == 1 else 's'}"
-        if parts:
-            text += " (" + ", ".join(f"{v} {k}" for k, v in parts.items()) + ")"
-        return text
-
-    unmatched = [c for uuid, c in calls.items() if uuid not in shown]
-    if unmatched:
-        lines.append("Legs on no member's channel:")
-        lines.extend(f"  leg {printable(c['uuid'], 60)}{style.sep}{describe_leg(c, style)}"
-                     for c in unmatched)
-    lines.append(style.sep.join([
-        "1 conversation", counted(len(members), "member", states),
-        counted(sum(kinds.values()), "channel", kinds), counted(legs, "leg", {})]))
-    return lines
-
-
-def describe_conversation_event(event: dict[str, Any], style: Style) -> str:
-    """Say what a conversation event means: 'joined via phone 447700000001 → 447700000002'."""
-    kind = _scalar(event.get("type")) or "(no type)"
-    body = _dict(event.get("body"))
-    channel = normalize_channel(body.get("channel")) or {}
-    ends = (f"{_endpoint_text(channel.get('from'))} {style.arrow} "
-            f"{_endpoint_text(channel.get('to'))}")
-    if kind in ("member:joined", "member:invited"):
-        return f"{kind[7:]} via {channel.get('type') or 'unknown'} {ends}" if channel else kind[7:]
-    if kind == "member:left":
-        return "left"
-    if kind == "member:media":
-        media = _dict(body.get("media"))
-        audio = body.get("audio", media.get("audio"))
-        settings = _dict(media.get("audio_settings"))
-        flags = [k for k in ("muted", "earmuffed") if settings.get(k) is True]
-        text = "audio on" if audio is True else "audio off" if audio is False else "media changed"
-        return text + (f" ({', '.join(flags)})" if flags else "")
-    if kind == "sip:ringing":
-        return f"ringing {_endpoint_text(channel.get('to'))}"
-    if kind == "sip:answered":
-        return f"answered ({printable(body.get('direction') or '?', 20)})"
-    if kind == "sip:hangup":
-        reason = _dict(body.get("reason"))
-        why = ", ".join(printable(x, 60) for x in (reason.get("text"), reason.get("sip_code"))
-                        if _scalar(x))
-        return "hung up" + (f" ({why})" if why else "")
-    if kind in ("sip:status", "leg:status:update"):
-        return f"status {printable(body.get('status') or '?', 30)}"
-    if kind == "message" and _scalar(body.get("text")):
-        return f"text: {printable(body['text'], 60)}"
-    # Anything else, shown in a generic form rather than dropped.
-    scalars = [f"{printable(k, 30)}={printable(v, 30)}" for k, v in body.items()
-               if isinstance(v, (str, int, float, bool)) and k != "channel"]
-    return " ".join(scalars[:4]) or "-"
-
-
-def event_member(event: dict[str, Any], members: list[dict[str, Any]]
-                 ) -> dict[str, Any] | None:
-    """The member an event is about: the owner of its channel, else who caused it."""
-    channel_id = _scalar(_dict(_dict(event.get("body")).get("channel")).get("id")) or ""
-    for member in members:
-        channel = member.get("channel") or {}
-        if channel_id and channel_id in (channel.get("id"), *channel.get("leg_ids", [])):
-            return member
-    sender = _scalar(event.get("from"))
-    return next((m for m in members if sender and m.get("id") == sender), None)
-
-
-def timeline_row(event: dict[str, Any], members: list[dict[str, Any]], style: Style
-                 ) -> tuple[str, ...]:
-    """One event as the timeline shows it: ID, time, member, type, what happened."""
-    member = event_member(event, members)
-    who = (_dict(member.get("user")).get("name") or member.get("id")) if member else (
-        _scalar(event.get("from")) or "-")
-    when = parse_time(event.get("timestamp"))
-    return (printable(_scalar(event.get("id")) or "-", 12),
-            format_clock(when) if when else "-", printable(who, 60),
-            printable(_scalar(event.get("type")) or "-", 40),
-            describe_conversation_event(event, style))
-
-
-TIMELINE_HEADERS = ("ID", "TIME", "MEMBER", "TYPE", "WHAT")
-
-
-def render_timeline(conv: dict[str, Any], style: Style) -> list[str]:
-    """The conversation's events as a table: ID, time, member, type, what happened."""
-    members = conv.get("members") or []
-    rows = [timeline_row(e, members, style) for e in conv.get("events") or []
-            if isinstance(e, dict)]
-    title = f"Events ({len(rows)})" if rows else "Events: none"
-    return [style.paint(title, "bold"), *format_table(TIMELINE_HEADERS, rows, style)
-            ] if rows else [title]
-
-
-def render_document(conv: dict[str, Any], style: Style) -> list[str]:
-    """The tree, and below it the event timeline when the document has events."""
-    lines = render_tree(conv, style)
-    if "events" in conv:
-        lines += ["", *render_timeline(conv, style)]
-    return lines
-
-
-def short_id(text: Any, style: Style, keep: int = 8) -> str:
-    """A long ID shortened for a log line: 'CON-bc643220…', '30cecc87…'."""
-    text = printable(text, None)
-    head = 4 + keep if text[:4] in ("CON-", "MEM-", "USR-") else keep
-    return text if len(text) <= head + 1 else text[:head] + style.more
-
-
-def watch_event_line(event: dict[str, Any], members: list[dict[str, Any]],
-                     style: Style) -> str:
-    """A new event while watching: the timeline's columns, at fixed widths."""
-    ident, when, who, kind, what = timeline_row(event, members, style)
-    return f"{ident:>4}  {when:<12}  {who[:28]:<28}  {kind:<16}  {what}"
-
-
-def event_leg_status(event: dict[str, Any]) -> tuple[str, str] | None:
-    """What a sip:* or leg:status:update event says of its leg: (leg ID, status)."""
-    kind = _scalar(event.get("type")) or ""
-    body = _dict(event.get("body"))
-    leg = _scalar(_dict(body.get("channel")).get("id"))
-    status = {"sip:ringing": "ringing", "sip:answered": "answered", "sip:hangup": "hung up"
-              }.get(kind) or (_scalar(body.get("status")) if kind in (
-                  "sip:status", "leg:status:update") else None)
-    return (leg, status) if leg and status else None
-
-
-def member_change_line(old: dict[str, Any] | None, new: dict[str, Any], style: Style
-                       ) -> str | None:
-    """A member's change of state, from normalised members: 'MEM-f44c872e… INVITED → JOINED'."""
-    state = new.get("state") or "UNKNOWN"
-    if old is None:
-        channel = new.get("channel") or {}
-        via = (f" via {channel.get('type') or 'unknown'} {_endpoint_text(channel.get('to'))}"
-               if channel else "")
-        return f"{short_id(new.get('id'), style)} new, {state}{via}"
-    before = old.get("state") or "UNKNOWN"
-    return (f"{short_id(new.get('id'), style)} {before} {style.arrow} {state}"
-            if before != state else None)
-
-
-def call_leg_line(old: dict[str, Any] | None, new: dict[str, Any], style: Style
-                  ) -> str | None:
-    """A Voice API leg whose status changed: 'leg 30cecc87… ringing → answered'."""
-    status = printable(new.get("status") or "?", 20)
-    if old is None:
-        return f"leg {short_id(new.get('uuid'), style)} {status}"
-    before = printable(old.get("status") or "?", 20)
-    return (f"leg {short_id(new.get('uuid'), style)} {before} {style.arrow} {status}"
-            if before != status else None)
-
-
-def watch_summary(style: Style, *, reason: str, seconds: float, members: int, legs: int,
-                  events: int) -> str:
-    """The last line of a watch: 'hung up · watched 1m 12s · 2 members · 2 legs · 8 events'."""
-    def n(count: int, noun: str) -> str:
-        return f"{count} {noun}{'' if count == 1 else 's'}"
-    return style.sep.join([reason, f"watched {format_span(seconds)}", n(members, "member"),
-                           n(legs, "leg"), n(events, "event")])
-
-
-def group_calls(calls: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    """Voice API calls grouped by conversation, newest conversation first, and its legs
-    in the order they started."""
-    groups: dict[str, list[dict[str, Any]]] = {}
-    for call in calls:
-        conv = call.get("conversation_uuid")
-        groups.setdefault(conv if isinstance(conv, str) and conv else "(no conversation)",
-                          []).append(call)
-
-    def started(call: dict[str, Any]) -> float:
-        when = parse_time(call.get("start_time"))
-        return when.timestamp() if when else 0.0
-
-    for legs in groups.values():
-        legs.sort(key=started)
-    return dict(sorted(groups.items(), key=lambda item: -max(map(started, item[1]))))
-
-
-def render_calls(groups: dict[str, list[dict[str, Any]]], hosts: dict[str, str], now: float,
-                 style: Style) -> list[str]:
-    """The calls list: per conversation its ID, then a line per leg: UUID, direction,
-    from → to, status, how long ago it started, and the host that listed it."""
-    if not groups:
-        return ["No call in progress."]
-    lines: list[str] = []
-    for conv, legs in groups.items():
-        lines.append(f"{style.paint(printable(conv, 80), 'bold', 'cyan')}")
-        rows = []
-        for leg in legs:
-            started = parse_time(leg.get("start_time"))
-            ago = f"{format_span(now - started.timestamp())} ago" if started else "-"
-            status = printable(leg.get("status") or "?", 20)
-            if status in ENDED_STATUSES:
-                status += " (ended)"
-            rows.append((printable(leg.get("uuid") or "-", 40),
-                         printable(leg.get("direction") or "-", 10),
-                         f"{_party(leg.get('from'))} {style.arrow} {_party(leg.get('to'))}",
-                         status, ago, host_of(hosts.get(leg.get("uuid") or "", "-"))))
-        lines.extend(format_table(("LEG", "DIRECTION", "FROM → TO", "STATUS", "STARTED",
-                                   "LISTED BY"), rows, style))
-        lines.append("")
-    count = sum(map(len, groups.values()))
-    noun = "conversation" if len(groups) == 1 else "conversations"
-    lines.append(f"{count} leg{'' if count == 1 else 's'} in {len(groups)} {noun}; next: "
-                 f"{PROG} get {printable(next(iter(groups)), 80)}")
-    return lines
-
-
-# ############################################################################
-# 5. Conversation and Voice API rules: IDs, URLs, errors, retries (pure)
-# ############################################################################
-
-_CONV_ID_RE = re.compile("CON-" + UUID_PATTERN, re.IGNORECASE)
-
-
-def check_conversation_id(text: str) -> str:
-    """Return text if it is CON- and a UUID. Raises ConvoError (exit 2) showing the form."""
-    if not _CONV_ID_RE.fullmatch(text or ""):
-        raise ConvoError(f"'{printable(text, 80)}' is not a conversation ID: expected CON- and "
-                         f"a UUID, e.g. CON-bc643220-2542-499a-892e-c982c4150c06", EXIT_USAGE)
-    return text
-
-
-_CALL_UUID_RE = re.compile(UUID_PATTERN.replace("}-", "}-?"), re.IGNORECASE)  # dashes or not
-
-
-def parse_target(text: str) -> tuple[str, str, str | None]:
-    """Read whatever ID a user holds: ('conversation', 'CON-…', None) for a conversation
-    ID (its prefix in any case), ('call', uuid, None) for a leg/call UUID with or
-    without dashes, and for an API URL of either, the same with the URL's base.
-
-    Raises ConvoError (exit 2) showing the forms it reads.
-    """
-    text = (text or "").strip()
-    parts = split_url(text) if "://" in text else None
-    if parts:
-        segments = parts.path.rstrip("/").split("/")
-        for i, name in enumerate(segments[:-1]):
-            if name in ("conversations", "calls") and segments[i - 1:i] == ["v1"]:
-                kind, ident, _ = parse_target(segments[i + 1])
-                if kind == ("conversation" if name == "conversations" else "call"):
-                    base = f"{parts.scheme}://{parts.netloc}" + "/".join(segments[:i - 1])
-                    return kind, ident, base
-    elif text[:4].upper() == "CON-" and _CONV_ID_RE.fullmatch("CON-" + text[4:]):
-        return "conversation", "CON-" + text[4:], None
-    elif _CALL_UUID_RE.fullmatch(text):
-        return "call", text, None
-    raise ConvoError(
-        f"'{printable(text, 80)}' is not an ID that get reads: expected CON- and a UUID, "
-        f"e.g. CON-bc643220-2542-499a-892e-c982c4150c06, a leg UUID (the uuid of a webhook, "
-        f"e.g. 797168e24c19a3c45e74e05b10fef2b5), or an API URL of either", EXIT_USAGE)
-
-
-def call_uuid_forms(uuid: str) -> list[str]:
-    """A call UUID as given, then in lower case with dashes and without."""
-    bare = uuid.replace("-", "").lower()
-    dashed = f"{bare[:8]}-{bare[8:12]}-{bare[12:16]}-{bare[16:20]}-{bare[20:]}"
-    return list(dict.fromkeys((uuid, dashed, bare)))
-
-
-def split_url(url: Any, base: str | None = None) -> Any:
-    """urlsplit() for URLs from anywhere (a link or an NCCO from a peer, an argument):
-    the parts, or None for what is not a URL at all ('http://[::1', a port that is not
-    a number, not text). With base, url is resolved against it first (a Location)."""
-    from urllib.parse import urljoin, urlsplit
-    if not isinstance(url, str):
-        return None
-    try:
-        parts = urlsplit(urljoin(base, url) if base else url)
-        parts.port  # noqa: B018 (raises ValueError for a bad port)
-    except ValueError:
-        return None
-    return parts
-
-
-def host_of(url: str) -> str:
-    """'api-eu-3.vonage.com' from 'https://api-eu-3.vonage.com', for messages."""
-    parts = split_url(url)
-    return printable(parts.netloc if parts and parts.netloc else url, 80)
-
-
-def is_vonage_url(url: Any) -> bool:
-    """True for an https:// URL on a Vonage host, the only region_url get may trust."""
-    parts = split_url(url)
-    host = (parts.hostname or "") if parts else ""
-    return bool(parts and parts.scheme == "https" and not parts.username
-                and parts.port in (None, 443) and host.endswith(VONAGE_HOST_SUFFIXES))
-
-
-def check_http_url(url: str, source: str, example: str) -> str:
-    """Return an http(s) URL without its trailing slash. Raises ConvoError (exit 2)."""
-    parts = split_url(url)
-    valid = bool(parts and parts.scheme in ("http", "https") and parts.hostname
-                 and parts.port != 0)
-    if not valid:
-        raise ConvoError(f"{source} '{printable(url, 80)}' is not an http(s) URL, "
-                         f"e.g. {example}", EXIT_USAGE)
-    return url.rstrip("/")
-
-
-def in_clear_elsewhere(url: str) -> bool:
-    """True for plain http:// to another machine, where what is sent (a token, a
-    signed webhook) can be read or changed on the way. On this machine (localhost,
-    127.0.0.0/8, ::1) plain http:// is fine."""
-    parts = split_url(url)
-    return bool(parts) and parts.scheme.lower() == "http" and not on_this_machine(parts)
-
-
-def on_this_machine(parts: Any) -> bool:
-    """True for a URL (split) whose host is loopback: localhost, 127.0.0.0/8 or ::1."""
-    host = (parts.hostname or "").lower()
-    return host in ("localhost", "::1") or host.startswith("127.")
-
-
-def parse_retry_after(value: str | None, now: float) -> float | None:
-    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isascii() and value.isdigit():  # not '²', which str.isdigit() accepts
-        return float(value)
-    from email.utils import parsedate_to_datetime
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when is None:
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, when.timestamp() - now)
-
-
-def backoff_s(attempt: int, jitter: float) -> float:
-    """Exponential backoff with jitter for retry `attempt` (1, 2, ...); jitter is in [0, 1)."""
-    return BACKOFF_BASE_S * 2 ** (attempt - 1) * (0.5 + jitter)
-
-
-def api_problem(body: bytes) -> str:
-    """Summarise an error body: {title,type,code,detail,instance} (v1) or {code,description}."""
-    try:
-        doc = loads(body) if body else None
-    except ValueError:
-        doc = None
-    doc = _dict(doc)
-    code = _scalar(doc.get("code"))
-    detail = next(filter(None, map(_scalar, (doc.get("detail"), doc.get("description"),
-                                             doc.get("title")))), None)
-    text = ": ".join(x for x in (code, detail) if x)
-    return printable(text, 200) if text else ""
-
-
-# ############################################################################
-# 6. Webhooks: the NCCO, signed-webhook checks, log lines and the webhook table (pure)
-# ############################################################################
-
-_NUMBER_RE = re.compile(r"[1-9]\d{6,14}")  # E.164 digits, as Vonage's SDKs check them
-
-
-def check_number(text: str, flag: str) -> str:
-    """Return an E.164 number without its '+'. Raises ConvoError (exit 2) showing the form."""
-    number = (text or "").strip().removeprefix("+")
-    if not _NUMBER_RE.fullmatch(number):
-        raise ConvoError(f"{flag} '{printable(text, 40)}' is not a phone number: use E.164 "
-                         f"digits without '+', e.g. 447700000003", EXIT_USAGE)
-    return number
-
-
-def build_answer_ncco(to: str, from_: str | None = None) -> list[dict[str, Any]]:
-    """The tutorial's NCCO: connect the inbound call to a second phone."""
-    action: dict[str, Any] = {"action": "connect"}
-    if from_:
-        action["from"] = from_
-    action["endpoint"] = [{"type": "phone", "number": to}]
-    return [action]
-
-
-def webhook_params(method: str, body: bytes, query: str) -> tuple[dict[str, Any], str | None]:
-    """Return a webhook's fields (JSON body for POST, query for GET) and any problem."""
-    from urllib.parse import parse_qsl
-    if method != "POST":
-        return dict(parse_qsl(query, keep_blank_values=True)), None
-    if not body.strip():
-        return {}, "empty body"
-    try:
-        doc = loads(body)
-    except ValueError as e:
-        return {}, f"invalid JSON: {printable(e, 80)}"
-    if not isinstance(doc, dict):
-        return {}, f"expected a JSON object, got a JSON {type(doc).__name__}"
-    return doc, None
-
-
-def payload_hash(method: str, body: bytes, query: str) -> str:
-    """SHA-256 hex of what a signed webhook's payload_hash covers.
-
-    POST: the raw body. GET has no body; we hash its query parameters as compact
-    JSON in the order received (Vonage does not document this case).
-    """
-    import hashlib
-    if method == "POST":
-        return hashlib.sha256(body).hexdigest()
-    params, _ = webhook_params(method, body, query)
-    return hashlib.sha256(json.dumps(params, separators=(",", ":")).encode()).hexdigest()
-
-
-def check_webhook_claims(claims: dict[str, Any], *, body_hash: str, now: float,
-                         api_key: str | None, app_id: str | None) -> str | None:
-    """Check a signed webhook's verified claims; return the reason to refuse it, or None."""
-    import hmac
-    iat = claims.get("iat")
-    if isinstance(iat, bool) or not isinstance(iat, (int, float)):
-        return "iat is not a number"
-    if now - iat > 300:
-        return f"iat is {now - iat:.0f} s old (over 5 minutes)"
-    if iat - now > 60:
-        return f"iat is {iat - now:.0f} s in the future (over 1 minute)"
-    if not hmac.compare_digest(str(claims.get("payload_hash", "")).lower(), body_hash):
-        return "payload_hash does not match the body"
-    if api_key and not hmac.compare_digest(str(claims.get("api_key", "")), api_key):
-        return "api_key does not match --api-key"
-    if app_id and not hmac.compare_digest(str(claims.get("application_id", "")), app_id):
-        return "application_id does not match this application"
-    return None
-
-
-class ReplayGuard:
-    """Remember the jti of every signed webhook for 5 minutes, to refuse replays."""
-
-    def __init__(self, window_s: float = 300.0) -> None:
-        import threading
-        from collections import OrderedDict
-        self.window_s = window_s
-        self._seen: OrderedDict[str, float] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def first_time(self, jti: str, now: float) -> bool:
-        with self._lock:
-            while self._seen and next(iter(self._seen.values())) < now - self.window_s:
-                self._seen.popitem(last=False)
-            if jti in self._seen:
-                return False
-            self._seen[jti] = now
-            return True
-
-
-def public_origin(url: str) -> tuple[str, str | None]:
-    """serve --public-url: the tunnel's origin, which forwards to serve's root; and a
-    note when a whole webhook URL or a trailing slash was reduced to it. Raises
-    ConvoError (exit 2) for any other path, scheme or form."""
-    from urllib.parse import urlsplit
-    url = url.strip()
-    checked = check_http_url(url, "--public-url", "https://abc123.ngrok.app")
-    parts = urlsplit(checked)
-    origin = f"{parts.scheme}://{parts.netloc}"
-    path = parts.path.rstrip("/")
-    if parts.query or parts.fragment or parts.username or path not in (
-            "", "/webhooks/answer", "/webhooks/event"):
-        raise ConvoError(f"--public-url '{printable(url, 80)}': give the tunnel's own URL, "
-                         f"e.g. https://abc123.ngrok.app (it forwards to serve's root, "
-                         f"and serve adds /webhooks/answer and /webhooks/event)", EXIT_USAGE)
-    if url.rstrip("/") != url or path:
-        return origin, f"--public-url reduced to {origin}: serve adds the webhook paths"
-    return origin, None
-
-
-def call_tag(webhook: dict[str, Any]) -> str:
-    """A webhook's call in short: 'bc643220/797168e2' (conversation/leg), or what exists."""
-    conv = _scalar(webhook.get("conversation_uuid")) or ""
-    leg = _scalar(webhook.get("uuid")) or _scalar(webhook.get("call_uuid")) or ""
-    return "/".join(x for x in (conv[4:12] if conv.startswith("CON-") else conv[:8], leg[:8])
-                    if x)
-
-
-def _ends(webhook: dict[str, Any], style: Style) -> str:
-    """'447700000001 → 447700000002', or whichever end is known, or nothing."""
-    ends = [_party(webhook.get(k)) if _scalar(webhook.get(k)) or isinstance(
-        webhook.get(k), dict) else "" for k in ("from", "to")]
-    if not ends[0]:
-        ends[0] = printable(webhook.get("from_user") or "", 60)
-    return f" {style.arrow} ".join(ends) if all(ends) else "".join(ends)
-
-
-def answer_webhook_line(params: dict[str, Any], style: Style) -> str:
-    """One log line for an answer webhook: its call, from → to and region."""
-    region = host_of(str(params.get("region_url"))) if _scalar(params.get("region_url")) else ""
-    parts = ["answer", call_tag(params), _ends(params, style), region]
-    return "  ".join(p for p in parts if p)
-
-
-def event_notes(event: dict[str, Any]) -> str:
-    """What to say beyond the status: duration and price on completed, and any detail."""
-    notes = []
-    if event.get("duration") not in (None, ""):
-        notes.append(f"duration {printable(event['duration'], 20)} s")
-    if event.get("price") not in (None, ""):
-        notes.append(f"price {printable(event['price'], 20)}")
-    for key in ("detail", "reason", "disconnected_by", "sip_code"):
-        if event.get(key) not in (None, ""):
-            notes.append(f"{key.replace('_', ' ')} {printable(event[key], 80)}")
-    return ", ".join(notes)
-
-
-def webhook_status(webhook: dict[str, Any]) -> Any:
-    """What a webhook says happened: its status, else what kind of webhook it is."""
-    return webhook.get("status") or (
-        "(answer)" if webhook.get("_webhook") == "answer"
-        else "error" if webhook.get("reason") else "(no status)")
-
-
-def conversation_of(webhook: dict[str, Any]) -> str:
-    """The conversation a webhook belongs to: the key that groups and filters webhooks."""
-    conv = webhook.get("conversation_uuid")
-    return conv if isinstance(conv, str) and conv else "(no conversation_uuid)"
-
-
-def webhook_event_line(event: dict[str, Any], style: Style, width: int | None = None) -> str:
-    """One log line for an event webhook: its call, direction, from → to, status and
-    notes; a missing field is left out. With width, the notes are cut to fit."""
-    status = printable(webhook_status(event), 40)
-    head = "  ".join(p for p in ("event ", call_tag(event),
-                                 printable(event.get("direction") or "", 20), _ends(event, style))
-                     if p)
-    notes = event_notes(event)
-    if width is not None and notes:
-        room = width - len(head) - len(status) - 6
-        notes = notes if len(notes) <= room else notes[:max(room - 1, 0)] + style.more
-    return f"{head}  {style.status(status)}" + (f"  ({notes})" if notes else "")
-
-
-_NOTE_KEYS = frozenset(("duration", "price", "detail", "reason", "disconnected_by", "sip_code"))
-
-
-def webhook_row(event: dict[str, Any]) -> tuple[str, ...]:
-    """One row of the call-status table: timestamp, leg, direction, from, to, status, notes."""
-    get = event.get
-    answer = get("_webhook") == "answer"
-    leg = get("uuid") or get("call_uuid") or "-"
-    row = (get("timestamp") or get("_received_at") or "-",
-           leg[:8] if isinstance(leg, str) else leg, get("direction") or "-",
-           get("from") or "-", get("to") or "-", get("status") or webhook_status(event))
-    # Speed (bench/timeline.py): nearly every cell is short plain text, so one check
-    # in C for the whole row; a TypeError means a number or an object in a cell.
-    try:
-        plain = "".join(row).isprintable() and max(map(len, row)) <= 60
-    except TypeError:
-        plain = False
-    if not plain:
-        row = (printable(row[0], 40), printable(row[1], 8), printable(row[2], 20),
-               _party(row[3]), _party(row[4]), printable(row[5], 30))
-    notes = ("answer webhook: the NCCO was sent" if answer
-             else "" if _NOTE_KEYS.isdisjoint(event) else event_notes(event))
-    return (*row, notes)
-
-
-def group_webhooks(events: Iterable[dict[str, Any]], only: str | None = None
-                   ) -> dict[str, list[tuple[str, ...]]]:
-    """Turn webhooks into table rows, grouped by conversation in order of appearance."""
-    groups: dict[str, list[tuple[str, ...]]] = {}
-    for event in events:
-        key = conversation_of(event)
-        if only and key != only:
-            continue
-        rows = groups.get(key)
-        if rows is None:
-            rows = groups[key] = []
-        rows.append(webhook_row(event))
-    return groups
-
-
-def render_webhook_log(groups: dict[str, list[tuple[str, ...]]], style: Style
-                       ) -> Iterator[str]:
-    """The event webhook's call-status table, grouped by conversation (as the seed shows it)."""
-    for i, (conv, rows) in enumerate(groups.items()):
-        if i:
-            yield ""
-        noun = "webhook" if len(rows) == 1 else "webhooks"
-        yield (f"Conversation {style.paint(printable(conv, 80), 'bold', 'cyan')}  "
-               f"({len(rows)} {noun})")
-        yield from format_table(("TIMESTAMP", "LEG", "DIRECTION", "FROM", "TO", "STATUS",
-                                 "NOTES"), rows, style)
-
-
-def iter_json_lines(lines: Iterable[str], label: str, skipped: list[str]
-                    ) -> Iterator[dict[str, Any]]:
-    """Decode JSON lines one by one, adding a warning to `skipped` for each bad line."""
-    # Speed (bench/timeline.py): the decoder itself, not loads(), whose rule this repeats.
-    json_loads = _DECODER.decode
-    for number, line in enumerate(lines, 1):
-        try:
-            value = json_loads(line)
-        except RecursionError:
-            skipped.append(f"{label}:{number}: skipped: invalid JSON (nesting too deep)")
-            continue
-        except ValueError as e:
-            if line.strip():
-                skipped.append(f"{label}:{number}: skipped: invalid JSON ({printable(e, 80)})")
-            continue
-        if isinstance(value, dict):
-            yield value
-        else:
-            skipped.append(f"{label}:{number}: skipped: not a JSON object")
-
-
-def is_webhook(doc: dict[str, Any]) -> bool:
-    return "members" not in doc and any(k in doc for k in ("status", "_webhook",
-                                                          "conversation_uuid"))
-
-
-# ############################################################################
-# 7. A call played as Vonage plays it: NCCO rules, the call's webhooks, verdicts (pure)
-# ############################################################################
-# For `send`: the webhooks a real inbound call brings (API-FACTS §4.1, §5), in
-# order, and the rules Vonage applies to each reply (§4.2). Nothing here does I/O;
-# the clock and the IDs come in as arguments.
-
-#: JSON types by the names the NCCO schema uses.
-_JSON_TYPES: dict[str, Any] = {"string": str, "number": (int, float), "integer": int,
-                               "boolean": bool, "array": list, "object": dict}
-
-#: The NCCO actions send knows: action -> (required fields, other fields), each
-#: field with its JSON type ("a|b": either). Required fields and types are those
-#: of Vonage's NCCO schema (API-FACTS §4.3; notify, which the schema lacks, from
-#: the SDKs); the other fields are the schema's and the current SDKs'.
-NCCO_ACTIONS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
-    "connect": ({"endpoint": "array"},
-                {"from": "string", "randomFromNumber": "boolean", "eventType": "string",
-                 "timeout": "number", "limit": "number", "machineDetection": "string",
-                 "advancedMachineDetection": "object", "eventUrl": "array",
-                 "eventMethod": "string", "ringbackTone": "string"}),
-    "talk": ({"text": "string"},
-             {"bargeIn": "boolean", "loop": "integer", "level": "number", "language": "string",
-              "style": "integer", "premium": "boolean", "voiceName": "string"}),
-    "stream": ({"streamUrl": "array"},
-               {"level": "number", "bargeIn": "boolean", "loop": "number"}),
-    "input": ({}, {"type": "array", "dtmf": "object", "speech": "object", "eventUrl": "array",
-                   "eventMethod": "string", "mode": "string", "timeOut": "number",
-                   "maxDigits": "number", "submitOnHash": "boolean"}),
-    "record": ({}, {"format": "string", "split": "string", "channels": "integer",
-                    "endOnSilence": "integer", "endOnKey": "string", "timeOut": "integer",
-                    "beepStart": "boolean", "eventUrl": "array", "eventMethod": "string",
-                    "transcription": "object"}),
-    "conversation": ({"name": "string"},
-                     {"musicOnHoldUrl": "array|string", "startOnEnter": "boolean",
-                      "endOnExit": "boolean", "record": "boolean", "canSpeak": "array",
-                      "canHear": "array", "mute": "boolean", "eventUrl": "array",
-                      "eventMethod": "string"}),
-    "notify": ({"payload": "object", "eventUrl": "array"}, {"eventMethod": "string"}),
-}
-
-#: connect's endpoint types, as NCCO_ACTIONS; the field named first is what it calls.
-NCCO_ENDPOINTS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
-    "phone": ({"number": "string"},
-              {"dtmfAnswer": "string", "onAnswer": "object", "shaken": "string"}),
-    "app": ({"user": "string"}, {}),
-    "websocket": ({"uri": "string"}, {"content-type": "string", "headers": "object"}),
-    "sip": ({"uri": "string"}, {"headers": "object", "standardHeaders": "object"}),
-    "vbc": ({"extension": "string"}, {}),
-}
-
-
-def json_type(value: Any) -> str:
-    """The JSON name of a decoded value's type: 'object', 'array', 'string', ..."""
-    if isinstance(value, bool):
-        return "boolean"
-    if value is None:
-        return "null"
-    return next((name for name, kind in _JSON_TYPES.items() if name != "integer"
-                 and isinstance(value, kind)), type(value).__name__)
-
-
-def _has_type(value: Any, names: str) -> bool:
-    """True if value is of one of the JSON types 'a|b' (true and false are no numbers)."""
-    kinds = names.split("|")
-    if isinstance(value, bool):
-        return "boolean" in kinds
-    return any(isinstance(value, _JSON_TYPES[kind]) for kind in kinds)
-
-
-def _check_fields(obj: dict[str, Any], rules: tuple[dict[str, str], dict[str, str]],
-                  where: str, errors: list[str], warnings: list[str], skip: str) -> None:
-    required, optional = rules
-    errors.extend(f"{where}: the required field {name} is missing"
-                  for name in required if name not in obj)
-    for name, value in obj.items():
-        if name == skip:
-            continue
-        kind = required.get(name) or optional.get(name)
-        if kind is None:
-            warnings.append(f"{where}: unknown field {printable(name, 40)!r}")
-        elif not _has_type(value, kind):
-            errors.append(f"{where}: {name} must be a JSON {kind.replace('|', ' or ')}, "
-                          f"not a {json_type(value)}")
-
-
-def check_ncco(ncco: Any) -> tuple[list[str], list[str]]:
-    """Check an NCCO as Vonage reads one: (errors, warnings). An error (not an array,
-    an unknown action, a missing required field, a wrong type) makes Vonage refuse
-    the NCCO; a warning is an unknown field."""
-    if not isinstance(ncco, list):
-        return [f"the NCCO is a JSON {json_type(ncco)}, not an array of actions"], []
-    if not ncco:
-        return ["the NCCO is an empty array: the call has nothing to do"], []
-    errors: list[str] = []
-    warnings: list[str] = []
-    for i, action in enumerate(ncco, 1):
-        if not isinstance(action, dict):
-            errors.append(f"action {i} is a JSON {json_type(action)}, not an object")
-            continue
-        name = action.get("action")
-        if name not in NCCO_ACTIONS:
-            errors.append(f"action {i}: " + ("no 'action' field" if name is None else
-                          f"unknown action {printable(name, 40)!r} (known: "
-                          f"{', '.join(NCCO_ACTIONS)})"))
-            continue
-        where = f"action {i} ({name})"
-        _check_fields(action, NCCO_ACTIONS[name], where, errors, warnings, "action")
-        endpoints = action.get("endpoint")
-        if name != "connect" or not isinstance(endpoints, list):
-            continue
-        if not endpoints:
-            errors.append(f"{where}: endpoint is empty: connect needs one endpoint")
-        elif len(endpoints) > 1:
-            warnings.append(f"{where}: {len(endpoints)} endpoints; Vonage takes one")
-        for j, endpoint in enumerate(endpoints, 1):
-            there = f"{where} endpoint {j}"
-            kind = endpoint.get("type") if isinstance(endpoint, dict) else None
-            if not isinstance(endpoint, dict):
-                errors.append(f"{there} is a JSON {json_type(endpoint)}, not an object")
-            elif kind not in NCCO_ENDPOINTS:
-                errors.append(f"{there}: " + ("no 'type' field" if kind is None else
-                              f"unknown type {printable(kind, 40)!r} (known: "
-                              f"{', '.join(NCCO_ENDPOINTS)})"))
-            else:
-                _check_fields(endpoint, NCCO_ENDPOINTS[kind], there, errors, warnings, "type")
-    return errors, warnings
-
-
-def connected_leg(ncco: list[Any]) -> dict[str, Any] | None:
-    """What an NCCO's first connect action calls: the outbound leg's to and from, and
-    where its events go (the connect's own eventUrl, if it names one); None if the
-    NCCO connects nothing. Call it on an NCCO that check_ncco passed."""
-    for action in ncco:
-        if action.get("action") != "connect":
-            continue
-        endpoint = action["endpoint"][0]
-        called = next(iter(NCCO_ENDPOINTS[endpoint["type"]][0]))
-        urls = action.get("eventUrl")
-        return {"to": endpoint[called], "from": action.get("from") or "Unknown",
-                "type": endpoint["type"],
-                "event_url": urls[0] if urls and isinstance(urls[0], str) else None,
-                "event_method": str(action.get("eventMethod") or "POST").upper()}
-    return None
-
-
-def describe_ncco(ncco: list[Any]) -> str:
-    """An NCCO in short: 'talk, connect → phone 447700000003'."""
-    leg = connected_leg(ncco)
-    names = [printable(a.get("action"), 20) for a in ncco]
-    return ", ".join(names) + (f" → {leg['type']} {printable(leg['to'], 60)}" if leg else "")
-
-
-def foreign_event_url(url: str, answer_url: str) -> str | None:
-    """Why send must not follow an NCCO's eventUrl, or None. The NCCO comes from the
-    server under test, so its eventUrl goes only where that server is: the answer
-    URL's own origin, or loopback when the answer URL is itself on this machine."""
-    there, here = split_url(url), split_url(answer_url)
-    if not there or not here:
-        return None  # check_send_url says what is wrong with it
-    origin = (there.scheme, there.hostname, there.port)
-    if origin == (here.scheme, here.hostname, here.port) or (
-            on_this_machine(here) and on_this_machine(there)):
-        return None
-    return (f"the NCCO's eventUrl '{printable(url, 80)}' is on another server than the one "
-            f"send tests ({host_of(answer_url)}): send sends nothing elsewhere")
-
-
-def check_send_url(url: str, flag: str, *, insecure: bool) -> str | None:
-    """Why send must not send to this URL, or None: it is not http(s), or it is plain
-    http:// to another machine without --insecure."""
-    try:
-        check_http_url(url, flag, "http://127.0.0.1:3000")
-    except ConvoError as e:
-        return str(e)
-    if in_clear_elsewhere(url) and not insecure:
-        return (f"{flag} '{printable(url, 80)}' is plain http:// to another machine: use "
-                f"https://, or --insecure if you mean it")
-    return None
-
-
-def answer_request(*, from_: str, to: str, conv: str, leg: str, region_url: str
-                   ) -> dict[str, Any]:
-    """The answer webhook's fields for an inbound phone call (API-FACTS §4.1)."""
-    return {"to": to, "from": from_, "uuid": leg, "conversation_uuid": conv,
-            "region_url": region_url, "endpoint_type": "phone"}
-
-
-#: Per-leg values of the seed's call: the rate and network of each leg's events.
-SEED_LEG_RATES = {"inbound": ("0.00450000", "23410"), "outbound": ("0.01270000", "23420")}
-
-
-def call_steps(connects: bool) -> list[tuple[str, str]]:
-    """The event webhooks of a call, in order, as (leg, status): the inbound leg's
-    started, ringing and answered, the outbound leg's if the NCCO connects, then
-    completed for each."""
-    legs = ("inbound", "outbound") if connects else ("inbound",)
-    return [(leg, status) for leg in legs for status in LIVE_STATUSES] + [
-        (leg, "completed") for leg in legs]
-
-
-def call_event(leg: dict[str, Any], status: str, *, now: float, answered_at: float | None
-               ) -> dict[str, Any]:
-    """One event webhook of a played call, with Vonage's fields and their string types
-    (API-FACTS §5). `leg` holds from, to, uuid, conversation_uuid and direction."""
-    stamp = format_iso(datetime.fromtimestamp(now, timezone.utc))
-    event = {**leg, "status": status, "timestamp": stamp}
-    rate, network = SEED_LEG_RATES[leg["direction"]]
-    if status in ("answered", "completed"):
-        start = format_iso(datetime.fromtimestamp(answered_at or now, timezone.utc))
-        event.update(start_time=start)
-    if status == "completed":
-        duration = max(int(now - (answered_at or now)), 0)
-        event.update(end_time=stamp, duration=str(duration), rate=rate,
-                     price=f"{float(rate) * duration / 60:.8f}", network=network)
-    elif status == "answered":
-        event.update(rate=rate, network=network)
-    return event
-
-
-def webhook_request(method: str, url: str, fields: dict[str, Any]) -> tuple[str, bytes]:
-    """A webhook as Vonage sends it: GET with the fields in the query, or POST with
-    them as a JSON body. Returns (URL, body)."""
-    from urllib.parse import urlencode
-    if method == "GET":
-        query = urlencode({k: v if isinstance(v, str) else json.dumps(v)
-                           for k, v in fields.items()})
-        return f"{url}{'&' if '?' in url else '?'}{query}", b""
-    return url, json.dumps(fields, separators=(",", ":")).encode()
-
-
-def webhook_claims(*, body_hash: str, api_key: str, app_id: str | None, now: float,
-                   jti: str) -> dict[str, Any]:
-    """The claims Vonage signs a webhook with (API-FACTS §6), for an HS256 JWT."""
-    claims = {"iat": int(now), "jti": jti, "iss": "Vonage", "payload_hash": body_hash,
-              "api_key": api_key}
-    if app_id:
-        claims["application_id"] = app_id
-    return claims
-
-
-class Reply:
-    """What a webhook server answered, as `send` saw it: the status (0 when it did not
-    answer), the headers it judges by, the body (at most SEND_MAX_REPLY bytes) and the
-    time taken; or the problem, when the exchange itself failed, and whether Vonage
-    would try again after it (a timeout, a connection closed or reset)."""
-
-    def __init__(self, *, status: int = 0, content_type: str | None = None,
-                 location: str | None = None, body: bytes = b"", elapsed_s: float = 0.0,
-                 problem: str | None = None, transient: bool = False) -> None:
-        self.status, self.content_type, self.location = status, content_type, location
-        self.body, self.elapsed_s = body, elapsed_s
-        self.problem, self.transient = problem, transient
-
-
-def _status_problem(reply: Reply, expected: str) -> str:
-    """Why a status that is not the expected one fails."""
-    status = reply.status
-    if 300 <= status < 400:
-        where = f" to {printable(reply.location, 100)}" if reply.location else ""
-        return (f"HTTP {status}: a redirect{where}; send does not follow redirects: give "
-                f"Vonage the final URL")
-    hint = {401: " (refused: if it checks signatures, sign with its secret and api key: "
-                 "--signature-secret, --api-key)",
-            403: " (refused)", 404: " (is the path right?)",
-            405: " (does it take this method?)"}.get(status, "")
-    return f"HTTP {status}, expected {expected}{hint}"
-
-
-def judge_answer(reply: Reply, budget_s: float) -> tuple[list[str], list[str], Any]:
-    """Judge an answer webhook's reply as Vonage does (API-FACTS §4.2): (errors,
-    warnings, the NCCO when it is one). Any error fails the call."""
-    fails = "Vonage will not retry and the call fails"
-    retries = "Vonage tries once more, then the call fails"
-    if reply.problem:
-        return [f"{reply.problem}: {retries if reply.transient else fails}"], [], None
-    if reply.elapsed_s > budget_s:
-        return [f"the NCCO took {reply.elapsed_s:.2f} s, over the {budget_s:g} s answer "
-                f"budget (--answer-timeout): {retries}"], [], None
-    if reply.status != 200:
-        return [f"{_status_problem(reply, '200 with the NCCO')}: "
-                f"{retries if reply.status in (429, 503, 504) else fails}"], [], None
-    media = (reply.content_type or "").split(";")[0].strip().lower()
-    if media != "application/json":
-        served = f"as {printable(media, 60)}" if media else "with no Content-Type"
-        return [f"the NCCO is served {served}: {fails} (send Content-Type: "
-                f"application/json)"], [], None
-    try:
-        ncco = loads(reply.body)
-    except ValueError as e:
-        return [f"the reply is not JSON ({printable(e, 80)}): {fails}"], [], None
-    errors, warnings = check_ncco(ncco)
-    if errors:
-        errors = [f"{e}: Vonage refuses the NCCO and the call fails" for e in errors]
-        return errors, warnings, None
-    return [], warnings, ncco
-
-
-def judge_event(reply: Reply, budget_s: float) -> list[str]:
-    """Judge an event webhook's reply: any 2xx from 200 to 205 within the budget."""
-    if reply.problem:
-        return [reply.problem]
-    if reply.elapsed_s > budget_s:
-        return [f"took {reply.elapsed_s:.2f} s, over the {budget_s:g} s event budget "
-                f"(--event-timeout)"]
-    if not 200 <= reply.status <= 205:
-        return [_status_problem(reply, "2xx (200 to 205)")]
-    return []
-
-
-def step_line(number: int, label: str, method: str, url: str, reply: Reply, passed: bool,
-              note: str, style: Style) -> str:
-    """One line per webhook sent: what, where, the status, the time and the verdict."""
-    parts = split_url(url)
-    path = printable(parts.path if parts and parts.path else "/", 40)
-    status = str(reply.status) if reply.status else "---"
-    verdict = style.paint("ok", "green") if passed else style.paint("FAIL", "bold", "red")
-    ms = f"{reply.elapsed_s * 1000:.0f} ms"
-    return (f"{number:>3}  {printable(label, 12):<10} {method:<4} {path:<18} {status}  "
-            f"{ms:>7}  {verdict}" + (f"  {note}" if note else ""))
-
-
-def replay_request(webhook: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
-    """How to send a saved webhook again: (kind, method, fields). The kind and method
-    are what serve recorded (_webhook, _method); without them, a webhook with neither
-    status nor timestamp is an answer (GET), anything else an event (POST)."""
-    kind = webhook.get("_webhook")
-    if kind not in ("answer", "event"):
-        kind = "answer" if "status" not in webhook and "timestamp" not in webhook else "event"
-    method = webhook.get("_method")
-    if method not in ("GET", "POST"):
-        method = "GET" if kind == "answer" else "POST"
-    return kind, method, {k: v for k, v in webhook.items()
-                          if k not in ("_webhook", "_received_at", "_method")}
-
-
-def replayable(lines: Iterable[str], label: str, only: str | None, skipped: list[str]
-               ) -> Iterator[dict[str, Any]]:
-    """The Voice webhooks in JSON lines, of conversation `only` if given; a warning
-    for each line skipped is added to `skipped`."""
-    others = 0
-    for doc in iter_json_lines(lines, label, skipped):
-        if not is_webhook(doc):
-            others += 1
-        elif not only or conversation_of(doc) == only:
-            yield doc
-    if others:
-        skipped.append(f"{label}: skipped {others} JSON object{'s' if others > 1 else ''} "
-                       f"that {'are' if others > 1 else 'is'} no Voice webhook")
-
-
-def replay_time(webhook: dict[str, Any]) -> float | None:
-    """When a saved webhook first came: serve's _received_at, else its timestamp."""
-    when = parse_time(webhook.get("_received_at")) or parse_time(webhook.get("timestamp"))
-    return when.timestamp() if when else None
-
-
-# ############################################################################
-# 8. I/O: terminal, files, keys, credentials and the state file
-# ############################################################################
+# -- the terminal and the log --------------------------------------------------
 
 def _stderr(message: str) -> None:
     """Write a message for a person to stderr, escaped as everything shown is."""
@@ -1858,6 +385,50 @@ def write_lines(out: TextIO | io.TextIOBase, lines: Iterable[str], style: Style)
         out.writelines(f"{line}\n" for line in lines)
     else:
         out.writelines(f"{style.fit(line)}\n" for line in lines)
+
+
+def setup_logging(*, verbose: bool) -> None:
+    """Send the 'convo' logger to the current stderr: INFO, or DEBUG with -v."""
+    import logging
+
+    class StderrHandler(logging.StreamHandler):
+        """Write to whatever sys.stderr is when a record is logged."""
+        stream = property(lambda self: sys.stderr, lambda self, value: None)
+
+    class ClockFormatter(logging.Formatter):
+        """'20:34:17.244 message', formatting the clock once a second (serve logs a lot)."""
+        second, clock = -1, ""
+
+        def format(self, record: logging.LogRecord) -> str:
+            second = int(record.created)
+            if second != self.second:
+                self.second, self.clock = second, time.strftime("%H:%M:%S",
+                                                                time.localtime(second))
+            message = printable_lines(record.getMessage(), colours=True)
+            text = f"{self.clock}.{int(record.msecs):03d} {message}"
+            return text + "\n" + self.formatException(record.exc_info) if record.exc_info \
+                else text
+
+    log = logging.getLogger("convo")
+    for handler in list(log.handlers):
+        log.removeHandler(handler)
+    handler = StderrHandler()
+    handler.setFormatter(ClockFormatter())
+    log.addHandler(handler)
+    log.setLevel(logging.DEBUG if verbose else logging.INFO)
+    log.propagate = False
+
+
+def threading_is_main() -> bool:
+    """True in the main thread, the only one that may set signal handlers."""
+    import threading
+    return threading.current_thread() is threading.main_thread()
+
+# -- input files: what the user names, and what convo.py looks for -------------
+
+MAX_LINE_BYTES = 4 << 20          # one saved webhook: a whole body, escaped, and serve's fields
+
+MAX_CREDENTIALS_BYTES = 1 << 20  # a key, .vonagerc, ~/.vonage/config.json, last_call.json
 
 
 def _input_error(path: str, e: Exception) -> ConvoError:
@@ -2035,6 +606,264 @@ def _json_error(label: str, e: ValueError) -> ConvoError:
                           f"{e.msg}", EXIT_USAGE)
     return ConvoError(f"{label}: invalid JSON: {printable(e, 80)}", EXIT_USAGE)
 
+# -- the state directory -------------------------------------------------------
+
+STATE_FILE = "last_call.json"     # the latest call, for `get` without an ID
+
+
+def state_dir() -> str:
+    """$CONVO_STATE_DIR, else $XDG_STATE_HOME/convo, else ~/.local/state/convo."""
+    explicit = os.environ.get("CONVO_STATE_DIR")
+    if explicit:
+        return explicit
+    base = os.environ.get("XDG_STATE_HOME") or os.path.join(
+        os.path.expanduser("~"), ".local", "state")
+    return os.path.join(base, "convo")
+
+
+def check_state_dir(directory: str) -> str:
+    """Make the state directory (0700) if it is missing and check that convo.py can use
+    it: a directory, not writable by others, writable by us. Raises ConvoError (exit 2)."""
+    import stat
+    try:
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        info = os.stat(directory)
+        if not stat.S_ISDIR(info.st_mode):
+            raise NotADirectoryError(20, "not a directory")
+        if info.st_mode & 0o022 and not info.st_mode & stat.S_ISVTX:
+            raise ConvoError(f"the state directory {directory} is writable by others (mode "
+                             f"{info.st_mode & 0o777:04o}), who could replace what convo.py "
+                             f"saves there: run chmod 700 {directory}, or set CONVO_STATE_DIR",
+                             EXIT_USAGE)
+        import threading
+        probe = os.path.join(directory, f".probe.{os.getpid()}.{threading.get_ident()}")
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600))
+        os.unlink(probe)
+    except OSError as e:
+        raise ConvoError(f"cannot write the state directory {directory}: "
+                         f"{printable(e.strerror or e, 80)}; set CONVO_STATE_DIR to one you "
+                         f"can write", EXIT_USAGE) from None
+    return directory
+
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def write_state_file(directory: str, name: str, text: str) -> None:
+    """Replace a state file atomically: write a temporary file (0600, its name unique to
+    this process and thread, never through a link), then rename it. Raises OSError."""
+    import threading
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    tmp = os.path.join(directory, f".{name}.{os.getpid()}.{threading.get_ident()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, os.path.join(directory, name))
+    except BaseException:
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+class _locked:
+    """An exclusive lock on a lock file (flock), held for the block; none where the
+    system has no flock."""
+
+    def __init__(self, path: str) -> None:
+        self.path, self.fd = path, -1
+
+    def __enter__(self) -> None:
+        self.fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | _NOFOLLOW, 0o600)
+        try:
+            import fcntl
+        except ImportError:
+            return
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
+
+    def __exit__(self, *exc: Any) -> None:
+        os.close(self.fd)  # releases the lock
+
+
+def write_state(call: dict[str, Any], directory: str | None = None) -> None:
+    """Record the latest call, for `get` without an ID. Raises OSError."""
+    write_state_file(directory or state_dir(), STATE_FILE, dump_json(call) + "\n")
+
+
+def read_state(directory: str | None = None) -> dict[str, Any] | None:
+    """Return the latest call that serve recorded, or None."""
+    path = os.path.join(directory or state_dir(), STATE_FILE)
+    try:
+        text = read_own_file(path, MAX_CREDENTIALS_BYTES, "the latest call")
+        state = loads(text) if text is not None else None
+    except ConvoError as e:  # it names the file
+        warn(f"ignoring the latest call: {e}")
+        return None
+    except ValueError as e:
+        warn(f"ignoring {path}: {printable(e, 100)}")
+        return None
+    return state if isinstance(state, dict) else None
+
+
+# ############################################################################
+# 2. Credentials and `jwt`
+# ############################################################################
+
+# -- claims, lifetimes and tokens (pure) ---------------------------------------
+
+DEFAULT_TTL_S = 900           # what Vonage's SDKs mint, and the API's default
+MIN_TTL_S = 30                # Vonage: exp at least 30 s after iat...
+MAX_TTL_S = 24 * 3600         # ...and no token is accepted 24 h after iat
+MIN_RSA_BITS = 2048
+TIME_CLAIMS = ("iat", "exp", "nbf")
+
+MAX_TOKEN_BYTES = 16 << 10    # a JWT given on the command line or in $JWT
+
+_TTL_RE = re.compile(r"(\d+)\s*([smhd]?)")
+
+
+_TTL_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+_APP_ID_RE = re.compile(UUID_PATTERN, re.IGNORECASE)
+
+
+def check_app_id(app_id: str, source: str) -> str:
+    """Return an application ID if it is a UUID. Raises ConvoError (exit 2) showing one."""
+    if not _APP_ID_RE.fullmatch(app_id):
+        raise ConvoError(f"{source} '{printable(app_id, 60)}' is not an application ID: it is a "
+                         f"UUID such as aaaaaaaa-bbbb-cccc-dddd-0123456789ab (see your "
+                         f"application's page in the Vonage dashboard)", EXIT_USAGE)
+    return app_id
+
+
+def parse_ttl(text: str) -> int:
+    """Parse '900', '90s', '15m', '24h' or '1d' as seconds, within Vonage's 30 s to 24 h.
+
+    Raises ConvoError (exit 2) for anything else.
+    """
+    m = _TTL_RE.fullmatch(text.strip().lower())
+    if not m:
+        raise ConvoError(f"--ttl {text!r} is not a duration: use e.g. 900, 90s, 15m, 24h or 1d",
+                         EXIT_USAGE)
+    seconds = int(m.group(1)) * _TTL_UNITS[m.group(2)]
+    if not MIN_TTL_S <= seconds <= MAX_TTL_S:
+        raise ConvoError(
+            f"--ttl {text} is outside 30s..24h: Vonage wants exp at least 30 s after iat "
+            f"and rejects any token more than 24 h after iat", EXIT_USAGE)
+    return seconds
+
+
+def parse_claim_args(items: Iterable[str]) -> dict[str, Any]:
+    """Parse NAME=VALUE claims: a value that is valid JSON is decoded, anything else is text.
+
+    Unlike nexmo-cli, iat/exp/nbf must then be whole numbers of seconds.
+    """
+    claims: dict[str, Any] = {}
+    for item in items:
+        name, sep, raw = item.partition("=")
+        if not sep or not name:
+            raise ConvoError(f"claim {item!r} is not NAME=VALUE (e.g. exp=1700086400)", EXIT_USAGE)
+        try:
+            value = loads(raw)
+        except ValueError:
+            value = raw
+        claims[name] = value
+    for name in TIME_CLAIMS:
+        if name in claims:
+            value = claims[name]
+            if not is_int(value):
+                raise ConvoError(f"{name} must be whole seconds since 1970 (e.g. "
+                                 f"{name}=1700086400), not {json.dumps(value)}", EXIT_USAGE)
+    return claims
+
+
+def build_claims(app_id: str, *, now: int, ttl_s: int, jti: str,
+                 extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Build a Vonage application token's claims: application_id, iat, jti, exp = iat + ttl.
+
+    Claims in `extra` (the tutorial's name=value form, --sub, --acl) win over the defaults.
+    Raises ConvoError (exit 2) when the result would be refused by Vonage.
+    """
+    claims: dict[str, Any] = {"application_id": app_id, "iat": now, "jti": jti}
+    claims.update(extra or {})
+    claims.setdefault("exp", claims["iat"] + ttl_s)
+    if claims["exp"] <= now:
+        raise ConvoError(f"exp is in the past ({format_utc(claims['exp'])}, "
+                         f"{format_span(now - claims['exp'])} ago): give a time to come, e.g. "
+                         f"exp=$(($(date +%s)+86400)), or leave exp out and use --ttl",
+                         EXIT_USAGE)
+    life = claims["exp"] - claims["iat"]
+    if life < MIN_TTL_S:
+        raise ConvoError(f"exp is {life} s after iat; Vonage wants at least {MIN_TTL_S} s",
+                         EXIT_USAGE)
+    if life > MAX_TTL_S:
+        raise ConvoError(f"exp is {format_span(life)} after iat; Vonage rejects any token "
+                         f"more than 24 h after iat", EXIT_USAGE)
+    return claims
+
+
+def bearer_token(text: str) -> str:
+    """A token as given on the command line or in an Authorization header: 'Bearer ' is optional."""
+    scheme, _, rest = text.strip().partition(" ")
+    return rest.strip() if scheme.lower() == "bearer" and rest else text.strip()
+
+
+def _b64decode_json(segment: str) -> Any:
+    import base64
+    raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+    return loads(raw)
+
+
+#: A compact JWS (RFC 7515 §7.1): three base64url parts (the signature may be empty).
+_JWT_RE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+
+
+def decode_unverified(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Return a JWT's header and claims without checking its signature.
+
+    Raises ConvoError (exit 2) when the text is not a JWT.
+    """
+    token = bearer_token(token)
+    if len(token) > MAX_TOKEN_BYTES or not _JWT_RE.fullmatch(token):
+        raise ConvoError("that is not a JWT: expected three base64url parts separated by "
+                         "dots, and nothing else (no spaces or line breaks inside)", EXIT_USAGE)
+    parts = token.split(".")
+    try:
+        header, claims = _b64decode_json(parts[0]), _b64decode_json(parts[1])
+    except ValueError:
+        raise ConvoError("that is not a JWT: expected three base64url parts separated by dots",
+                         EXIT_USAGE) from None
+    if not isinstance(header, dict) or not isinstance(claims, dict):
+        raise ConvoError("that is not a JWT: its header and claims must be JSON objects",
+                         EXIT_USAGE)
+    return header, claims
+
+
+def token_expiry(claims: dict[str, Any]) -> tuple[int | None, str]:
+    """Return when Vonage stops accepting a token, and why, from its exp and iat claims."""
+    iat, exp = claims.get("iat"), claims.get("exp")
+    iat = iat if is_int(iat) else None
+    exp = exp if is_int(exp) else None
+    if exp is None:
+        if iat is None:
+            return None, "no iat and no exp: Vonage rejects such a token"
+        return iat + DEFAULT_TTL_S, "no exp: Vonage accepts it for 15 minutes after iat"
+    if iat is not None and exp - iat > MAX_TTL_S:
+        return iat + MAX_TTL_S, "exp is more than 24 h after iat: Vonage stops at iat + 24 h"
+    return exp, ""
+
+
+def describe_expiry(expires: int | None, now: float) -> tuple[str, bool]:
+    """Say in words how long a token has left: 'expires in 14m 58s' or 'EXPIRED 3h 2m ago'."""
+    if expires is None:
+        return "never accepted", True
+    left = expires - now
+    if left <= 0:
+        return f"EXPIRED {format_span(-left)} ago", True
+    return f"expires in {format_span(left)}", False
+
+# -- keys and signatures -------------------------------------------------------
 
 def read_key_file(path: str, *, given: bool) -> tuple[bytes, int]:
     """Read a private key file: its PEM and its mode. A key named on the command line
@@ -2122,21 +951,6 @@ def sign_jwt(claims: dict[str, Any], key) -> str:
     return jwt.encode(claims, key, algorithm="RS256", headers={"typ": "JWT"})
 
 
-def allow_short_secrets() -> None:
-    """Silence pyjwt's warning (2.10 and later) about HS256 secrets under 32 bytes: the
-    signature secret is the account's, set on Vonage's side, and the warning would
-    print a source line into serve's log and send's output."""
-    import warnings
-    warnings.filterwarnings("ignore", message="The HMAC key is", category=UserWarning)
-
-
-def sign_webhook(claims: dict[str, Any], secret: str) -> str:
-    """Sign a webhook's claims as Vonage does: an HS256 JWT with the signature secret."""
-    import jwt
-    allow_short_secrets()
-    return jwt.encode(claims, secret, algorithm="HS256", headers={"typ": "JWT"})
-
-
 def verify_signature(token: str, key) -> str | None:
     """Check an RS256 token against a key's public half; return the problem, or None."""
     import jwt
@@ -2152,6 +966,10 @@ def verify_signature(token: str, key) -> str | None:
     except jwt.PyJWTError as e:
         return f"cannot be checked: {e}"
     return None
+
+# -- where the credentials come from -------------------------------------------
+
+VONAGE_CLI_KEYS = ("app-id", "private-key", "api-key", "api-secret")  # vonage-cli's config.js
 
 
 class Credentials:
@@ -2220,7 +1038,8 @@ class Credentials:
 
 
 def read_vonage_cli_file() -> tuple[str, dict[str, str]] | None:
-    """The Vonage CLI's saved credentials (API-FACTS §10): the first of ./.vonagerc and
+    """The Vonage CLI's saved credentials (github.com/Vonage/vonage-cli, src/middleware/
+    config.js): the first of ./.vonagerc and
     ~/.vonage/config.json that exists, whole, as (path, keys). Raises ConvoError
     (exit 2) naming a file that is not a JSON object of text values."""
     for path in (os.path.join(os.getcwd(), ".vonagerc"),
@@ -2286,6 +1105,9 @@ def resolve_credentials(*, app_id: str | None = None, key_path: str | None = Non
                        sources=sources, key_given=sources.get("key") == key_flag)
 
 
+TOKEN_MARGIN_S = 60               # a minted token is renewed this long before it expires
+
+
 class TokenSource:
     """The token for API requests, for as long as a run lasts (a watch may outlast a
     token): one given with --jwt/$JWT is used as it is, with a warning a minute before
@@ -2338,310 +1160,268 @@ class TokenSource:
                      f"{self.source} to let it mint its own)")
         return self.current
 
+# -- the command ---------------------------------------------------------------
 
-def state_dir() -> str:
-    """$CONVO_STATE_DIR, else $XDG_STATE_HOME/convo, else ~/.local/state/convo."""
-    explicit = os.environ.get("CONVO_STATE_DIR")
-    if explicit:
-        return explicit
-    base = os.environ.get("XDG_STATE_HOME") or os.path.join(
-        os.path.expanduser("~"), ".local", "state")
-    return os.path.join(base, "convo")
+def cmd_jwt(args: argparse.Namespace, out: TextIO) -> int:
+    """Print an application JWT, or --inspect one.
 
-
-def check_state_dir(directory: str) -> str:
-    """Make the state directory (0700) if it is missing and check that convo.py can use
-    it: a directory, not writable by others, writable by us. Raises ConvoError (exit 2)."""
-    import stat
-    try:
-        os.makedirs(directory, mode=0o700, exist_ok=True)
-        info = os.stat(directory)
-        if not stat.S_ISDIR(info.st_mode):
-            raise NotADirectoryError(20, "not a directory")
-        if info.st_mode & 0o022 and not info.st_mode & stat.S_ISVTX:
-            raise ConvoError(f"the state directory {directory} is writable by others (mode "
-                             f"{info.st_mode & 0o777:04o}), who could replace what convo.py "
-                             f"saves there: run chmod 700 {directory}, or set CONVO_STATE_DIR",
-                             EXIT_USAGE)
-        import threading
-        probe = os.path.join(directory, f".probe.{os.getpid()}.{threading.get_ident()}")
-        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600))
-        os.unlink(probe)
-    except OSError as e:
-        raise ConvoError(f"cannot write the state directory {directory}: "
-                         f"{printable(e.strerror or e, 80)}; set CONVO_STATE_DIR to one you "
-                         f"can write", EXIT_USAGE) from None
-    return directory
-
-
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-
-
-def write_state_file(directory: str, name: str, text: str) -> None:
-    """Replace a state file atomically: write a temporary file (0600, its name unique to
-    this process and thread, never through a link), then rename it. Raises OSError."""
-    import threading
-    os.makedirs(directory, mode=0o700, exist_ok=True)
-    tmp = os.path.join(directory, f".{name}.{os.getpid()}.{threading.get_ident()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, os.path.join(directory, name))
-    except BaseException:
-        if os.path.lexists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def write_state(call: dict[str, Any], directory: str | None = None) -> None:
-    """Record the latest call, for `get` without an ID. Raises OSError."""
-    write_state_file(directory or state_dir(), STATE_FILE, dump_json(call) + "\n")
-
-
-def read_state(directory: str | None = None) -> dict[str, Any] | None:
-    """Return the latest call that serve recorded, or None."""
-    path = os.path.join(directory or state_dir(), STATE_FILE)
-    try:
-        text = read_own_file(path, MAX_CREDENTIALS_BYTES, "the latest call")
-        state = loads(text) if text is not None else None
-    except ConvoError as e:  # it names the file
-        warn(f"ignoring the latest call: {e}")
-        return None
-    except ValueError as e:
-        warn(f"ignoring {path}: {printable(e, 100)}")
-        return None
-    return state if isinstance(state, dict) else None
-
-
-def read_regions() -> dict[str, Any]:
-    """The hosts where get found conversations and calls before, by ID."""
-    try:
-        text = read_own_file(os.path.join(state_dir(), REGIONS_FILE), MAX_CREDENTIALS_BYTES,
-                             "the regions file")
-        return _dict(loads(text)) if text else {}
-    except (ConvoError, ValueError):
-        return {}
-
-
-def remember_region(ident: str, host: str) -> None:
-    """Remember where an ID was found (the 100 latest), so the next get asks there first.
-    Another convo.py may be doing the same: the file is read, changed and replaced
-    under a lock, so neither loses the other's entries."""
-    directory = state_dir()
-    try:
-        check_state_dir(directory)
-        with _locked(os.path.join(directory, f".{REGIONS_FILE}.lock")):
-            regions = {k: v for k, v in read_regions().items() if k != ident}
-            regions[ident] = host
-            write_state_file(directory, REGIONS_FILE,
-                             dump_json(dict(list(regions.items())[-100:])) + "\n")
-    except (OSError, ConvoError) as e:
-        warn(f"could not remember the region in {directory}: {printable(e, 160)}")
-
-
-class _locked:
-    """An exclusive lock on a lock file (flock), held for the block; none where the
-    system has no flock."""
-
-    def __init__(self, path: str) -> None:
-        self.path, self.fd = path, -1
-
-    def __enter__(self) -> None:
-        self.fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | _NOFOLLOW, 0o600)
-        try:
-            import fcntl
-        except ImportError:
-            return
-        fcntl.flock(self.fd, fcntl.LOCK_EX)
-
-    def __exit__(self, *exc: Any) -> None:
-        os.close(self.fd)  # releases the lock
-
-
-# ############################################################################
-# 9. I/O: the API client
-# ############################################################################
-
-class ctrl_c_aborts:
-    """Within it, Ctrl-C aborts the clients' requests in flight instead of
-    raising KeyboardInterrupt in the middle of whatever the main thread runs (inside
-    concurrent.futures' locks, it could leave one held and hang the pool); the
-    KeyboardInterrupt is raised when the block has ended. Only in the main thread."""
-
-    def __init__(self, *clients: ApiClient) -> None:
-        self.clients, self.interrupted = clients, 0
-        self.previous: dict[int, Any] = {}
-
-    def _handler(self, signum: int, frame: Any) -> None:
-        self.interrupted = self.interrupted or signum
-        for client in self.clients:
-            client.abort()
-
-    def __enter__(self) -> ctrl_c_aborts:
-        import signal
-        if threading_is_main():  # SIGTERM too, which ends a command as Ctrl-C does
-            self.previous = {sig: signal.signal(sig, self._handler)
-                             for sig in (signal.SIGINT, signal.SIGTERM)}
-        return self
-
-    def __exit__(self, kind: Any, error: Any, traceback: Any) -> None:
-        import signal
-        for sig, handler in self.previous.items():
-            signal.signal(sig, handler)
-        if self.interrupted:
-            raise (Terminated if self.interrupted == signal.SIGTERM else KeyboardInterrupt
-                   ) from None
-
-
-def wait_for(future: Any) -> Any:
-    """future.result(), waiting in short slices. The kernel may deliver Ctrl-C's SIGINT
-    to any thread, and Python runs the handler only when the main thread runs: a
-    main thread blocked with no timeout would not notice it until a request ended
-    (test_ctrl_c_ends_get_mid_request, under load)."""
-    from concurrent.futures import wait
-    while not future.done():
-        wait([future], timeout=0.1)
-    return future.result()
-
-
-def explicit_hosts(urls: Sequence[str] | None) -> list[str]:
-    """The API hosts the user named: --api-url, any number of times, else
-    $VONAGE_API_URL (comma-separated); [] when none was named. Plain http:// is
-    refused (exit 2) except on loopback: the token would travel in clear text."""
-    named = [(url, "--api-url") for url in urls or ()] or [
-        (url.strip(), "VONAGE_API_URL")
-        for url in os.environ.get("VONAGE_API_URL", "").split(",") if url.strip()]
-    hosts = []
-    for url, source in named:
-        url = check_http_url(url, source, "https://api-eu-3.vonage.com")
-        if in_clear_elsewhere(url):
-            raise ConvoError(f"{source} {printable(url, 80)}: plain http:// would send the "
-                             f"token in clear text; use https:// (http:// is for 127.0.0.1 "
-                             f"and localhost only)", EXIT_USAGE)
-        hosts.append(url)
-    return hosts
-
-
-def candidate_hosts(args: argparse.Namespace, state: dict[str, Any] | None,
-                    ident: str | None) -> tuple[list[str], bool]:
-    """Where to look for a conversation or call, best first, and whether the user named
-    the hosts. Named hosts are used as given. Otherwise: the host remembered for this
-    ID, else the region_url that serve recorded for it, else api.nexmo.com; then the
-    other Vonage hosts, which are asked only if the first answers 404."""
-    named = explicit_hosts(getattr(args, "api_url", None))
-    if named:
-        return named, True
-    first = API_URL
-    remembered = read_regions().get(ident or "")
-    region = _dict(state).get("region_url")
-    if is_vonage_url(remembered):
-        first = str(remembered).rstrip("/")
-    elif region and ident and _dict(state).get("conversation_uuid") == ident:
-        if is_vonage_url(region):
-            first = region.rstrip("/")
-        else:
-            # An unsigned webhook can plant any region_url; following it would hand
-            # our token to whoever planted it.
-            warn(f"ignoring the recorded region_url '{printable(region, 80)}': not an https:// "
-                 f"URL on a Vonage host; using {API_URL}")
-    return [first, *(url for url in (API_URL, *REGIONAL_URLS) if url != first)], False
-
-
-def search_hosts(hosts: Sequence[str], path: str, tokens: TokenSource, *,
-                 timeout_s: float) -> tuple[str, Any] | None:
-    """GET path on every host at once. Returns the first host, in the order given, that
-    has it, with its answer; None when every host answers 404. Raises the first other
-    error when no host has it."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    clients = [ApiClient(host, tokens.token(), timeout_s=timeout_s, auth_hint=tokens.hint)
-               for host in hosts]
-    try:
-        with ctrl_c_aborts(*clients), \
-                ThreadPoolExecutor(max_workers=len(hosts)) as pool:
-            futures = [pool.submit(client.get, path) for client in clients]
-            errors = []
-            for host, future in zip(hosts, futures):
-                try:
-                    found = host, wait_for(future)
-                except ConvoError as e:
-                    if e.status != 404:
-                        errors.append(e)
-                    continue
-                for client in clients:
-                    client.abort()  # the hosts still answering are not waited for
-                return found
-    finally:
-        for client in clients:
-            client.close()
-    if errors:
-        raise errors[0]
-    return None
-
-
-def locate(hosts: Sequence[str], named: bool, path: str, tokens: TokenSource, *,
-           timeout_s: float) -> tuple[str, Any] | None:
-    """Which host has `path`: the first host alone, then (when it answers 404) all the
-    others at once; named hosts are all asked at once. None when none has it."""
-    if named or len(hosts) == 1:
-        return search_hosts(hosts, path, tokens, timeout_s=timeout_s)
-    return (search_hosts(hosts[:1], path, tokens, timeout_s=timeout_s)
-            or search_hosts(hosts[1:], path, tokens, timeout_s=timeout_s))
-
-
-def list_calls(hosts: Sequence[str], tokens: TokenSource, *, timeout_s: float,
-               recent_s: float | None = None) -> tuple[list[dict[str, Any]], dict[str, str]]:
-    """The application's calls in progress (and with recent_s, those that started in the
-    last recent_s seconds) on every host at once, merged by call UUID. Returns the
-    calls and the host that listed each, a regional host preferred over api.nexmo.com.
-
-    A host that fails is named in a warning; only when every host fails is it an error.
+    An RS256 token for Vonage's APIs. The tutorial's nexmo-cli form also works:
+    jwt private.key application_id=ID exp=1700086400
     """
-    from concurrent.futures import ThreadPoolExecutor
-    # (the status a query asks for, or None for any; the query)
-    queries: list[tuple[str | None, str]] = [
-        (status, f"/v1/calls?status={status}&page_size={PAGE_SIZE}") for status in LIVE_STATUSES]
-    if recent_s:
-        since = datetime.fromtimestamp(time.time() - recent_s, timezone.utc)
-        queries.append((None, f"/v1/calls?date_start={since:%Y-%m-%dT%H:%M:%SZ}"
-                              f"&page_size={PAGE_SIZE}"))
-    clients = {host: ApiClient(host, tokens.token(), timeout_s=timeout_s, auth_hint=tokens.hint)
-               for host in hosts}
-    jobs = [(host, status, query) for host in hosts for status, query in queries]
-    try:
-        with ctrl_c_aborts(*clients.values()), \
-                ThreadPoolExecutor(max_workers=len(jobs)) as pool:
-            futures = [pool.submit(clients[host].pages, query, legs_of)
-                       for host, _, query in jobs]
-            calls: dict[str, dict[str, Any]] = {}
-            listed_by: dict[str, str] = {}
-            failed: dict[str, ConvoError] = {}
-            for (host, asked, _), future in zip(jobs, futures):
-                try:
-                    listed = wait_for(future)
-                except ConvoError as e:
-                    if e.status != 404:
-                        failed.setdefault(host, e)
-                    continue
-                # The API's filtering is not trusted: a call must be what was asked for,
-                # and name its conversation.
-                for call in (c for c in listed if isinstance(c, dict)
-                             and (asked is None or c.get("status") == asked)
-                             and isinstance(c.get("conversation_uuid"), str)
-                             and _CONV_ID_RE.fullmatch(c["conversation_uuid"])):
-                    uuid = _scalar(call.get("uuid"))
-                    if uuid and (uuid not in calls or listed_by[uuid] == API_URL):
-                        calls[uuid], listed_by[uuid] = call, host
-    finally:
-        for client in clients.values():
-            client.close()
-    if failed and len(failed) == len(hosts):
-        raise next(iter(failed.values()))
-    for host, error in failed.items():
-        warn(f"{host_of(host)}: {error}")
-    return list(calls.values()), listed_by
+    if args.inspect is not None:
+        return inspect_jwt(args, out)
+    if args.json:
+        raise ConvoError("--json goes with --inspect TOKEN: a new token is printed as it is",
+                         EXIT_USAGE)
+    key_path, key_flag = args.key, "--key"
+    rest = list(args.claims)
+    if rest and "=" not in rest[0]:  # the tutorial's form: jwt private.key name=value ...
+        positional = rest.pop(0)
+        if key_path:
+            raise ConvoError(f"key given twice: --key {key_path} and {positional}", EXIT_USAGE)
+        key_path, key_flag = positional, "the key argument"
+    extra = parse_claim_args(rest + args.claim)
+    if args.sub:
+        extra["sub"] = args.sub
+    if args.acl:
+        acl = parse_json(args.acl, "--acl")
+        if not isinstance(acl, dict):
+            raise ConvoError('--acl must be a JSON object, e.g. {"paths":{"/*/users/**":{}}}',
+                             EXIT_USAGE)
+        extra["acl"] = acl
+    claimed = extra.pop("application_id", None)
+    app_id, app_id_flag = ((args.app_id, "--app-id") if args.app_id or not claimed
+                           else (claimed, "the application_id claim"))
+    if app_id is not None and not isinstance(app_id, str):
+        raise ConvoError("the application_id claim must be text: the application's ID",
+                         EXIT_USAGE)
+    creds = resolve_credentials(app_id=app_id, key_path=key_path, app_id_flag=app_id_flag,
+                                key_flag=key_flag)
+    ttl_s = parse_ttl(args.ttl) if args.ttl else DEFAULT_TTL_S
+    print(creds.mint(ttl_s=ttl_s, extra=extra), file=out)
+    return EXIT_OK
 
+
+def inspect_jwt(args: argparse.Namespace, out: TextIO) -> int:
+    """Print a token's header, claims, time left and checks; exit 1 if one fails.
+
+    The checks: expiry; with a key (--key or the environment), the signature; with
+    --app-id, the application_id claim.
+    """
+    token = bearer_token(read_input("-", MAX_TOKEN_BYTES, "a token") if args.inspect == "-"
+                         else args.inspect)
+    header, claims = decode_unverified(token)
+    now = time.time()
+    expires, why = token_expiry(claims)
+    said, expired = describe_expiry(expires, now)
+    checks: dict[str, dict[str, Any]] = {
+        "expiry": {"ok": not expired, "detail": said + (f" ({why})" if why else "")}}
+    creds = resolve_credentials(key_path=args.key)
+    if creds.has_key:
+        problem = verify_signature(token, creds.private_key())
+        checks["signature"] = {"ok": problem is None,
+                               "detail": f"INVALID: {problem}" if problem
+                               else f"valid for {creds.key_label}"}
+    else:
+        checks["signature"] = {"ok": None,
+                               "detail": "not checked: pass --key private.key to verify it"}
+    if args.app_id:
+        wanted = check_app_id(args.app_id, "--app-id")
+        has = claims.get("application_id")
+        checks["application_id"] = {
+            "ok": has == wanted,
+            "detail": f"matches --app-id {wanted}" if has == wanted else
+            f"MISMATCH: the token is for {printable(has, 60)}, --app-id is {wanted}"}
+    failed = any(check["ok"] is False for check in checks.values())
+    if args.json:
+        out.write(dump_json({"header": header, "claims": claims, "expires": expires,
+                             "seconds_left": None if expires is None else int(expires - now),
+                             "checks": checks}) + "\n")
+        return EXIT_ERROR if failed else EXIT_OK
+    style = style_for(out)
+    pad = " " * 11
+    lines = ["header     " + dump_json(header, indent=None),
+             "claims     " + dump_json(claims).replace("\n", "\n" + pad)]
+    if is_int(claims.get("iat")):
+        lines.append(f"issued     {format_utc(claims['iat'])}")
+    shown = style.paint(said, "bold", "red" if expired else "green")
+    lines.append(f"expires    {format_utc(expires)}  {shown}" if expires
+                 else f"expires    {shown}")
+    if why:
+        lines.append(f"{pad}({why})")
+    for name, label in (("signature", "signature  "), ("application_id", "app ID     ")):
+        check = checks.get(name)
+        if check:
+            color = {True: ("green",), False: ("bold", "red"), None: ()}[check["ok"]]
+            lines.append(label + style.paint(check["detail"], *color))
+    out.write("\n".join(lines) + "\n")
+    return EXIT_ERROR if failed else EXIT_OK
+
+
+# ############################################################################
+# 3. Vonage API access: IDs, URLs, errors, retries, the client
+# ############################################################################
+
+# -- rules (pure) --------------------------------------------------------------
+
+API_URL = "https://api.nexmo.com"  # the default; a live call is served by its region_url
+VONAGE_HOST_SUFFIXES = (".vonage.com", ".nexmo.com")
+HTTP_TIMEOUT_S = 10.0         # each request (--timeout)
+GET_DEADLINE_S = 90.0         # the whole `get`, retries and waits included
+MAX_ATTEMPTS = 3              # for 429 and 5xx
+MAX_RETRY_AFTER_S = 60.0      # a longer Retry-After fails at once instead of waiting
+BACKOFF_BASE_S = 0.25         # first retry waits 0.125..0.375 s, then doubles
+MAX_BODY_BYTES = 10 << 20       # one API response
+MAX_ITEMS = 100_000           # items of one list, all its pages together
+
+MAX_PAGES = 1000              # 100,000 items at page_size=100
+MAX_REDIRECTS = 5
+PAGE_SIZE = 100               # the API's maximum
+DEFAULT_CONCURRENCY = 8
+
+WATCH_INTERVAL_S = 2.0            # get --watch polls this often (--interval)
+MIN_INTERVAL_S, MAX_INTERVAL_S = 0.5, 60.0
+
+_CONV_ID_RE = re.compile("CON-" + UUID_PATTERN, re.IGNORECASE)
+
+
+def check_conversation_id(text: str) -> str:
+    """Return text if it is CON- and a UUID. Raises ConvoError (exit 2) showing the form."""
+    if not _CONV_ID_RE.fullmatch(text or ""):
+        raise ConvoError(f"'{printable(text, 80)}' is not a conversation ID: expected CON- and "
+                         f"a UUID, e.g. CON-bc643220-2542-499a-892e-c982c4150c06", EXIT_USAGE)
+    return text
+
+
+_CALL_UUID_RE = re.compile(UUID_PATTERN.replace("}-", "}-?"), re.IGNORECASE)  # dashes or not
+
+
+def parse_target(text: str) -> tuple[str, str, str | None]:
+    """Read whatever ID a user holds: ('conversation', 'CON-…', None) for a conversation
+    ID (its prefix in any case), ('call', uuid, None) for a leg/call UUID with or
+    without dashes, and for an API URL of either, the same with the URL's base.
+
+    Raises ConvoError (exit 2) showing the forms it reads.
+    """
+    text = (text or "").strip()
+    parts = split_url(text) if "://" in text else None
+    if parts:
+        segments = parts.path.rstrip("/").split("/")
+        for i, name in enumerate(segments[:-1]):
+            if name in ("conversations", "calls") and segments[i - 1:i] == ["v1"]:
+                kind, ident, _ = parse_target(segments[i + 1])
+                if kind == ("conversation" if name == "conversations" else "call"):
+                    base = f"{parts.scheme}://{parts.netloc}" + "/".join(segments[:i - 1])
+                    return kind, ident, base
+    elif text[:4].upper() == "CON-" and _CONV_ID_RE.fullmatch("CON-" + text[4:]):
+        return "conversation", "CON-" + text[4:], None
+    elif _CALL_UUID_RE.fullmatch(text):
+        return "call", text, None
+    raise ConvoError(
+        f"'{printable(text, 80)}' is not an ID that get reads: expected CON- and a UUID, "
+        f"e.g. CON-bc643220-2542-499a-892e-c982c4150c06, a leg UUID (the uuid of a webhook, "
+        f"e.g. 797168e24c19a3c45e74e05b10fef2b5), or an API URL of either", EXIT_USAGE)
+
+
+def call_uuid_forms(uuid: str) -> list[str]:
+    """A call UUID as given, then in lower case with dashes and without."""
+    bare = uuid.replace("-", "").lower()
+    dashed = f"{bare[:8]}-{bare[8:12]}-{bare[12:16]}-{bare[16:20]}-{bare[20:]}"
+    return list(dict.fromkeys((uuid, dashed, bare)))
+
+
+def split_url(url: Any, base: str | None = None) -> Any:
+    """urlsplit() for URLs from anywhere (a link or an NCCO from a peer, an argument):
+    the parts, or None for what is not a URL at all ('http://[::1', a port that is not
+    a number, not text). With base, url is resolved against it first (a Location)."""
+    from urllib.parse import urljoin, urlsplit
+    if not isinstance(url, str):
+        return None
+    try:
+        parts = urlsplit(urljoin(base, url) if base else url)
+        parts.port  # noqa: B018 (raises ValueError for a bad port)
+    except ValueError:
+        return None
+    return parts
+
+
+def host_of(url: str) -> str:
+    """'api-eu-3.vonage.com' from 'https://api-eu-3.vonage.com', for messages."""
+    parts = split_url(url)
+    return printable(parts.netloc if parts and parts.netloc else url, 80)
+
+
+def is_vonage_url(url: Any) -> bool:
+    """True for an https:// URL on a Vonage host, the only region_url get may trust."""
+    parts = split_url(url)
+    host = (parts.hostname or "") if parts else ""
+    return bool(parts and parts.scheme == "https" and not parts.username
+                and parts.port in (None, 443) and host.endswith(VONAGE_HOST_SUFFIXES))
+
+
+def check_http_url(url: str, source: str, example: str) -> str:
+    """Return an http(s) URL without its trailing slash. Raises ConvoError (exit 2)."""
+    parts = split_url(url)
+    valid = bool(parts and parts.scheme in ("http", "https") and parts.hostname
+                 and parts.port != 0)
+    if not valid:
+        raise ConvoError(f"{source} '{printable(url, 80)}' is not an http(s) URL, "
+                         f"e.g. {example}", EXIT_USAGE)
+    return url.rstrip("/")
+
+
+def in_clear_elsewhere(url: str) -> bool:
+    """True for plain http:// to another machine, where what is sent (a token, a
+    signed webhook) can be read or changed on the way. On this machine (localhost,
+    127.0.0.0/8, ::1) plain http:// is fine."""
+    parts = split_url(url)
+    return bool(parts) and parts.scheme.lower() == "http" and not on_this_machine(parts)
+
+
+def on_this_machine(parts: Any) -> bool:
+    """True for a URL (split) whose host is loopback: localhost, 127.0.0.0/8 or ::1."""
+    host = (parts.hostname or "").lower()
+    return host in ("localhost", "::1") or host.startswith("127.")
+
+
+def parse_retry_after(value: str | None, now: float) -> float | None:
+    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isascii() and value.isdigit():  # not '²', which str.isdigit() accepts
+        return float(value)
+    from email.utils import parsedate_to_datetime
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, when.timestamp() - now)
+
+
+def backoff_s(attempt: int, jitter: float) -> float:
+    """Exponential backoff with jitter for retry `attempt` (1, 2, ...); jitter is in [0, 1)."""
+    return BACKOFF_BASE_S * 2 ** (attempt - 1) * (0.5 + jitter)
+
+
+def api_problem(body: bytes) -> str:
+    """Summarise an error body: {title,type,code,detail,instance} (v1) or {code,description}."""
+    try:
+        doc = loads(body) if body else None
+    except ValueError:
+        doc = None
+    doc = _dict(doc)
+    code = _scalar(doc.get("code"))
+    detail = next(filter(None, map(_scalar, (doc.get("detail"), doc.get("description"),
+                                             doc.get("title")))), None)
+    text = ": ".join(x for x in (code, detail) if x)
+    return printable(text, 200) if text else ""
+
+# -- the client ----------------------------------------------------------------
 
 def http_connection(origin: tuple, timeout_s: float) -> Any:
     """An http.client connection to (scheme, host, port), not yet connected; https
@@ -3029,6 +1809,542 @@ class ApiClient:
         return out
 
 
+class ctrl_c_aborts:
+    """Within it, Ctrl-C aborts the clients' requests in flight instead of
+    raising KeyboardInterrupt in the middle of whatever the main thread runs (inside
+    concurrent.futures' locks, it could leave one held and hang the pool); the
+    KeyboardInterrupt is raised when the block has ended. Only in the main thread."""
+
+    def __init__(self, *clients: ApiClient) -> None:
+        self.clients, self.interrupted = clients, 0
+        self.previous: dict[int, Any] = {}
+
+    def _handler(self, signum: int, frame: Any) -> None:
+        self.interrupted = self.interrupted or signum
+        for client in self.clients:
+            client.abort()
+
+    def __enter__(self) -> ctrl_c_aborts:
+        import signal
+        if threading_is_main():  # SIGTERM too, which ends a command as Ctrl-C does
+            self.previous = {sig: signal.signal(sig, self._handler)
+                             for sig in (signal.SIGINT, signal.SIGTERM)}
+        return self
+
+    def __exit__(self, kind: Any, error: Any, traceback: Any) -> None:
+        import signal
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler)
+        if self.interrupted:
+            raise (Terminated if self.interrupted == signal.SIGTERM else KeyboardInterrupt
+                   ) from None
+
+
+def wait_for(future: Any) -> Any:
+    """future.result(), waiting in short slices. The kernel may deliver Ctrl-C's SIGINT
+    to any thread, and Python runs the handler only when the main thread runs: a
+    main thread blocked with no timeout would not notice it until a request ended
+    (test_ctrl_c_ends_get_mid_request, under load)."""
+    from concurrent.futures import wait
+    while not future.done():
+        wait([future], timeout=0.1)
+    return future.result()
+
+
+def check_api_options(args: argparse.Namespace) -> None:
+    """The ranges of the API options that calls, get and serve --watch share: --timeout,
+    and --interval where the command has it. Raises ConvoError (exit 2)."""
+    if not 0 < args.timeout <= GET_DEADLINE_S:
+        raise ConvoError(f"--timeout must be more than 0 and at most {GET_DEADLINE_S:g} s",
+                         EXIT_USAGE)
+    interval = getattr(args, "interval", MIN_INTERVAL_S)
+    if not MIN_INTERVAL_S <= interval <= MAX_INTERVAL_S:
+        raise ConvoError(f"--interval must be {MIN_INTERVAL_S:g} to {MAX_INTERVAL_S:g} seconds",
+                         EXIT_USAGE)
+
+
+# ############################################################################
+# 4. Hosts and regions: where a conversation or call lives
+# ############################################################################
+
+REGIONAL_URLS = ("https://api-us-3.vonage.com", "https://api-us-4.vonage.com",
+                 "https://api-eu-3.vonage.com", "https://api-eu-4.vonage.com",
+                 "https://api-ap-3.vonage.com", "https://api-ap-4.vonage.com")
+
+REGIONS_FILE = "regions.json"     # which host had which conversation or call
+
+
+def read_regions() -> dict[str, Any]:
+    """The hosts where get found conversations and calls before, by ID."""
+    try:
+        text = read_own_file(os.path.join(state_dir(), REGIONS_FILE), MAX_CREDENTIALS_BYTES,
+                             "the regions file")
+        return _dict(loads(text)) if text else {}
+    except (ConvoError, ValueError):
+        return {}
+
+
+def remember_region(ident: str, host: str) -> None:
+    """Remember where an ID was found (the 100 latest), so the next get asks there first.
+    Another convo.py may be doing the same: the file is read, changed and replaced
+    under a lock, so neither loses the other's entries."""
+    directory = state_dir()
+    try:
+        check_state_dir(directory)
+        with _locked(os.path.join(directory, f".{REGIONS_FILE}.lock")):
+            regions = {k: v for k, v in read_regions().items() if k != ident}
+            regions[ident] = host
+            write_state_file(directory, REGIONS_FILE,
+                             dump_json(dict(list(regions.items())[-100:])) + "\n")
+    except (OSError, ConvoError) as e:
+        warn(f"could not remember the region in {directory}: {printable(e, 160)}")
+
+
+def explicit_hosts(urls: Sequence[str] | None) -> list[str]:
+    """The API hosts the user named: --api-url, any number of times, else
+    $VONAGE_API_URL (comma-separated); [] when none was named. Plain http:// is
+    refused (exit 2) except on loopback: the token would travel in clear text."""
+    named = [(url, "--api-url") for url in urls or ()] or [
+        (url.strip(), "VONAGE_API_URL")
+        for url in os.environ.get("VONAGE_API_URL", "").split(",") if url.strip()]
+    hosts = []
+    for url, source in named:
+        url = check_http_url(url, source, "https://api-eu-3.vonage.com")
+        if in_clear_elsewhere(url):
+            raise ConvoError(f"{source} {printable(url, 80)}: plain http:// would send the "
+                             f"token in clear text; use https:// (http:// is for 127.0.0.1 "
+                             f"and localhost only)", EXIT_USAGE)
+        hosts.append(url)
+    return hosts
+
+
+def candidate_hosts(args: argparse.Namespace, state: dict[str, Any] | None,
+                    ident: str | None) -> tuple[list[str], bool]:
+    """Where to look for a conversation or call, best first, and whether the user named
+    the hosts. Named hosts are used as given. Otherwise: the host remembered for this
+    ID, else the region_url that serve recorded for it, else api.nexmo.com; then the
+    other Vonage hosts, which are asked only if the first answers 404."""
+    named = explicit_hosts(getattr(args, "api_url", None))
+    if named:
+        return named, True
+    first = API_URL
+    remembered = read_regions().get(ident or "")
+    region = _dict(state).get("region_url")
+    if is_vonage_url(remembered):
+        first = str(remembered).rstrip("/")
+    elif region and ident and _dict(state).get("conversation_uuid") == ident:
+        if is_vonage_url(region):
+            first = region.rstrip("/")
+        else:
+            # An unsigned webhook can plant any region_url; following it would hand
+            # our token to whoever planted it.
+            warn(f"ignoring the recorded region_url '{printable(region, 80)}': not an https:// "
+                 f"URL on a Vonage host; using {API_URL}")
+    return [first, *(url for url in (API_URL, *REGIONAL_URLS) if url != first)], False
+
+
+def search_hosts(hosts: Sequence[str], path: str, tokens: TokenSource, *,
+                 timeout_s: float) -> tuple[str, Any] | None:
+    """GET path on every host at once. Returns the first host, in the order given, that
+    has it, with its answer; None when every host answers 404. Raises the first other
+    error when no host has it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    clients = [ApiClient(host, tokens.token(), timeout_s=timeout_s, auth_hint=tokens.hint)
+               for host in hosts]
+    try:
+        with ctrl_c_aborts(*clients), \
+                ThreadPoolExecutor(max_workers=len(hosts)) as pool:
+            futures = [pool.submit(client.get, path) for client in clients]
+            errors = []
+            for host, future in zip(hosts, futures):
+                try:
+                    found = host, wait_for(future)
+                except ConvoError as e:
+                    if e.status != 404:
+                        errors.append(e)
+                    continue
+                for client in clients:
+                    client.abort()  # the hosts still answering are not waited for
+                return found
+    finally:
+        for client in clients:
+            client.close()
+    if errors:
+        raise errors[0]
+    return None
+
+
+def locate(hosts: Sequence[str], named: bool, path: str, tokens: TokenSource, *,
+           timeout_s: float) -> tuple[str, Any] | None:
+    """Which host has `path`: the first host alone, then (when it answers 404) all the
+    others at once; named hosts are all asked at once. None when none has it."""
+    if named or len(hosts) == 1:
+        return search_hosts(hosts, path, tokens, timeout_s=timeout_s)
+    return (search_hosts(hosts[:1], path, tokens, timeout_s=timeout_s)
+            or search_hosts(hosts[1:], path, tokens, timeout_s=timeout_s))
+
+
+# ############################################################################
+# 5. Conversation documents: normalise every shape, then the tree and the timeline
+# ############################################################################
+
+# -- normalise (pure) ----------------------------------------------------------
+
+# Three shapes reach us: the legacy beta/v0.1 conversation
+# with embedded `members` (member_id, user_id, name), v1 full member objects
+# (id, _embedded.user, ...), and a bare v1 conversation without members.
+# Everything is normalised to one shape first, so rendering has one input.
+_CHANNEL_OPTIONS = ("ring_timeout", "max_length", "cpa", "cpa_time", "preanswer")
+
+
+_ENDPOINT_KEYS = ("number", "uri", "user", "extension", "id")  # id: viber, messenger
+
+
+def normalize_endpoint(value: Any) -> dict[str, Any] | None:
+    """An endpoint: its type and address. A message channel's `from` may list the types
+    it takes, as a list or as its `type` (Vonage's docs show no example: read either)."""
+    e = {"type": value} if isinstance(value, list) else _dict(value)
+    kind = e.get("type")
+    kinds = ", ".join(filter(None, map(_scalar, kind))) if isinstance(kind, list) else None
+    out = _prune({"type": kinds or _scalar(kind), "types": kinds,
+                  **{k: _scalar(e.get(k)) for k in _ENDPOINT_KEYS}})
+    return out or None
+
+
+def normalize_channel(value: Any) -> dict[str, Any] | None:
+    c = _dict(value)
+    if not c:
+        return None
+    legs: list[str] = []
+    for leg in [c.get("leg_id"), *_list(c.get("leg_ids"))]:
+        leg = _scalar(leg)
+        if leg and leg not in legs:
+            legs.append(leg)
+    out = {"type": _scalar(c.get("type")), "id": _scalar(c.get("id")),
+           "from": normalize_endpoint(c.get("from")), "to": normalize_endpoint(c.get("to")),
+           "leg_ids": legs}
+    out.update({k: c[k] for k in _CHANNEL_OPTIONS
+                if isinstance(c.get(k), (int, float, bool))})
+    return _prune(out)
+
+
+def normalize_member(value: Any) -> dict[str, Any]:
+    m = _dict(value)
+    user = _dict(_dict(m.get("_embedded")).get("user"))
+    stamps = _dict(m.get("timestamp"))
+    return _prune({
+        "id": _scalar(m.get("id")) or _scalar(m.get("member_id")),
+        "state": _scalar(m.get("state")),
+        "user": _prune({
+            "id": _scalar(user.get("id")) or _scalar(m.get("user_id")),
+            "name": (_scalar(user.get("name")) or _scalar(m.get("name"))
+                     or _scalar(m.get("user_name"))),
+            "display_name": _scalar(user.get("display_name")),
+        }),
+        "timestamp": _prune({k: _scalar(stamps.get(k)) for k in ("invited", "joined", "left")}),
+        "invited_by": _scalar(m.get("invited_by")),
+        "channel": normalize_channel(m.get("channel")),
+        "media": _dict(m.get("media")),
+        "initiator": _dict(m.get("initiator")),
+        "detail_missing": m.get("_detail_missing") is True or None,
+    })
+
+
+def normalize_conversation(doc: Any) -> dict[str, Any]:
+    """Return one shape for a legacy (beta/v0.1) or v1 conversation document.
+
+    `members` is None when the document holds no members list at all.
+    """
+    d = _dict(doc)
+    props = _dict(d.get("properties"))
+    members = d.get("members")
+    seq = d.get("sequence_number")
+    conv = _prune({
+        "id": _scalar(d.get("id")) or _scalar(d.get("uuid")),
+        "name": _scalar(d.get("name")),
+        "display_name": _scalar(d.get("display_name")),
+        "state": _scalar(d.get("state")),
+        "timestamp": _prune({k: _scalar(_dict(d.get("timestamp")).get(k))
+                             for k in ("created", "updated", "destroyed")}),
+        "sequence_number": seq if is_int(seq) and seq >= 0 else (
+            int(seq) if isinstance(seq, str) and seq.isascii() and seq.isdigit() else None),
+        "ttl": _number(props.get("ttl")),
+    })
+    conv["members"] = ([normalize_member(m) for m in members]
+                       if isinstance(members, list) else None)
+    for key in ("events", "legs"):  # added by get --events / --legs
+        if isinstance(d.get(key), list):
+            conv[key] = [x for x in d[key] if isinstance(x, dict)]
+    return conv
+
+
+def members_of(page: Any) -> list[Any]:
+    return _list(_dict(_dict(page).get("_embedded")).get("members"))
+
+
+def events_of(page: Any) -> list[Any]:
+    """A page of events: `_embedded` is a list (the spec) or {"events": [...]} (the live API)."""
+    embedded = _dict(page).get("_embedded")
+    return embedded if isinstance(embedded, list) else _list(_dict(embedded).get("events"))
+
+
+def legs_of(page: Any) -> list[Any]:
+    """A page of the Voice API's calls: each is one leg of a conversation."""
+    return _list(_dict(_dict(page).get("_embedded")).get("calls"))
+
+
+def link(page: Any, name: str) -> str | None:
+    """A list page's `_links.<name>.href` ("self", "next"), or None."""
+    href = _dict(_dict(_dict(page).get("_links")).get(name)).get("href")
+    return href if isinstance(href, str) and href else None
+
+# -- the tree and the timeline (pure) ------------------------------------------
+
+def _endpoint_text(endpoint: dict[str, Any] | None) -> str:
+    """An endpoint's address, else the types a message channel takes, else '?'."""
+    e = endpoint or {}
+    return next((e[k] for k in _ENDPOINT_KEYS if e.get(k)), e.get("types") or "?")
+
+
+def _party(value: Any) -> str:
+    """A number or URI from a webhook's or a call's from/to (text, or an endpoint object)."""
+    if isinstance(value, dict):
+        return _endpoint_text(normalize_endpoint(value))
+    return printable(value, 60) if _scalar(value) else "-"
+
+
+def _when(stamp: str | None, day: str | None) -> str | None:
+    """Show a member's time as '09:26:30.334', with its date when not the conversation's day."""
+    dt = parse_time(stamp)
+    if dt is None:
+        return stamp
+    clock = format_clock(dt)
+    return clock if dt.strftime("%Y-%m-%d") == day else f"{dt:%Y-%m-%d} {clock}"
+
+
+def _user_text(user: dict[str, Any], style: Style) -> str | None:
+    uid, name, display = user.get("id"), user.get("name"), user.get("display_name")
+    label = name or uid
+    if label is None:
+        return None
+    if display and display != label:
+        label = f'{label} "{display}"'
+    if uid and label != uid:
+        label += f" ({uid[:13]}{style.more})"
+    return label
+
+
+def _channel_lines(channel: dict[str, Any], style: Style) -> tuple[str, list[str]]:
+    kind = channel.get("type") or "unknown"
+    head = f"{kind} channel"
+    if channel.get("id"):
+        head += f" {channel['id']}"
+    head += (f": {_endpoint_text(channel.get('from'))} {style.arrow} "
+             f"{_endpoint_text(channel.get('to'))}")
+    extras = []
+    if isinstance(channel.get("ring_timeout"), (int, float)):  # ms; NCCO's timeout is in s
+        extras.append(f"ring timeout {channel['ring_timeout'] / 1000:g} s")
+    if isinstance(channel.get("max_length"), (int, float)):
+        extras.append(f"max length {format_span(channel['max_length'] / 1000, ' ')}")
+    return style.sep.join([head, *extras]), channel.get("leg_ids", [])
+
+
+def describe_leg(leg: dict[str, Any], style: Style) -> str:
+    """A Voice API leg: 'answered · inbound · 447700000001 → 447700000002 · started … · 311 s'."""
+    parts = [style.state(printable(leg.get("status") or "?", 20))]
+    if _scalar(leg.get("direction")):
+        parts.append(printable(leg["direction"], 20))
+    parts.append(f"{_party(leg.get('from'))} {style.arrow} {_party(leg.get('to'))}")
+    started = parse_time(leg.get("start_time"))
+    if started:
+        parts.append(f"started {format_clock(started)[:8]}")
+    if _number(leg.get("duration")) is not None:
+        parts.append(f"{_number(leg['duration']):g} s")
+    return style.sep.join(parts)
+
+
+def render_tree(conv: dict[str, Any], style: Style) -> list[str]:
+    """Render a normalised conversation as the tree of members, channels and legs."""
+    p = style.paint
+    created = parse_time(_dict(conv.get("timestamp")).get("created"))
+    day = created.strftime("%Y-%m-%d") if created else None
+    title = f"Conversation {p(conv.get('id') or '(no id)', 'bold', 'cyan')}"
+    if conv.get("state"):
+        title += f"  {style.state(conv['state'])}"
+    lines = [title]
+    facts = []
+    if conv.get("name") and conv["name"] != conv.get("id"):
+        facts.append(f"name {conv['name']}")
+    if conv.get("display_name"):
+        facts.append(f"display name {conv['display_name']}")
+    if created:
+        facts.append(f"created {format_utc(created)}")
+    if "sequence_number" in conv:
+        facts.append(f"sequence {conv['sequence_number']}")
+    if conv.get("ttl") is not None:
+        facts.append(f"ttl {format_span(conv['ttl'])}")
+    if facts:
+        lines.append("  " + p(style.sep.join(facts), "dim"))
+
+    members = conv.get("members")
+    if members is None:
+        target = conv.get("id") or "CON-…"
+        lines.append("This document holds no members: the Conversation API v1 lists them "
+                     "separately.")
+        lines.append(f"Run `{PROG} get {target}` while the call is live to see them.")
+        return lines
+
+    states: dict[str, int] = {}
+    kinds: dict[str, int] = {}
+    legs = 0
+    calls = {c.get("uuid"): c for c in conv.get("legs") or [] if _scalar(c.get("uuid"))}
+    shown: set[str] = set()
+    for i, member in enumerate(members):
+        last = i == len(members) - 1
+        branch, cont = (style.last, "   ") if last else (style.tee, style.pipe)
+        state = member.get("state") or "UNKNOWN"
+        states[state] = states.get(state, 0) + 1
+        lines.append(f"{branch}Member {p(member.get('id') or '(no id)', 'bold')}  "
+                     f"{style.state(state)}")
+        facts = []
+        user = _user_text(member.get("user", {}), style)
+        if user:
+            facts.append(f"user {user}")
+        for key in ("invited", "joined", "left"):
+            when = _when(member.get("timestamp", {}).get(key), day)
+            if when:
+                facts.append(f"{key} {when}")
+        if facts:
+            lines.append(f"{cont}  " + p(style.sep.join(facts), "dim"))
+        if member.get("detail_missing"):
+            lines.append(f"{cont}  " + p("(left the call before its details could be fetched)",
+                                         "yellow"))
+        channel = member.get("channel")
+        if not channel:
+            continue
+        kind = channel.get("type") or "unknown"
+        kinds[kind] = kinds.get(kind, 0) + 1
+        head, leg_ids = _channel_lines(channel, style)
+        lines.append(f"{cont}{style.last}{head}")
+        if not leg_ids and channel.get("id") in calls:
+            leg_ids = [channel["id"]]  # v1 may give the leg only as the channel's id
+        for j, leg in enumerate(leg_ids):
+            glyph = style.last if j == len(leg_ids) - 1 else style.tee
+            call = calls.get(leg)
+            lines.append(f"{cont}   {glyph}leg {leg}"
+                         + (f"{style.sep}{describe_leg(call, style)}" if call else ""))
+            shown.add(leg)
+            legs += 1
+
+    def counted(n: int, noun: str, parts: dict[str, int]) -> str:
+        text = f"{n} {noun}{'' if n == 1 else 's'}"
+        if parts:
+            text += " (" + ", ".join(f"{v} {k}" for k, v in parts.items()) + ")"
+        return text
+
+    unmatched = [c for uuid, c in calls.items() if uuid not in shown]
+    if unmatched:
+        lines.append("Legs on no member's channel:")
+        lines.extend(f"  leg {printable(c['uuid'], 60)}{style.sep}{describe_leg(c, style)}"
+                     for c in unmatched)
+    lines.append(style.sep.join([
+        "1 conversation", counted(len(members), "member", states),
+        counted(sum(kinds.values()), "channel", kinds), counted(legs, "leg", {})]))
+    return lines
+
+
+def describe_conversation_event(event: dict[str, Any], style: Style) -> str:
+    """Say what a conversation event means: 'joined via phone 447700000001 → 447700000002'."""
+    kind = _scalar(event.get("type")) or "(no type)"
+    body = _dict(event.get("body"))
+    channel = normalize_channel(body.get("channel")) or {}
+    ends = (f"{_endpoint_text(channel.get('from'))} {style.arrow} "
+            f"{_endpoint_text(channel.get('to'))}")
+    if kind in ("member:joined", "member:invited"):
+        return f"{kind[7:]} via {channel.get('type') or 'unknown'} {ends}" if channel else kind[7:]
+    if kind == "member:left":
+        return "left"
+    if kind == "member:media":
+        media = _dict(body.get("media"))
+        audio = body.get("audio", media.get("audio"))
+        settings = _dict(media.get("audio_settings"))
+        flags = [k for k in ("muted", "earmuffed") if settings.get(k) is True]
+        text = "audio on" if audio is True else "audio off" if audio is False else "media changed"
+        return text + (f" ({', '.join(flags)})" if flags else "")
+    if kind == "sip:ringing":
+        return f"ringing {_endpoint_text(channel.get('to'))}"
+    if kind == "sip:answered":
+        return f"answered ({printable(body.get('direction') or '?', 20)})"
+    if kind == "sip:hangup":
+        reason = _dict(body.get("reason"))
+        why = ", ".join(printable(x, 60) for x in (reason.get("text"), reason.get("sip_code"))
+                        if _scalar(x))
+        return "hung up" + (f" ({why})" if why else "")
+    if kind in ("sip:status", "leg:status:update"):
+        return f"status {printable(body.get('status') or '?', 30)}"
+    if kind == "message" and _scalar(body.get("text")):
+        return f"text: {printable(body['text'], 60)}"
+    # Anything else, shown in a generic form rather than dropped.
+    scalars = [f"{printable(k, 30)}={printable(v, 30)}" for k, v in body.items()
+               if isinstance(v, (str, int, float, bool)) and k != "channel"]
+    return " ".join(scalars[:4]) or "-"
+
+
+def event_member(event: dict[str, Any], members: list[dict[str, Any]]
+                 ) -> dict[str, Any] | None:
+    """The member an event is about: the owner of its channel, else who caused it."""
+    channel_id = _scalar(_dict(_dict(event.get("body")).get("channel")).get("id")) or ""
+    for member in members:
+        channel = member.get("channel") or {}
+        if channel_id and channel_id in (channel.get("id"), *channel.get("leg_ids", [])):
+            return member
+    sender = _scalar(event.get("from"))
+    return next((m for m in members if sender and m.get("id") == sender), None)
+
+
+def timeline_row(event: dict[str, Any], members: list[dict[str, Any]], style: Style
+                 ) -> tuple[str, ...]:
+    """One event as the timeline shows it: ID, time, member, type, what happened."""
+    member = event_member(event, members)
+    who = (_dict(member.get("user")).get("name") or member.get("id")) if member else (
+        _scalar(event.get("from")) or "-")
+    when = parse_time(event.get("timestamp"))
+    return (printable(_scalar(event.get("id")) or "-", 12),
+            format_clock(when) if when else "-", printable(who, 60),
+            printable(_scalar(event.get("type")) or "-", 40),
+            describe_conversation_event(event, style))
+
+
+TIMELINE_HEADERS = ("ID", "TIME", "MEMBER", "TYPE", "WHAT")
+
+
+def render_timeline(conv: dict[str, Any], style: Style) -> list[str]:
+    """The conversation's events as a table: ID, time, member, type, what happened."""
+    members = conv.get("members") or []
+    rows = [timeline_row(e, members, style) for e in conv.get("events") or []
+            if isinstance(e, dict)]
+    title = f"Events ({len(rows)})" if rows else "Events: none"
+    return [style.paint(title, "bold"), *format_table(TIMELINE_HEADERS, rows, style)
+            ] if rows else [title]
+
+
+def render_document(conv: dict[str, Any], style: Style) -> list[str]:
+    """The tree, and below it the event timeline when the document has events."""
+    lines = render_tree(conv, style)
+    if "events" in conv:
+        lines += ["", *render_timeline(conv, style)]
+    return lines
+
+
+def short_id(text: Any, style: Style, keep: int = 8) -> str:
+    """A long ID shortened for a log line: 'CON-bc643220…', '30cecc87…'."""
+    text = printable(text, None)
+    head = 4 + keep if text[:4] in ("CON-", "MEM-", "USR-") else keep
+    return text if len(text) <= head + 1 else text[:head] + style.more
+
+# -- fetching one --------------------------------------------------------------
+
 def fetch_conversation(client: ApiClient, conv_id: str, *,
                        concurrency: int = DEFAULT_CONCURRENCY, events: bool = False,
                        legs: bool = False) -> dict[str, Any]:
@@ -3091,6 +2407,205 @@ def fetch_conversation(client: ApiClient, conv_id: str, *,
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 
+
+def not_found(conv_id: str, client: ApiClient) -> ConvoError:
+    where = client.url("")
+    return ConvoError(
+        f"conversation {conv_id} not found at {where}: a call's conversation disappears "
+        f"when the call ends, and a call lives in one region; try --api-url with the "
+        f"region_url that serve logged", status=404)
+
+
+# ############################################################################
+# 6. `calls`: the calls in progress
+# ############################################################################
+
+LIVE_STATUSES = ("started", "ringing", "answered")  # in progress (Voice API: GET /v1/calls)
+ENDED_STATUSES = ("completed", "busy", "cancelled", "failed", "rejected", "timeout",
+                  "unanswered", "machine")
+RECENT_S = 3600                   # calls --all: calls that started in the last hour
+
+
+def group_calls(calls: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Voice API calls grouped by conversation, newest conversation first, and its legs
+    in the order they started."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for call in calls:
+        conv = call.get("conversation_uuid")
+        groups.setdefault(conv if isinstance(conv, str) and conv else "(no conversation)",
+                          []).append(call)
+
+    def started(call: dict[str, Any]) -> float:
+        when = parse_time(call.get("start_time"))
+        return when.timestamp() if when else 0.0
+
+    for legs in groups.values():
+        legs.sort(key=started)
+    return dict(sorted(groups.items(), key=lambda item: -max(map(started, item[1]))))
+
+
+def render_calls(groups: dict[str, list[dict[str, Any]]], hosts: dict[str, str], now: float,
+                 style: Style) -> list[str]:
+    """The calls list: per conversation its ID, then a line per leg: UUID, direction,
+    from → to, status, how long ago it started, and the host that listed it."""
+    if not groups:
+        return ["No call in progress."]
+    lines: list[str] = []
+    for conv, legs in groups.items():
+        lines.append(f"{style.paint(printable(conv, 80), 'bold', 'cyan')}")
+        rows = []
+        for leg in legs:
+            started = parse_time(leg.get("start_time"))
+            ago = f"{format_span(now - started.timestamp())} ago" if started else "-"
+            status = printable(leg.get("status") or "?", 20)
+            if status in ENDED_STATUSES:
+                status += " (ended)"
+            rows.append((printable(leg.get("uuid") or "-", 40),
+                         printable(leg.get("direction") or "-", 10),
+                         f"{_party(leg.get('from'))} {style.arrow} {_party(leg.get('to'))}",
+                         status, ago, host_of(hosts.get(leg.get("uuid") or "", "-"))))
+        lines.extend(format_table(("LEG", "DIRECTION", "FROM → TO", "STATUS", "STARTED",
+                                   "LISTED BY"), rows, style))
+        lines.append("")
+    count = sum(map(len, groups.values()))
+    noun = "conversation" if len(groups) == 1 else "conversations"
+    lines.append(f"{count} leg{'' if count == 1 else 's'} in {len(groups)} {noun}; next: "
+                 f"{PROG} get {printable(next(iter(groups)), 80)}")
+    return lines
+
+
+def list_calls(hosts: Sequence[str], tokens: TokenSource, *, timeout_s: float,
+               recent_s: float | None = None) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """The application's calls in progress (and with recent_s, those that started in the
+    last recent_s seconds) on every host at once, merged by call UUID. Returns the
+    calls and the host that listed each, a regional host preferred over api.nexmo.com.
+
+    A host that fails is named in a warning; only when every host fails is it an error.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+    # (the status a query asks for, or None for any; the query)
+    queries: list[tuple[str | None, str]] = [
+        (status, f"/v1/calls?status={status}&page_size={PAGE_SIZE}") for status in LIVE_STATUSES]
+    if recent_s:
+        since = datetime.fromtimestamp(time.time() - recent_s, timezone.utc)
+        queries.append((None, f"/v1/calls?date_start={since:%Y-%m-%dT%H:%M:%SZ}"
+                              f"&page_size={PAGE_SIZE}"))
+    clients = {host: ApiClient(host, tokens.token(), timeout_s=timeout_s, auth_hint=tokens.hint)
+               for host in hosts}
+    jobs = [(host, status, query) for host in hosts for status, query in queries]
+    try:
+        with ctrl_c_aborts(*clients.values()), \
+                ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+            futures = [pool.submit(clients[host].pages, query, legs_of)
+                       for host, _, query in jobs]
+            calls: dict[str, dict[str, Any]] = {}
+            listed_by: dict[str, str] = {}
+            failed: dict[str, ConvoError] = {}
+            for (host, asked, _), future in zip(jobs, futures):
+                try:
+                    listed = wait_for(future)
+                except ConvoError as e:
+                    if e.status != 404:
+                        failed.setdefault(host, e)
+                    continue
+                # The API's filtering is not trusted: a call must be what was asked for,
+                # and name its conversation.
+                for call in (c for c in listed if isinstance(c, dict)
+                             and (asked is None or c.get("status") == asked)
+                             and isinstance(c.get("conversation_uuid"), str)
+                             and _CONV_ID_RE.fullmatch(c["conversation_uuid"])):
+                    uuid = _scalar(call.get("uuid"))
+                    if uuid and (uuid not in calls or listed_by[uuid] == API_URL):
+                        calls[uuid], listed_by[uuid] = call, host
+    finally:
+        for client in clients.values():
+            client.close()
+    if failed and len(failed) == len(hosts):
+        raise next(iter(failed.values()))
+    for host, error in failed.items():
+        warn(f"{host_of(host)}: {error}")
+    return list(calls.values()), listed_by
+
+
+def cmd_calls(args: argparse.Namespace, out: TextIO) -> int:
+    """List the application's calls in progress, by conversation.
+
+    From the Voice API of api.nexmo.com and the six regional hosts at once (or of
+    the hosts named with --api-url), newest first, with the command to look inside.
+    """
+    check_api_options(args)
+    tokens = TokenSource(resolve_credentials(app_id=args.app_id, key_path=args.key,
+                                             token=args.jwt))
+    hosts = explicit_hosts(args.api_url) or [API_URL, *REGIONAL_URLS]
+    calls, listed_by = list_calls(hosts, tokens, timeout_s=args.timeout,
+                                  recent_s=RECENT_S if args.all else None)
+    groups = group_calls(calls)
+    if args.json:
+        out.write(dump_json(groups) + "\n")
+    else:
+        style = style_for(out)
+        write_lines(out, render_calls(groups, listed_by, time.time(), style), style)
+    return EXIT_OK
+
+
+# ############################################################################
+# 7. Watching a call: `get --watch` and `serve --watch`
+# ############################################################################
+
+# -- the lines (pure) ----------------------------------------------------------
+
+def watch_event_line(event: dict[str, Any], members: list[dict[str, Any]],
+                     style: Style) -> str:
+    """A new event while watching: the timeline's columns, at fixed widths."""
+    ident, when, who, kind, what = timeline_row(event, members, style)
+    return f"{ident:>4}  {when:<12}  {who[:28]:<28}  {kind:<16}  {what}"
+
+
+def event_leg_status(event: dict[str, Any]) -> tuple[str, str] | None:
+    """What a sip:* or leg:status:update event says of its leg: (leg ID, status)."""
+    kind = _scalar(event.get("type")) or ""
+    body = _dict(event.get("body"))
+    leg = _scalar(_dict(body.get("channel")).get("id"))
+    status = {"sip:ringing": "ringing", "sip:answered": "answered", "sip:hangup": "hung up"
+              }.get(kind) or (_scalar(body.get("status")) if kind in (
+                  "sip:status", "leg:status:update") else None)
+    return (leg, status) if leg and status else None
+
+
+def member_change_line(old: dict[str, Any] | None, new: dict[str, Any], style: Style
+                       ) -> str | None:
+    """A member's change of state, from normalised members: 'MEM-f44c872e… INVITED → JOINED'."""
+    state = new.get("state") or "UNKNOWN"
+    if old is None:
+        channel = new.get("channel") or {}
+        via = (f" via {channel.get('type') or 'unknown'} {_endpoint_text(channel.get('to'))}"
+               if channel else "")
+        return f"{short_id(new.get('id'), style)} new, {state}{via}"
+    before = old.get("state") or "UNKNOWN"
+    return (f"{short_id(new.get('id'), style)} {before} {style.arrow} {state}"
+            if before != state else None)
+
+
+def call_leg_line(old: dict[str, Any] | None, new: dict[str, Any], style: Style
+                  ) -> str | None:
+    """A Voice API leg whose status changed: 'leg 30cecc87… ringing → answered'."""
+    status = printable(new.get("status") or "?", 20)
+    if old is None:
+        return f"leg {short_id(new.get('uuid'), style)} {status}"
+    before = printable(old.get("status") or "?", 20)
+    return (f"leg {short_id(new.get('uuid'), style)} {before} {style.arrow} {status}"
+            if before != status else None)
+
+
+def watch_summary(style: Style, *, reason: str, seconds: float, members: int, legs: int,
+                  events: int) -> str:
+    """The last line of a watch: 'hung up · watched 1m 12s · 2 members · 2 legs · 8 events'."""
+    def n(count: int, noun: str) -> str:
+        return f"{count} {noun}{'' if count == 1 else 's'}"
+    return style.sep.join([reason, f"watched {format_span(seconds)}", n(members, "member"),
+                           n(legs, "leg"), n(events, "event")])
+
+# -- following -----------------------------------------------------------------
 
 class CallWatch:
     """Follow a conversation until it ends, as records with the API's fields untouched:
@@ -3237,26 +2752,582 @@ class CallWatch:
                        "from": old.get("status") if old else None, "to": call.get("status")}
 
 
-def not_found(conv_id: str, client: ApiClient) -> ConvoError:
-    where = client.url("")
-    return ConvoError(
-        f"conversation {conv_id} not found at {where}: a call's conversation disappears "
-        f"when the call ends, and a call lives in one region; try --api-url with the "
-        f"region_url that serve logged", status=404)
+def print_watch(watch: CallWatch, out: TextIO | io.TextIOBase, *, as_json: bool,
+                tag: str = "", style: Style | None = None) -> int:
+    """Print a watch's records as they come, line by line (text or JSON lines); on
+    Ctrl-C, the summary so far."""
+    style = style or style_for(out)
+
+    def emit(lines: Iterable[str]) -> None:
+        write_lines(out, (f"{tag}{line}" for line in lines), style)
+        out.flush()
+
+    try:
+        for record in watch.records():
+            if as_json:
+                emit([dump_json(record, indent=None)])
+            else:
+                emit(watch_lines(record, watch, style))
+    except KeyboardInterrupt:
+        summary = watch.summary("interrupted")
+        emit([dump_json({"type": "end", "summary": summary}, indent=None)] if as_json
+             else ["", watch_summary(style, **summary)])
+        raise
+    return EXIT_OK
+
+
+def watch_lines(record: dict[str, Any], watch: CallWatch, style: Style) -> list[str]:
+    """The text of one watch record."""
+    kind = record["type"]
+    if kind == "snapshot":
+        return [*render_document(normalize_conversation(record["conversation"]), style), "",
+                style.paint(f"Watching: a line per change, every {watch.interval_s:g} s "
+                            f"(Ctrl-C stops)", "dim")]
+    if kind == "event":
+        return [watch_event_line(record["event"], watch.members, style)]
+    if kind == "change":
+        if "member" in record:
+            member = normalize_member(record["member"])
+            old = None if record["from"] is None else {"state": record["from"]}
+            line = member_change_line(old, member, style)
+        else:
+            old = None if record["from"] is None else {"status": record["from"]}
+            line = call_leg_line(old, record["leg"], style)
+        return [f"      {style.arrow} {line}"] if line else []
+    summary = record["summary"]
+    return ["", *render_tree(normalize_conversation(record["conversation"]), style), "",
+            style.paint(watch_summary(style, **summary), "bold")]
+
+
+def call_follower(args: argparse.Namespace, stop: Any) -> Any:
+    """For serve --watch: a function that follows a new call in serve's log, as get
+    --watch does, each line tagged with a short form of its conversation ID.
+    Raises ConvoError (exit 2) when the credentials it needs are missing."""
+    import logging
+    import threading
+    creds = resolve_credentials(app_id=args.app_id, key_path=args.key, token=args.jwt)
+    missing = [] if creds.token else [what for what, there in (
+        ("an application ID (--app-id or VONAGE_APPLICATION_ID)", creds.app_id),
+        ("a private key (--key, VONAGE_APPLICATION_PRIVATE_KEY_PATH or VONAGE_PRIVATE_KEY)",
+         creds.has_key)) if not there]
+    if missing:
+        raise ConvoError(f"--watch follows each call through the API and needs "
+                         f"{' and '.join(missing)}", EXIT_USAGE)
+    tokens = TokenSource(creds)
+    named = explicit_hosts(args.api_url)
+    log = logging.getLogger("convo")
+    style = style_for(sys.stderr)  # the log's
+    if style.width:
+        style.width -= 13  # the log's clock comes first
+
+    class LogLines(io.TextIOBase):
+        """A stream whose lines go to serve's log."""
+
+        def write(self, text: str) -> int:
+            for line in text.rstrip("\n").split("\n"):
+                log.info("%s", line)
+            return len(text)
+
+    def follow(conv: str, params: dict[str, Any]) -> None:
+        tag = f"[{conv[4:12]}] "
+        region = str(params.get("region_url") or "")
+        hosts = named or [region.rstrip("/") if is_vonage_url(region) else API_URL]
+        try:
+            client = ApiClient(hosts[0], tokens.token(), timeout_s=args.timeout,
+                               auth_hint=tokens.hint)
+            try:
+                doc = fetch_conversation(client, conv, events=True, legs=args.legs)
+                watch = CallWatch(client, conv, tokens, doc, legs=args.legs,
+                                  interval_s=args.interval, timeout_s=args.timeout, stop=stop)
+                print_watch(watch, LogLines(), as_json=False, tag=tag, style=style)
+            finally:
+                client.close()
+        except ConvoError as e:
+            log.warning("%swatch ended: %s", tag, e)
+
+    return lambda conv, params: threading.Thread(target=follow, args=(conv, params),
+                                                 daemon=True).start()
 
 
 # ############################################################################
-# 10. I/O: the webhook server
+# 8. `get`: one conversation, by any ID, in any region
 # ############################################################################
+
+def cmd_get(args: argparse.Namespace, out: TextIO) -> int:
+    """Fetch a live conversation and print its tree.
+
+    The conversation, its members, each member's channel and legs, from the
+    Conversation API v1 (and with --legs, the Voice API). It takes any ID you
+    hold: a conversation ID, a leg UUID from a webhook, or an API URL; with
+    none, the call that serve recorded, else the one call in progress. It looks
+    in every region; --watch follows the call until it ends.
+    """
+    if not 1 <= args.concurrency <= 64:
+        raise ConvoError("--concurrency must be 1 to 64", EXIT_USAGE)
+    check_api_options(args)
+    if args.watch and args.json and args.events:
+        raise ConvoError("--watch --json already streams every event: drop --events",
+                         EXIT_USAGE)
+    target = parse_target(args.target) if args.target else None
+    if target and target[2] and not is_vonage_url(target[2]) \
+            and target[2].rstrip("/") not in explicit_hosts(args.api_url):
+        raise ConvoError(f"{host_of(target[2])} is not a Vonage host: convo.py sends the "
+                         f"token only to https:// Vonage hosts and to the hosts named with "
+                         f"--api-url", EXIT_USAGE)
+    tokens = TokenSource(resolve_credentials(app_id=args.app_id, key_path=args.key,
+                                             token=args.jwt))
+    found = resolve_target(args, target, read_state(), tokens, out)
+    if found is None:
+        return EXIT_USAGE  # several calls are in progress: resolve_target listed them
+    conv_id, hosts, named = found
+    doc, host = fetch_anywhere(conv_id, hosts, named, tokens, args,
+                               events=args.events or args.watch)
+    if args.watch:
+        client = ApiClient(host, tokens.token(), timeout_s=args.timeout, auth_hint=tokens.hint)
+        try:
+            watch = CallWatch(client, conv_id, tokens, doc, legs=args.legs,
+                              interval_s=args.interval, timeout_s=args.timeout)
+            return print_watch(watch, out, as_json=args.json)
+        finally:
+            client.close()
+    if args.json:
+        out.write(dump_json(doc) + "\n")
+    else:
+        style = style_for(out)
+        write_lines(out, render_document(normalize_conversation(doc), style), style)
+    return EXIT_OK
+
+
+def resolve_target(args: argparse.Namespace, target: tuple[str, str, str | None] | None,
+                   state: dict[str, Any] | None, tokens: TokenSource, out: TextIO
+                   ) -> tuple[str, list[str], bool] | None:
+    """Turn the ID given (parsed by parse_target), or none, into a conversation ID and
+    the hosts to ask for it, saying on stderr what it resolved. None when several
+    calls are in progress and the user must pick one (they are listed on `out`)."""
+    if target:
+        kind, ident, base = target
+        if base:
+            hosts, named = [base.rstrip("/")], True
+        else:
+            hosts, named = candidate_hosts(args, state, ident)
+        if kind == "conversation":
+            return ident, hosts, named
+        for form in call_uuid_forms(ident):
+            located = locate(hosts, named, f"/v1/calls/{form}", tokens, timeout_s=args.timeout)
+            if located:
+                host, call = located
+                conv = _scalar(_dict(call).get("conversation_uuid"))
+                if not conv or not _CONV_ID_RE.fullmatch(conv):
+                    raise ConvoError(f"the API's call {printable(form, 60)} has no "
+                                     f"conversation_uuid")
+                if not named:  # the user's own hosts need no remembering
+                    remember_region(ident, host)
+                    remember_region(conv, host)
+                _stderr(f"convo: leg {printable(ident, 60)} is in conversation {conv}"
+                        + (f" (found in {host_of(host)})" if host != hosts[0] else ""))
+                return conv, [host], True
+        raise ConvoError(f"no call {printable(ident, 60)} at {', '.join(map(host_of, hosts))}: "
+                         f"a call can be looked up while it lasts and shortly after", status=404)
+    recorded = _scalar(_dict(state).get("conversation_uuid"))
+    if recorded and _CONV_ID_RE.fullmatch(recorded):
+        hosts, named = candidate_hosts(args, state, recorded)
+        try:
+            fetch_anywhere(recorded, hosts, named, tokens, args, probe=True)
+        except ConvoError as e:
+            if e.status != 404:
+                raise
+        else:
+            _stderr(f"convo: using the latest call that serve recorded: {recorded} "
+                    f"(at {printable(_dict(state).get('time'), 40)})")
+            return recorded, hosts, named
+    hosts, named = candidate_hosts(args, None, None)
+    calls, listed_by = list_calls(hosts, tokens, timeout_s=args.timeout)
+    groups = group_calls(calls)
+    if not groups:
+        raise ConvoError("no call in progress: call your Vonage number, then run get again, "
+                         "or pass an ID (get CON-…)")
+    if len(groups) > 1:
+        style = style_for(out)
+        write_lines(out, render_calls(groups, listed_by, time.time(), style), style)
+        _stderr(f"convo: error: {len(groups)} conversations are in progress: pick one, "
+                f"e.g. {PROG} get {next(iter(groups))}")
+        return None
+    conv, legs = next(iter(groups.items()))
+    host = listed_by[legs[0]["uuid"]]
+    _stderr(f"convo: the call in progress: {printable(conv, 80)} (in {host_of(host)})")
+    return conv, [host], True
+
+
+def fetch_anywhere(conv_id: str, hosts: list[str], named: bool, tokens: TokenSource,
+                   args: argparse.Namespace, *, events: bool = False, probe: bool = False
+                   ) -> tuple[dict[str, Any], str]:
+    """Fetch a conversation from the host that has it, and return that host too: the
+    first host, and when it answers 404, the others at once (named hosts: all at
+    once). The one that had it is said, and remembered unless the user named it.
+    With probe, only check that it exists. Raises ConvoError (status 404) if none has it."""
+    path = f"/v1/conversations/{conv_id}"
+
+    def fetch(host: str) -> dict[str, Any]:
+        client = ApiClient(host, tokens.token(), timeout_s=args.timeout, auth_hint=tokens.hint)
+        try:
+            return client.get(path) if probe else fetch_conversation(
+                client, conv_id, concurrency=args.concurrency, events=events, legs=args.legs)
+        finally:
+            client.close()
+
+    def find(candidates: list[str]) -> str:
+        located = search_hosts(candidates, path, tokens, timeout_s=args.timeout)
+        if located is None:
+            raise ConvoError(f"conversation {conv_id} not found at any of "
+                             f"{', '.join(map(host_of, hosts))}: a call's conversation "
+                             f"disappears when the call ends", status=404)
+        _stderr(f"convo: found in {host_of(located[0])}")
+        return located[0]
+
+    if named and len(hosts) > 1:
+        host = find(hosts)
+    else:
+        try:
+            return fetch(hosts[0]), hosts[0]
+        except ConvoError as e:
+            if e.status != 404 or named or len(hosts) == 1:
+                raise
+        host = find(hosts[1:])
+        remember_region(conv_id, host)
+    return fetch(host), host
+
+
+# ############################################################################
+# 9. Webhooks, as serve, send and show read them
+# ############################################################################
+
+# -- what they hold (pure) -----------------------------------------------------
+
+#: send --log names the file it replays (file_identity) in this header; a serve that
+#: writes to that very file answers "own-log" in it.
+REPLAY_HEADER = "Convo-Replay-Of"
+
+_NUMBER_RE = re.compile(r"[1-9]\d{6,14}")  # E.164 digits, as Vonage's SDKs check them
+
+
+def check_number(text: str, flag: str) -> str:
+    """Return an E.164 number without its '+'. Raises ConvoError (exit 2) showing the form."""
+    number = (text or "").strip().removeprefix("+")
+    if not _NUMBER_RE.fullmatch(number):
+        raise ConvoError(f"{flag} '{printable(text, 40)}' is not a phone number: use E.164 "
+                         f"digits without '+', e.g. 447700000003", EXIT_USAGE)
+    return number
+
+
+def build_answer_ncco(to: str, from_: str | None = None) -> list[dict[str, Any]]:
+    """The tutorial's NCCO: connect the inbound call to a second phone."""
+    action: dict[str, Any] = {"action": "connect"}
+    if from_:
+        action["from"] = from_
+    action["endpoint"] = [{"type": "phone", "number": to}]
+    return [action]
+
+
+def webhook_params(method: str, body: bytes, query: str) -> tuple[dict[str, Any], str | None]:
+    """Return a webhook's fields (JSON body for POST, query for GET) and any problem."""
+    from urllib.parse import parse_qsl
+    if method != "POST":
+        return dict(parse_qsl(query, keep_blank_values=True)), None
+    if not body.strip():
+        return {}, "empty body"
+    try:
+        doc = loads(body)
+    except ValueError as e:
+        return {}, f"invalid JSON: {printable(e, 80)}"
+    if not isinstance(doc, dict):
+        return {}, f"expected a JSON object, got a JSON {type(doc).__name__}"
+    return doc, None
+
+
+def payload_hash(method: str, body: bytes, query: str) -> str:
+    """SHA-256 hex of what a signed webhook's payload_hash covers.
+
+    POST: the raw body. GET has no body; we hash its query parameters as compact
+    JSON in the order received (Vonage does not document this case).
+    """
+    import hashlib
+    if method == "POST":
+        return hashlib.sha256(body).hexdigest()
+    params, _ = webhook_params(method, body, query)
+    return hashlib.sha256(json.dumps(params, separators=(",", ":")).encode()).hexdigest()
+
+
+def webhook_claims(*, body_hash: str, api_key: str, app_id: str | None, now: float,
+                   jti: str) -> dict[str, Any]:
+    """The claims Vonage signs a webhook with, for an HS256 JWT (developer.vonage.com:
+    Getting started, Webhooks, "Decoding signed webhooks")."""
+    claims = {"iat": int(now), "jti": jti, "iss": "Vonage", "payload_hash": body_hash,
+              "api_key": api_key}
+    if app_id:
+        claims["application_id"] = app_id
+    return claims
+
+
+def check_webhook_claims(claims: dict[str, Any], *, body_hash: str, now: float,
+                         api_key: str | None, app_id: str | None) -> str | None:
+    """Check a signed webhook's verified claims; return the reason to refuse it, or None."""
+    import hmac
+    iat = claims.get("iat")
+    if isinstance(iat, bool) or not isinstance(iat, (int, float)):
+        return "iat is not a number"
+    if now - iat > 300:
+        return f"iat is {now - iat:.0f} s old (over 5 minutes)"
+    if iat - now > 60:
+        return f"iat is {iat - now:.0f} s in the future (over 1 minute)"
+    if not hmac.compare_digest(str(claims.get("payload_hash", "")).lower(), body_hash):
+        return "payload_hash does not match the body"
+    if api_key and not hmac.compare_digest(str(claims.get("api_key", "")), api_key):
+        return "api_key does not match --api-key"
+    if app_id and not hmac.compare_digest(str(claims.get("application_id", "")), app_id):
+        return "application_id does not match this application"
+    return None
+
+
+class ReplayGuard:
+    """Remember the jti of every signed webhook for 5 minutes, to refuse replays."""
+
+    def __init__(self, window_s: float = 300.0) -> None:
+        import threading
+        from collections import OrderedDict
+        self.window_s = window_s
+        self._seen: OrderedDict[str, float] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def first_time(self, jti: str, now: float) -> bool:
+        with self._lock:
+            while self._seen and next(iter(self._seen.values())) < now - self.window_s:
+                self._seen.popitem(last=False)
+            if jti in self._seen:
+                return False
+            self._seen[jti] = now
+            return True
+
+
+def conversation_of(webhook: dict[str, Any]) -> str:
+    """The conversation a webhook belongs to: the key that groups and filters webhooks."""
+    conv = webhook.get("conversation_uuid")
+    return conv if isinstance(conv, str) and conv else "(no conversation_uuid)"
+
+
+def webhook_status(webhook: dict[str, Any]) -> Any:
+    """What a webhook says happened: its status, else what kind of webhook it is."""
+    return webhook.get("status") or (
+        "(answer)" if webhook.get("_webhook") == "answer"
+        else "error" if webhook.get("reason") else "(no status)")
+
+
+def is_webhook(doc: dict[str, Any]) -> bool:
+    return "members" not in doc and any(k in doc for k in ("status", "_webhook",
+                                                          "conversation_uuid"))
+
+
+def iter_json_lines(lines: Iterable[str], label: str, skipped: list[str]
+                    ) -> Iterator[dict[str, Any]]:
+    """Decode JSON lines one by one, adding a warning to `skipped` for each bad line."""
+    # Speed (bench/timeline.py): the decoder itself, not loads(), whose rule this repeats.
+    json_loads = _DECODER.decode
+    for number, line in enumerate(lines, 1):
+        try:
+            value = json_loads(line)
+        except RecursionError:
+            skipped.append(f"{label}:{number}: skipped: invalid JSON (nesting too deep)")
+            continue
+        except ValueError as e:
+            if line.strip():
+                skipped.append(f"{label}:{number}: skipped: invalid JSON ({printable(e, 80)})")
+            continue
+        if isinstance(value, dict):
+            yield value
+        else:
+            skipped.append(f"{label}:{number}: skipped: not a JSON object")
+
+# -- signing -------------------------------------------------------------------
+
+def allow_short_secrets() -> None:
+    """Silence pyjwt's warning (2.10 and later) about HS256 secrets under 32 bytes: the
+    signature secret is the account's, set on Vonage's side, and the warning would
+    print a source line into serve's log and send's output."""
+    import warnings
+    warnings.filterwarnings("ignore", message="The HMAC key is", category=UserWarning)
+
+
+def sign_webhook(claims: dict[str, Any], secret: str) -> str:
+    """Sign a webhook's claims as Vonage does: an HS256 JWT with the signature secret."""
+    import jwt
+    allow_short_secrets()
+    return jwt.encode(claims, secret, algorithm="HS256", headers={"typ": "JWT"})
+
+# -- their lines and table (pure) ----------------------------------------------
+
+def call_tag(webhook: dict[str, Any]) -> str:
+    """A webhook's call in short: 'bc643220/797168e2' (conversation/leg), or what exists."""
+    conv = _scalar(webhook.get("conversation_uuid")) or ""
+    leg = _scalar(webhook.get("uuid")) or _scalar(webhook.get("call_uuid")) or ""
+    return "/".join(x for x in (conv[4:12] if conv.startswith("CON-") else conv[:8], leg[:8])
+                    if x)
+
+
+def _ends(webhook: dict[str, Any], style: Style) -> str:
+    """'447700000001 → 447700000002', or whichever end is known, or nothing."""
+    ends = [_party(webhook.get(k)) if _scalar(webhook.get(k)) or isinstance(
+        webhook.get(k), dict) else "" for k in ("from", "to")]
+    if not ends[0]:
+        ends[0] = printable(webhook.get("from_user") or "", 60)
+    return f" {style.arrow} ".join(ends) if all(ends) else "".join(ends)
+
+
+def answer_webhook_line(params: dict[str, Any], style: Style) -> str:
+    """One log line for an answer webhook: its call, from → to and region."""
+    region = host_of(str(params.get("region_url"))) if _scalar(params.get("region_url")) else ""
+    parts = ["answer", call_tag(params), _ends(params, style), region]
+    return "  ".join(p for p in parts if p)
+
+
+def event_notes(event: dict[str, Any]) -> str:
+    """What to say beyond the status: duration and price on completed, and any detail."""
+    notes = []
+    if event.get("duration") not in (None, ""):
+        notes.append(f"duration {printable(event['duration'], 20)} s")
+    if event.get("price") not in (None, ""):
+        notes.append(f"price {printable(event['price'], 20)}")
+    for key in ("detail", "reason", "disconnected_by", "sip_code"):
+        if event.get(key) not in (None, ""):
+            notes.append(f"{key.replace('_', ' ')} {printable(event[key], 80)}")
+    return ", ".join(notes)
+
+
+def webhook_event_line(event: dict[str, Any], style: Style, width: int | None = None) -> str:
+    """One log line for an event webhook: its call, direction, from → to, status and
+    notes; a missing field is left out. With width, the notes are cut to fit."""
+    status = printable(webhook_status(event), 40)
+    head = "  ".join(p for p in ("event ", call_tag(event),
+                                 printable(event.get("direction") or "", 20), _ends(event, style))
+                     if p)
+    notes = event_notes(event)
+    if width is not None and notes:
+        room = width - len(head) - len(status) - 6
+        notes = notes if len(notes) <= room else notes[:max(room - 1, 0)] + style.more
+    return f"{head}  {style.status(status)}" + (f"  ({notes})" if notes else "")
+
+
+_NOTE_KEYS = frozenset(("duration", "price", "detail", "reason", "disconnected_by", "sip_code"))
+
+
+def webhook_row(event: dict[str, Any]) -> tuple[str, ...]:
+    """One row of the call-status table: timestamp, leg, direction, from, to, status, notes."""
+    get = event.get
+    answer = get("_webhook") == "answer"
+    leg = get("uuid") or get("call_uuid") or "-"
+    row = (get("timestamp") or get("_received_at") or "-",
+           leg[:8] if isinstance(leg, str) else leg, get("direction") or "-",
+           get("from") or "-", get("to") or "-", get("status") or webhook_status(event))
+    # Speed (bench/timeline.py): nearly every cell is short plain text, so one check
+    # in C for the whole row; a TypeError means a number or an object in a cell.
+    try:
+        plain = "".join(row).isprintable() and max(map(len, row)) <= 60
+    except TypeError:
+        plain = False
+    if not plain:
+        row = (printable(row[0], 40), printable(row[1], 8), printable(row[2], 20),
+               _party(row[3]), _party(row[4]), printable(row[5], 30))
+    notes = ("answer webhook: the NCCO was sent" if answer
+             else "" if _NOTE_KEYS.isdisjoint(event) else event_notes(event))
+    return (*row, notes)
+
+
+def group_webhooks(events: Iterable[dict[str, Any]], only: str | None = None
+                   ) -> dict[str, list[tuple[str, ...]]]:
+    """Turn webhooks into table rows, grouped by conversation in order of appearance."""
+    groups: dict[str, list[tuple[str, ...]]] = {}
+    for event in events:
+        key = conversation_of(event)
+        if only and key != only:
+            continue
+        rows = groups.get(key)
+        if rows is None:
+            rows = groups[key] = []
+        rows.append(webhook_row(event))
+    return groups
+
+
+def render_webhook_log(groups: dict[str, list[tuple[str, ...]]], style: Style
+                       ) -> Iterator[str]:
+    """The event webhook's call-status table, grouped by conversation (as the seed shows it)."""
+    for i, (conv, rows) in enumerate(groups.items()):
+        if i:
+            yield ""
+        noun = "webhook" if len(rows) == 1 else "webhooks"
+        yield (f"Conversation {style.paint(printable(conv, 80), 'bold', 'cyan')}  "
+               f"({len(rows)} {noun})")
+        yield from format_table(("TIMESTAMP", "LEG", "DIRECTION", "FROM", "TO", "STATUS",
+                                 "NOTES"), rows, style)
+
+
+# ############################################################################
+# 10. `serve`: the answer and event webhooks
+# ############################################################################
+
+# -- limits and routes ---------------------------------------------------------
+
+SERVE_IDLE_TIMEOUT_S = 30.0       # a keep-alive connection with no request is closed
+SERVE_REQUEST_DEADLINE_S = 10.0   # a whole request, from its first byte (408 after)
+SERVE_MAX_CONNECTIONS = 128       # open at once; also the listen backlog
+SERVE_MAX_BODY_BYTES = 1 << 20    # 413 over this
+
+SERVE_GRACE_S = 4.5               # on SIGTERM, for requests in flight
+MAX_REQUEST_LINE = 8 << 10        # 414 over this (RFC 9112 suggests at least 8000)
+MAX_FIELD_LINE = 8 << 10          # one header line; 431 over this
+MAX_FIELDS = 100                  # header lines in one request; 431 over this
+MAX_HEADER_BLOCK = 64 << 10       # request line and headers together; 431 over this
+EVENTS_FILE = "events.jsonl"      # every webhook received, one JSON line each
+LOG_WIDTH = 100                   # serve's log lines fit this, unless -v
+
+#: path -> the methods it answers
+ROUTES = {"/webhooks/answer": ("GET", "POST"), "/webhooks/event": ("GET", "POST"),
+          "/health": ("GET", "HEAD")}
+
+def route_hint(path: str) -> str:
+    """What a request to an unknown path most likely meant."""
+    lower = path.lower()
+    for name in ("answer", "event"):
+        if name in lower:
+            return f"the {name} URL should end in /webhooks/{name}"
+    return "serve answers /webhooks/answer, /webhooks/event and /health"
+
+
+def public_origin(url: str) -> tuple[str, str | None]:
+    """serve --public-url: the tunnel's origin, which forwards to serve's root; and a
+    note when a whole webhook URL or a trailing slash was reduced to it. Raises
+    ConvoError (exit 2) for any other path, scheme or form."""
+    from urllib.parse import urlsplit
+    url = url.strip()
+    checked = check_http_url(url, "--public-url", "https://abc123.ngrok.app")
+    parts = urlsplit(checked)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    path = parts.path.rstrip("/")
+    if parts.query or parts.fragment or parts.username or path not in (
+            "", "/webhooks/answer", "/webhooks/event"):
+        raise ConvoError(f"--public-url '{printable(url, 80)}': give the tunnel's own URL, "
+                         f"e.g. https://abc123.ngrok.app (it forwards to serve's root, "
+                         f"and serve adds /webhooks/answer and /webhooks/event)", EXIT_USAGE)
+    if url.rstrip("/") != url or path:
+        return origin, f"--public-url reduced to {origin}: serve adds the webhook paths"
+    return origin, None
+
+# -- HTTP/1.1, read strictly (pure) --------------------------------------------
+
 # Two parts. HTTP/1.1 plumbing: reading requests within limits and deadlines,
 # keep-alive, the connection cap, graceful stop. Then routes and storage: what
 # serve does with a request, and the two files it writes.
 
-# -- HTTP/1.1 plumbing --------------------------------------------------------
 # The request head is parsed strictly, by RFC 9112 and RFC 9110: anything a
 # proxy in front of serve might read differently (a bare CR, a space before a
 # colon, two Content-Lengths that disagree) is refused, never guessed at.
-
 _TOKEN = rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"  # RFC 9110 §5.6.2
 _REQUEST_LINE = re.compile(rb"(" + _TOKEN + rb") ([\x21-\x7e]+) HTTP/([0-9])\.([0-9])")
 _FIELD_LINE = re.compile(rb"(" + _TOKEN + rb"):([\t\x20-\x7e\x80-\xff]*)")  # §5.5: no CTLs
@@ -3352,6 +3423,7 @@ def body_length(head: RequestHead, limit: int) -> int:
         raise http_error(413, f"body over {limit} bytes")
     return int(values[0])
 
+# -- the server ----------------------------------------------------------------
 
 class _Connection(io.RawIOBase):
     """One client connection: the socket under its handler's rfile, and what the
@@ -3648,28 +3720,7 @@ def _server_class() -> Any:
 
     return WebhookServer
 
-
-# -- routes and storage -------------------------------------------------------
-
-class ServeConfig:
-    """What the webhook server needs, gathered once by cmd_serve (or a test)."""
-
-    def __init__(self, *, to: str, from_: str | None = None, state_dir: str,
-                 signature_secret: str | None = None, api_key: str | None = None,
-                 app_id: str | None = None, idle_timeout_s: float = SERVE_IDLE_TIMEOUT_S,
-                 request_deadline_s: float = SERVE_REQUEST_DEADLINE_S,
-                 max_connections: int = SERVE_MAX_CONNECTIONS,
-                 max_body_bytes: int = SERVE_MAX_BODY_BYTES, style: Style | None = None,
-                 on_call: Any = None) -> None:
-        self.to, self.from_ = to, from_
-        self.state_dir = state_dir
-        self.signature_secret, self.api_key, self.app_id = signature_secret, api_key, app_id
-        self.idle_timeout_s, self.request_deadline_s = idle_timeout_s, request_deadline_s
-        self.max_connections, self.max_body_bytes = max_connections, max_body_bytes
-        self.style = style or Style()
-        self.on_call = on_call  # called with (conversation ID, answer fields) per new call
-        self.ncco_bytes = json.dumps(build_answer_ncco(to, from_), separators=(",", ":")).encode()
-
+# -- storage: events.jsonl -----------------------------------------------------
 
 class EventLog:
     """events.jsonl, written so that a 2xx means saved: each webhook is one whole line,
@@ -3781,18 +3832,26 @@ class EventLog:
                 os.close(self._fd)
                 self._fd = -1
 
+# -- what serve does with each request -----------------------------------------
 
-#: path -> the methods it answers
-ROUTES = {"/webhooks/answer": ("GET", "POST"), "/webhooks/event": ("GET", "POST"),
-          "/health": ("GET", "HEAD")}
+class ServeConfig:
+    """What the webhook server needs, gathered once by cmd_serve (or a test)."""
 
-def route_hint(path: str) -> str:
-    """What a request to an unknown path most likely meant."""
-    lower = path.lower()
-    for name in ("answer", "event"):
-        if name in lower:
-            return f"the {name} URL should end in /webhooks/{name}"
-    return "serve answers /webhooks/answer, /webhooks/event and /health"
+    def __init__(self, *, to: str, from_: str | None = None, state_dir: str,
+                 signature_secret: str | None = None, api_key: str | None = None,
+                 app_id: str | None = None, idle_timeout_s: float = SERVE_IDLE_TIMEOUT_S,
+                 request_deadline_s: float = SERVE_REQUEST_DEADLINE_S,
+                 max_connections: int = SERVE_MAX_CONNECTIONS,
+                 max_body_bytes: int = SERVE_MAX_BODY_BYTES, style: Style | None = None,
+                 on_call: Any = None) -> None:
+        self.to, self.from_ = to, from_
+        self.state_dir = state_dir
+        self.signature_secret, self.api_key, self.app_id = signature_secret, api_key, app_id
+        self.idle_timeout_s, self.request_deadline_s = idle_timeout_s, request_deadline_s
+        self.max_connections, self.max_body_bytes = max_connections, max_body_bytes
+        self.style = style or Style()
+        self.on_call = on_call  # called with (conversation ID, answer fields) per new call
+        self.ncco_bytes = json.dumps(build_answer_ncco(to, from_), separators=(",", ":")).encode()
 
 
 class WebhookRoutes:
@@ -3946,10 +4005,467 @@ class WebhookRoutes:
             self.log.warning("could not record the call in %s: %s", self.config.state_dir,
                              printable(e, 120))
 
+# -- the command ---------------------------------------------------------------
+
+def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
+    """Serve the answer and event webhooks.
+
+    The answer webhook connects each inbound call to --to and shows its
+    conversation ID; the event webhook shows the call's status timeline.
+    Everything received is saved in the state directory. Ctrl-C or SIGTERM stops.
+    """
+    import signal
+    import threading
+    config, port, public = serve_config(args)
+    stop = threading.Event()
+    if args.watch:
+        check_api_options(args)
+        config.on_call = call_follower(args, stop)
+    # Handlers first: a signal that arrives once anything is printed must stop us gracefully.
+    previous = {sig: signal.signal(sig, lambda signum, frame: stop.set())
+                for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        try:
+            server = make_server(args.host, port, config)
+        except OSError as e:
+            raise ConvoError(f"cannot listen on {args.host}:{port}: "
+                             f"{printable(e.strerror or e, 80)}; pick another --port or --host"
+                             ) from None
+        host, port = server.server_address[:2]
+        out.write("\n".join(serve_banner(config, host, port, public, server.events_path)) + "\n")
+        out.flush()
+        if not config.signature_secret:
+            warn("webhooks are not verified: anyone who finds the URL can post to it; set "
+                 "--signature-secret or VONAGE_SIGNATURE_SECRET")
+        if host in ("0.0.0.0", "::"):
+            warn(f"listening on all interfaces ({host}): anyone on your network can reach it")
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
+                                  daemon=True)
+        thread.start()
+        try:
+            while not stop.wait(1.0):
+                pass
+        finally:
+            stop.set()  # ends the watches of serve --watch too
+            busy = server.stop()
+            thread.join()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if busy:
+        warn(f"stopped with {busy} request(s) still in flight")
+    out.write("convo serve: stopped\n")
+    return EXIT_OK
+
+
+def serve_config(args: argparse.Namespace) -> tuple[ServeConfig, int, str]:
+    """serve's flags and environment, checked: the config, the port and the public URL."""
+    env = os.environ.get
+    to_text = args.to or env("TO_NUMBER")
+    if not to_text:
+        raise ConvoError("no number to connect calls to: pass --to NUMBER (E.164 digits, e.g. "
+                         "447700000003) or set TO_NUMBER", EXIT_USAGE)
+    to = check_number(to_text, "--to")
+    from_text = args.from_ or env("VONAGE_NUMBER")
+    from_ = check_number(from_text, "--from") if from_text else None
+    port_text = str(args.port) if args.port is not None else env("PORT", "3000")
+    if not port_text.isdecimal() or not port_text.isascii() or int(port_text) > 65535:
+        raise ConvoError(f"port '{printable(port_text, 20)}' is not a port number (0 to 65535)",
+                         EXIT_USAGE)
+    public = ""
+    if args.public_url:
+        public, note = public_origin(args.public_url)
+        if note:
+            _stderr(f"convo: note: {note}")
+    config = ServeConfig(to=to, from_=from_, state_dir=state_dir(),
+                         signature_secret=args.signature_secret or env("VONAGE_SIGNATURE_SECRET"),
+                         api_key=args.api_key or env("VONAGE_API_KEY"),
+                         app_id=env("VONAGE_APPLICATION_ID"), style=style_for(sys.stderr))
+    return config, int(port_text), public
+
+
+def serve_banner(config: ServeConfig, host: str, port: int, public: str,
+                 events_path: str) -> list[str]:
+    """What serve prints once it listens: where to point Vonage, and what it does."""
+    local = f"http://{host if ':' not in host else f'[{host}]'}:{port}"
+    base = public or local
+    return [f"convo serve: listening on {local} (Ctrl-C stops)",
+            f"  answer URL  {base}/webhooks/answer",
+            f"  event URL   {base}/webhooks/event",
+            "              paste these into your Vonage application's voice capability"
+            if public else
+            "              expose them with a tunnel (e.g. ngrok http "
+            f"{port}) and pass its URL as --public-url",
+            f"  connects    incoming calls to {config.to}"
+            + (f" (caller ID {config.from_})" if config.from_ else ""),
+            f"  saves to    {events_path}; the latest call in "
+            f"{os.path.join(config.state_dir, STATE_FILE)}",
+            "  signatures  " + ("verified (HS256, with the signature secret)"
+                                if config.signature_secret else "NOT verified")]
+
 
 # ############################################################################
-# 11. I/O: the webhook sender (send)
+# 11. `send`: a call played as Vonage plays it
 # ############################################################################
+
+# -- the NCCO's rules (pure) ---------------------------------------------------
+
+SEED_CALLER = "447700000001"      # the seed's call: its caller...
+SEED_NUMBER = "447700000002"      # ...and the Vonage number it called
+SEED_REGION_URL = "https://api-eu-1.vonage.com"
+ANSWER_TIMEOUT_S = 5.0            # Vonage's answer webhook budget (webhook reference)
+EVENT_TIMEOUT_S = 10.0            # the event webhook's
+SEND_MAX_REPLY = 1 << 20          # bytes of a reply that send reads
+MAX_REPLAY_WAIT_S = 24 * 3600     # send --log --speed: a longer wait is an error
+
+# For `send`: the webhooks a real inbound call brings (Vonage's Voice API webhook
+# reference: the answer and event webhooks), in order, and the rules Vonage applies
+# to each reply (the same page, and Vonage's support article "What happens if the
+# NCCO download request fails"). Nothing here does I/O;
+# the clock and the IDs come in as arguments.
+
+#: JSON types by the names the NCCO schema uses.
+_JSON_TYPES: dict[str, Any] = {"string": str, "number": (int, float), "integer": int,
+                               "boolean": bool, "array": list, "object": dict}
+
+#: The NCCO actions send knows: action -> (required fields, other fields), each
+#: field with its JSON type ("a|b": either). Required fields and types are those
+#: of Vonage's NCCO schema (github.com/Nexmo/api-specification, ncco-schema.json;
+#: notify, which the schema lacks, from the SDKs); the other fields are the schema's
+#: and the current SDKs'.
+NCCO_ACTIONS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
+    "connect": ({"endpoint": "array"},
+                {"from": "string", "randomFromNumber": "boolean", "eventType": "string",
+                 "timeout": "number", "limit": "number", "machineDetection": "string",
+                 "advancedMachineDetection": "object", "eventUrl": "array",
+                 "eventMethod": "string", "ringbackTone": "string"}),
+    "talk": ({"text": "string"},
+             {"bargeIn": "boolean", "loop": "integer", "level": "number", "language": "string",
+              "style": "integer", "premium": "boolean", "voiceName": "string"}),
+    "stream": ({"streamUrl": "array"},
+               {"level": "number", "bargeIn": "boolean", "loop": "number"}),
+    "input": ({}, {"type": "array", "dtmf": "object", "speech": "object", "eventUrl": "array",
+                   "eventMethod": "string", "mode": "string", "timeOut": "number",
+                   "maxDigits": "number", "submitOnHash": "boolean"}),
+    "record": ({}, {"format": "string", "split": "string", "channels": "integer",
+                    "endOnSilence": "integer", "endOnKey": "string", "timeOut": "integer",
+                    "beepStart": "boolean", "eventUrl": "array", "eventMethod": "string",
+                    "transcription": "object"}),
+    "conversation": ({"name": "string"},
+                     {"musicOnHoldUrl": "array|string", "startOnEnter": "boolean",
+                      "endOnExit": "boolean", "record": "boolean", "canSpeak": "array",
+                      "canHear": "array", "mute": "boolean", "eventUrl": "array",
+                      "eventMethod": "string"}),
+    "notify": ({"payload": "object", "eventUrl": "array"}, {"eventMethod": "string"}),
+}
+
+#: connect's endpoint types, as NCCO_ACTIONS; the field named first is what it calls.
+NCCO_ENDPOINTS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
+    "phone": ({"number": "string"},
+              {"dtmfAnswer": "string", "onAnswer": "object", "shaken": "string"}),
+    "app": ({"user": "string"}, {}),
+    "websocket": ({"uri": "string"}, {"content-type": "string", "headers": "object"}),
+    "sip": ({"uri": "string"}, {"headers": "object", "standardHeaders": "object"}),
+    "vbc": ({"extension": "string"}, {}),
+}
+
+
+def json_type(value: Any) -> str:
+    """The JSON name of a decoded value's type: 'object', 'array', 'string', ..."""
+    if isinstance(value, bool):
+        return "boolean"
+    if value is None:
+        return "null"
+    return next((name for name, kind in _JSON_TYPES.items() if name != "integer"
+                 and isinstance(value, kind)), type(value).__name__)
+
+
+def _has_type(value: Any, names: str) -> bool:
+    """True if value is of one of the JSON types 'a|b' (true and false are no numbers)."""
+    kinds = names.split("|")
+    if isinstance(value, bool):
+        return "boolean" in kinds
+    return any(isinstance(value, _JSON_TYPES[kind]) for kind in kinds)
+
+
+def _check_fields(obj: dict[str, Any], rules: tuple[dict[str, str], dict[str, str]],
+                  where: str, errors: list[str], warnings: list[str], skip: str) -> None:
+    required, optional = rules
+    errors.extend(f"{where}: the required field {name} is missing"
+                  for name in required if name not in obj)
+    for name, value in obj.items():
+        if name == skip:
+            continue
+        kind = required.get(name) or optional.get(name)
+        if kind is None:
+            warnings.append(f"{where}: unknown field {printable(name, 40)!r}")
+        elif not _has_type(value, kind):
+            errors.append(f"{where}: {name} must be a JSON {kind.replace('|', ' or ')}, "
+                          f"not a {json_type(value)}")
+
+
+def check_ncco(ncco: Any) -> tuple[list[str], list[str]]:
+    """Check an NCCO as Vonage reads one: (errors, warnings). An error (not an array,
+    an unknown action, a missing required field, a wrong type) makes Vonage refuse
+    the NCCO; a warning is an unknown field."""
+    if not isinstance(ncco, list):
+        return [f"the NCCO is a JSON {json_type(ncco)}, not an array of actions"], []
+    if not ncco:
+        return ["the NCCO is an empty array: the call has nothing to do"], []
+    errors: list[str] = []
+    warnings: list[str] = []
+    for i, action in enumerate(ncco, 1):
+        if not isinstance(action, dict):
+            errors.append(f"action {i} is a JSON {json_type(action)}, not an object")
+            continue
+        name = action.get("action")
+        if name not in NCCO_ACTIONS:
+            errors.append(f"action {i}: " + ("no 'action' field" if name is None else
+                          f"unknown action {printable(name, 40)!r} (known: "
+                          f"{', '.join(NCCO_ACTIONS)})"))
+            continue
+        where = f"action {i} ({name})"
+        _check_fields(action, NCCO_ACTIONS[name], where, errors, warnings, "action")
+        endpoints = action.get("endpoint")
+        if name != "connect" or not isinstance(endpoints, list):
+            continue
+        if not endpoints:
+            errors.append(f"{where}: endpoint is empty: connect needs one endpoint")
+        elif len(endpoints) > 1:
+            warnings.append(f"{where}: {len(endpoints)} endpoints; Vonage takes one")
+        for j, endpoint in enumerate(endpoints, 1):
+            there = f"{where} endpoint {j}"
+            kind = endpoint.get("type") if isinstance(endpoint, dict) else None
+            if not isinstance(endpoint, dict):
+                errors.append(f"{there} is a JSON {json_type(endpoint)}, not an object")
+            elif kind not in NCCO_ENDPOINTS:
+                errors.append(f"{there}: " + ("no 'type' field" if kind is None else
+                              f"unknown type {printable(kind, 40)!r} (known: "
+                              f"{', '.join(NCCO_ENDPOINTS)})"))
+            else:
+                _check_fields(endpoint, NCCO_ENDPOINTS[kind], there, errors, warnings, "type")
+    return errors, warnings
+
+
+def connected_leg(ncco: list[Any]) -> dict[str, Any] | None:
+    """What an NCCO's first connect action calls: the outbound leg's to and from, and
+    where its events go (the connect's own eventUrl, if it names one); None if the
+    NCCO connects nothing. Call it on an NCCO that check_ncco passed."""
+    for action in ncco:
+        if action.get("action") != "connect":
+            continue
+        endpoint = action["endpoint"][0]
+        called = next(iter(NCCO_ENDPOINTS[endpoint["type"]][0]))
+        urls = action.get("eventUrl")
+        return {"to": endpoint[called], "from": action.get("from") or "Unknown",
+                "type": endpoint["type"],
+                "event_url": urls[0] if urls and isinstance(urls[0], str) else None,
+                "event_method": str(action.get("eventMethod") or "POST").upper()}
+    return None
+
+
+def describe_ncco(ncco: list[Any]) -> str:
+    """An NCCO in short: 'talk, connect → phone 447700000003'."""
+    leg = connected_leg(ncco)
+    names = [printable(a.get("action"), 20) for a in ncco]
+    return ", ".join(names) + (f" → {leg['type']} {printable(leg['to'], 60)}" if leg else "")
+
+# -- the call's webhooks and the verdicts (pure) -------------------------------
+
+def foreign_event_url(url: str, answer_url: str) -> str | None:
+    """Why send must not follow an NCCO's eventUrl, or None. The NCCO comes from the
+    server under test, so its eventUrl goes only where that server is: the answer
+    URL's own origin, or loopback when the answer URL is itself on this machine."""
+    there, here = split_url(url), split_url(answer_url)
+    if not there or not here:
+        return None  # check_send_url says what is wrong with it
+    origin = (there.scheme, there.hostname, there.port)
+    if origin == (here.scheme, here.hostname, here.port) or (
+            on_this_machine(here) and on_this_machine(there)):
+        return None
+    return (f"the NCCO's eventUrl '{printable(url, 80)}' is on another server than the one "
+            f"send tests ({host_of(answer_url)}): send sends nothing elsewhere")
+
+
+def check_send_url(url: str, flag: str, *, insecure: bool) -> str | None:
+    """Why send must not send to this URL, or None: it is not http(s), or it is plain
+    http:// to another machine without --insecure."""
+    try:
+        check_http_url(url, flag, "http://127.0.0.1:3000")
+    except ConvoError as e:
+        return str(e)
+    if in_clear_elsewhere(url) and not insecure:
+        return (f"{flag} '{printable(url, 80)}' is plain http:// to another machine: use "
+                f"https://, or --insecure if you mean it")
+    return None
+
+
+def answer_request(*, from_: str, to: str, conv: str, leg: str, region_url: str
+                   ) -> dict[str, Any]:
+    """The answer webhook's fields for an inbound phone call (the webhook reference)."""
+    return {"to": to, "from": from_, "uuid": leg, "conversation_uuid": conv,
+            "region_url": region_url, "endpoint_type": "phone"}
+
+
+#: Per-leg values of the seed's call: the rate and network of each leg's events.
+SEED_LEG_RATES = {"inbound": ("0.00450000", "23410"), "outbound": ("0.01270000", "23420")}
+
+
+def call_steps(connects: bool) -> list[tuple[str, str]]:
+    """The event webhooks of a call, in order, as (leg, status): the inbound leg's
+    started, ringing and answered, the outbound leg's if the NCCO connects, then
+    completed for each."""
+    legs = ("inbound", "outbound") if connects else ("inbound",)
+    return [(leg, status) for leg in legs for status in LIVE_STATUSES] + [
+        (leg, "completed") for leg in legs]
+
+
+def call_event(leg: dict[str, Any], status: str, *, now: float, answered_at: float | None
+               ) -> dict[str, Any]:
+    """One event webhook of a played call, with Vonage's fields and their string types
+    (the webhook reference). `leg` holds from, to, uuid, conversation_uuid and direction."""
+    stamp = format_iso(datetime.fromtimestamp(now, timezone.utc))
+    event = {**leg, "status": status, "timestamp": stamp}
+    rate, network = SEED_LEG_RATES[leg["direction"]]
+    if status in ("answered", "completed"):
+        start = format_iso(datetime.fromtimestamp(answered_at or now, timezone.utc))
+        event.update(start_time=start)
+    if status == "completed":
+        duration = max(int(now - (answered_at or now)), 0)
+        event.update(end_time=stamp, duration=str(duration), rate=rate,
+                     price=f"{float(rate) * duration / 60:.8f}", network=network)
+    elif status == "answered":
+        event.update(rate=rate, network=network)
+    return event
+
+
+def webhook_request(method: str, url: str, fields: dict[str, Any]) -> tuple[str, bytes]:
+    """A webhook as Vonage sends it: GET with the fields in the query, or POST with
+    them as a JSON body. Returns (URL, body)."""
+    from urllib.parse import urlencode
+    if method == "GET":
+        query = urlencode({k: v if isinstance(v, str) else json.dumps(v)
+                           for k, v in fields.items()})
+        return f"{url}{'&' if '?' in url else '?'}{query}", b""
+    return url, json.dumps(fields, separators=(",", ":")).encode()
+
+
+class Reply:
+    """What a webhook server answered, as `send` saw it: the status (0 when it did not
+    answer), the headers it judges by, the body (at most SEND_MAX_REPLY bytes) and the
+    time taken; or the problem, when the exchange itself failed, and whether Vonage
+    would try again after it (a timeout, a connection closed or reset)."""
+
+    def __init__(self, *, status: int = 0, content_type: str | None = None,
+                 location: str | None = None, body: bytes = b"", elapsed_s: float = 0.0,
+                 problem: str | None = None, transient: bool = False) -> None:
+        self.status, self.content_type, self.location = status, content_type, location
+        self.body, self.elapsed_s = body, elapsed_s
+        self.problem, self.transient = problem, transient
+
+
+def _status_problem(reply: Reply, expected: str) -> str:
+    """Why a status that is not the expected one fails."""
+    status = reply.status
+    if 300 <= status < 400:
+        where = f" to {printable(reply.location, 100)}" if reply.location else ""
+        return (f"HTTP {status}: a redirect{where}; send does not follow redirects: give "
+                f"Vonage the final URL")
+    hint = {401: " (refused: if it checks signatures, sign with its secret and api key: "
+                 "--signature-secret, --api-key)",
+            403: " (refused)", 404: " (is the path right?)",
+            405: " (does it take this method?)"}.get(status, "")
+    return f"HTTP {status}, expected {expected}{hint}"
+
+
+def judge_answer(reply: Reply, budget_s: float) -> tuple[list[str], list[str], Any]:
+    """Judge an answer webhook's reply as Vonage does (the webhook reference): (errors,
+    warnings, the NCCO when it is one). Any error fails the call."""
+    fails = "Vonage will not retry and the call fails"
+    retries = "Vonage tries once more, then the call fails"
+    if reply.problem:
+        return [f"{reply.problem}: {retries if reply.transient else fails}"], [], None
+    if reply.elapsed_s > budget_s:
+        return [f"the NCCO took {reply.elapsed_s:.2f} s, over the {budget_s:g} s answer "
+                f"budget (--answer-timeout): {retries}"], [], None
+    if reply.status != 200:
+        return [f"{_status_problem(reply, '200 with the NCCO')}: "
+                f"{retries if reply.status in (429, 503, 504) else fails}"], [], None
+    media = (reply.content_type or "").split(";")[0].strip().lower()
+    if media != "application/json":
+        served = f"as {printable(media, 60)}" if media else "with no Content-Type"
+        return [f"the NCCO is served {served}: {fails} (send Content-Type: "
+                f"application/json)"], [], None
+    try:
+        ncco = loads(reply.body)
+    except ValueError as e:
+        return [f"the reply is not JSON ({printable(e, 80)}): {fails}"], [], None
+    errors, warnings = check_ncco(ncco)
+    if errors:
+        errors = [f"{e}: Vonage refuses the NCCO and the call fails" for e in errors]
+        return errors, warnings, None
+    return [], warnings, ncco
+
+
+def judge_event(reply: Reply, budget_s: float) -> list[str]:
+    """Judge an event webhook's reply: any 2xx from 200 to 205 within the budget."""
+    if reply.problem:
+        return [reply.problem]
+    if reply.elapsed_s > budget_s:
+        return [f"took {reply.elapsed_s:.2f} s, over the {budget_s:g} s event budget "
+                f"(--event-timeout)"]
+    if not 200 <= reply.status <= 205:
+        return [_status_problem(reply, "2xx (200 to 205)")]
+    return []
+
+
+def step_line(number: int, label: str, method: str, url: str, reply: Reply, passed: bool,
+              note: str, style: Style) -> str:
+    """One line per webhook sent: what, where, the status, the time and the verdict."""
+    parts = split_url(url)
+    path = printable(parts.path if parts and parts.path else "/", 40)
+    status = str(reply.status) if reply.status else "---"
+    verdict = style.paint("ok", "green") if passed else style.paint("FAIL", "bold", "red")
+    ms = f"{reply.elapsed_s * 1000:.0f} ms"
+    return (f"{number:>3}  {printable(label, 12):<10} {method:<4} {path:<18} {status}  "
+            f"{ms:>7}  {verdict}" + (f"  {note}" if note else ""))
+
+
+def replay_request(webhook: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
+    """How to send a saved webhook again: (kind, method, fields). The kind and method
+    are what serve recorded (_webhook, _method); without them, a webhook with neither
+    status nor timestamp is an answer (GET), anything else an event (POST)."""
+    kind = webhook.get("_webhook")
+    if kind not in ("answer", "event"):
+        kind = "answer" if "status" not in webhook and "timestamp" not in webhook else "event"
+    method = webhook.get("_method")
+    if method not in ("GET", "POST"):
+        method = "GET" if kind == "answer" else "POST"
+    return kind, method, {k: v for k, v in webhook.items()
+                          if k not in ("_webhook", "_received_at", "_method")}
+
+
+def replayable(lines: Iterable[str], label: str, only: str | None, skipped: list[str]
+               ) -> Iterator[dict[str, Any]]:
+    """The Voice webhooks in JSON lines, of conversation `only` if given; a warning
+    for each line skipped is added to `skipped`."""
+    others = 0
+    for doc in iter_json_lines(lines, label, skipped):
+        if not is_webhook(doc):
+            others += 1
+        elif not only or conversation_of(doc) == only:
+            yield doc
+    if others:
+        skipped.append(f"{label}: skipped {others} JSON object{'s' if others > 1 else ''} "
+                       f"that {'are' if others > 1 else 'is'} no Voice webhook")
+
+
+def replay_time(webhook: dict[str, Any]) -> float | None:
+    """When a saved webhook first came: serve's _received_at, else its timestamp."""
+    when = parse_time(webhook.get("_received_at")) or parse_time(webhook.get("timestamp"))
+    return when.timestamp() if when else None
+
+# -- sending -------------------------------------------------------------------
 
 class WebhookSender:
     """Send webhooks to any server as Vonage does: over one keep-alive connection per
@@ -4134,157 +4650,7 @@ def replay_log(sender: WebhookSender, webhooks: Iterable[dict[str, Any]], answer
                        judge_event(reply, event_timeout_s),
                        note=printable(fields.get("direction") or "", 20))
 
-
-# ############################################################################
-# 12. Commands, in the order the docstring lists them
-# ############################################################################
-
-def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
-    """Serve the answer and event webhooks.
-
-    The answer webhook connects each inbound call to --to and shows its
-    conversation ID; the event webhook shows the call's status timeline.
-    Everything received is saved in the state directory. Ctrl-C or SIGTERM stops.
-    """
-    import signal
-    import threading
-    config, port, public = serve_config(args)
-    stop = threading.Event()
-    if args.watch:
-        check_api_options(args)
-        config.on_call = call_follower(args, stop)
-    # Handlers first: a signal that arrives once anything is printed must stop us gracefully.
-    previous = {sig: signal.signal(sig, lambda signum, frame: stop.set())
-                for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        try:
-            server = make_server(args.host, port, config)
-        except OSError as e:
-            raise ConvoError(f"cannot listen on {args.host}:{port}: "
-                             f"{printable(e.strerror or e, 80)}; pick another --port or --host"
-                             ) from None
-        host, port = server.server_address[:2]
-        out.write("\n".join(serve_banner(config, host, port, public, server.events_path)) + "\n")
-        out.flush()
-        if not config.signature_secret:
-            warn("webhooks are not verified: anyone who finds the URL can post to it; set "
-                 "--signature-secret or VONAGE_SIGNATURE_SECRET")
-        if host in ("0.0.0.0", "::"):
-            warn(f"listening on all interfaces ({host}): anyone on your network can reach it")
-        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
-                                  daemon=True)
-        thread.start()
-        try:
-            while not stop.wait(1.0):
-                pass
-        finally:
-            stop.set()  # ends the watches of serve --watch too
-            busy = server.stop()
-            thread.join()
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    if busy:
-        warn(f"stopped with {busy} request(s) still in flight")
-    out.write("convo serve: stopped\n")
-    return EXIT_OK
-
-
-def call_follower(args: argparse.Namespace, stop: Any) -> Any:
-    """For serve --watch: a function that follows a new call in serve's log, as get
-    --watch does, each line tagged with a short form of its conversation ID.
-    Raises ConvoError (exit 2) when the credentials it needs are missing."""
-    import logging
-    import threading
-    creds = resolve_credentials(app_id=args.app_id, key_path=args.key, token=args.jwt)
-    missing = [] if creds.token else [what for what, there in (
-        ("an application ID (--app-id or VONAGE_APPLICATION_ID)", creds.app_id),
-        ("a private key (--key, VONAGE_APPLICATION_PRIVATE_KEY_PATH or VONAGE_PRIVATE_KEY)",
-         creds.has_key)) if not there]
-    if missing:
-        raise ConvoError(f"--watch follows each call through the API and needs "
-                         f"{' and '.join(missing)}", EXIT_USAGE)
-    tokens = TokenSource(creds)
-    named = explicit_hosts(args.api_url)
-    log = logging.getLogger("convo")
-    style = style_for(sys.stderr)  # the log's
-    if style.width:
-        style.width -= 13  # the log's clock comes first
-
-    class LogLines(io.TextIOBase):
-        """A stream whose lines go to serve's log."""
-
-        def write(self, text: str) -> int:
-            for line in text.rstrip("\n").split("\n"):
-                log.info("%s", line)
-            return len(text)
-
-    def follow(conv: str, params: dict[str, Any]) -> None:
-        tag = f"[{conv[4:12]}] "
-        region = str(params.get("region_url") or "")
-        hosts = named or [region.rstrip("/") if is_vonage_url(region) else API_URL]
-        try:
-            client = ApiClient(hosts[0], tokens.token(), timeout_s=args.timeout,
-                               auth_hint=tokens.hint)
-            try:
-                doc = fetch_conversation(client, conv, events=True, legs=args.legs)
-                watch = CallWatch(client, conv, tokens, doc, legs=args.legs,
-                                  interval_s=args.interval, timeout_s=args.timeout, stop=stop)
-                print_watch(watch, LogLines(), as_json=False, tag=tag, style=style)
-            finally:
-                client.close()
-        except ConvoError as e:
-            log.warning("%swatch ended: %s", tag, e)
-
-    return lambda conv, params: threading.Thread(target=follow, args=(conv, params),
-                                                 daemon=True).start()
-
-
-def serve_config(args: argparse.Namespace) -> tuple[ServeConfig, int, str]:
-    """serve's flags and environment, checked: the config, the port and the public URL."""
-    env = os.environ.get
-    to_text = args.to or env("TO_NUMBER")
-    if not to_text:
-        raise ConvoError("no number to connect calls to: pass --to NUMBER (E.164 digits, e.g. "
-                         "447700000003) or set TO_NUMBER", EXIT_USAGE)
-    to = check_number(to_text, "--to")
-    from_text = args.from_ or env("VONAGE_NUMBER")
-    from_ = check_number(from_text, "--from") if from_text else None
-    port_text = str(args.port) if args.port is not None else env("PORT", "3000")
-    if not port_text.isdecimal() or not port_text.isascii() or int(port_text) > 65535:
-        raise ConvoError(f"port '{printable(port_text, 20)}' is not a port number (0 to 65535)",
-                         EXIT_USAGE)
-    public = ""
-    if args.public_url:
-        public, note = public_origin(args.public_url)
-        if note:
-            _stderr(f"convo: note: {note}")
-    config = ServeConfig(to=to, from_=from_, state_dir=state_dir(),
-                         signature_secret=args.signature_secret or env("VONAGE_SIGNATURE_SECRET"),
-                         api_key=args.api_key or env("VONAGE_API_KEY"),
-                         app_id=env("VONAGE_APPLICATION_ID"), style=style_for(sys.stderr))
-    return config, int(port_text), public
-
-
-def serve_banner(config: ServeConfig, host: str, port: int, public: str,
-                 events_path: str) -> list[str]:
-    """What serve prints once it listens: where to point Vonage, and what it does."""
-    local = f"http://{host if ':' not in host else f'[{host}]'}:{port}"
-    base = public or local
-    return [f"convo serve: listening on {local} (Ctrl-C stops)",
-            f"  answer URL  {base}/webhooks/answer",
-            f"  event URL   {base}/webhooks/event",
-            "              paste these into your Vonage application's voice capability"
-            if public else
-            "              expose them with a tunnel (e.g. ngrok http "
-            f"{port}) and pass its URL as --public-url",
-            f"  connects    incoming calls to {config.to}"
-            + (f" (caller ID {config.from_})" if config.from_ else ""),
-            f"  saves to    {events_path}; the latest call in "
-            f"{os.path.join(config.state_dir, STATE_FILE)}",
-            "  signatures  " + ("verified (HS256, with the signature secret)"
-                                if config.signature_secret else "NOT verified")]
-
+# -- the command ---------------------------------------------------------------
 
 def cmd_send(args: argparse.Namespace, out: TextIO) -> int:
     """Play a call against your webhook server as Vonage would: no phone needed.
@@ -4422,324 +4788,11 @@ def report_steps(steps: Iterable[Step], out: TextIO, style: Style, *, replay: bo
     return EXIT_ERROR
 
 
-def cmd_jwt(args: argparse.Namespace, out: TextIO) -> int:
-    """Print an application JWT, or --inspect one.
+# ############################################################################
+# 12. `show`: a saved conversation or webhook log
+# ############################################################################
 
-    An RS256 token for Vonage's APIs. The tutorial's nexmo-cli form also works:
-    jwt private.key application_id=ID exp=1700086400
-    """
-    if args.inspect is not None:
-        return inspect_jwt(args, out)
-    if args.json:
-        raise ConvoError("--json goes with --inspect TOKEN: a new token is printed as it is",
-                         EXIT_USAGE)
-    key_path, key_flag = args.key, "--key"
-    rest = list(args.claims)
-    if rest and "=" not in rest[0]:  # the tutorial's form: jwt private.key name=value ...
-        positional = rest.pop(0)
-        if key_path:
-            raise ConvoError(f"key given twice: --key {key_path} and {positional}", EXIT_USAGE)
-        key_path, key_flag = positional, "the key argument"
-    extra = parse_claim_args(rest + args.claim)
-    if args.sub:
-        extra["sub"] = args.sub
-    if args.acl:
-        acl = parse_json(args.acl, "--acl")
-        if not isinstance(acl, dict):
-            raise ConvoError('--acl must be a JSON object, e.g. {"paths":{"/*/users/**":{}}}',
-                             EXIT_USAGE)
-        extra["acl"] = acl
-    claimed = extra.pop("application_id", None)
-    app_id, app_id_flag = ((args.app_id, "--app-id") if args.app_id or not claimed
-                           else (claimed, "the application_id claim"))
-    if app_id is not None and not isinstance(app_id, str):
-        raise ConvoError("the application_id claim must be text: the application's ID",
-                         EXIT_USAGE)
-    creds = resolve_credentials(app_id=app_id, key_path=key_path, app_id_flag=app_id_flag,
-                                key_flag=key_flag)
-    ttl_s = parse_ttl(args.ttl) if args.ttl else DEFAULT_TTL_S
-    print(creds.mint(ttl_s=ttl_s, extra=extra), file=out)
-    return EXIT_OK
-
-
-def inspect_jwt(args: argparse.Namespace, out: TextIO) -> int:
-    """Print a token's header, claims, time left and checks; exit 1 if one fails.
-
-    The checks: expiry; with a key (--key or the environment), the signature; with
-    --app-id, the application_id claim.
-    """
-    token = bearer_token(read_input("-", MAX_TOKEN_BYTES, "a token") if args.inspect == "-"
-                         else args.inspect)
-    header, claims = decode_unverified(token)
-    now = time.time()
-    expires, why = token_expiry(claims)
-    said, expired = describe_expiry(expires, now)
-    checks: dict[str, dict[str, Any]] = {
-        "expiry": {"ok": not expired, "detail": said + (f" ({why})" if why else "")}}
-    creds = resolve_credentials(key_path=args.key)
-    if creds.has_key:
-        problem = verify_signature(token, creds.private_key())
-        checks["signature"] = {"ok": problem is None,
-                               "detail": f"INVALID: {problem}" if problem
-                               else f"valid for {creds.key_label}"}
-    else:
-        checks["signature"] = {"ok": None,
-                               "detail": "not checked: pass --key private.key to verify it"}
-    if args.app_id:
-        wanted = check_app_id(args.app_id, "--app-id")
-        has = claims.get("application_id")
-        checks["application_id"] = {
-            "ok": has == wanted,
-            "detail": f"matches --app-id {wanted}" if has == wanted else
-            f"MISMATCH: the token is for {printable(has, 60)}, --app-id is {wanted}"}
-    failed = any(check["ok"] is False for check in checks.values())
-    if args.json:
-        out.write(dump_json({"header": header, "claims": claims, "expires": expires,
-                             "seconds_left": None if expires is None else int(expires - now),
-                             "checks": checks}) + "\n")
-        return EXIT_ERROR if failed else EXIT_OK
-    style = style_for(out)
-    pad = " " * 11
-    lines = ["header     " + dump_json(header, indent=None),
-             "claims     " + dump_json(claims).replace("\n", "\n" + pad)]
-    if is_int(claims.get("iat")):
-        lines.append(f"issued     {format_utc(claims['iat'])}")
-    shown = style.paint(said, "bold", "red" if expired else "green")
-    lines.append(f"expires    {format_utc(expires)}  {shown}" if expires
-                 else f"expires    {shown}")
-    if why:
-        lines.append(f"{pad}({why})")
-    for name, label in (("signature", "signature  "), ("application_id", "app ID     ")):
-        check = checks.get(name)
-        if check:
-            color = {True: ("green",), False: ("bold", "red"), None: ()}[check["ok"]]
-            lines.append(label + style.paint(check["detail"], *color))
-    out.write("\n".join(lines) + "\n")
-    return EXIT_ERROR if failed else EXIT_OK
-
-
-def check_api_options(args: argparse.Namespace) -> None:
-    """The ranges of the API options that calls, get and serve --watch share: --timeout,
-    and --interval where the command has it. Raises ConvoError (exit 2)."""
-    if not 0 < args.timeout <= GET_DEADLINE_S:
-        raise ConvoError(f"--timeout must be more than 0 and at most {GET_DEADLINE_S:g} s",
-                         EXIT_USAGE)
-    interval = getattr(args, "interval", MIN_INTERVAL_S)
-    if not MIN_INTERVAL_S <= interval <= MAX_INTERVAL_S:
-        raise ConvoError(f"--interval must be {MIN_INTERVAL_S:g} to {MAX_INTERVAL_S:g} seconds",
-                         EXIT_USAGE)
-
-
-def cmd_calls(args: argparse.Namespace, out: TextIO) -> int:
-    """List the application's calls in progress, by conversation.
-
-    From the Voice API of api.nexmo.com and the six regional hosts at once (or of
-    the hosts named with --api-url), newest first, with the command to look inside.
-    """
-    check_api_options(args)
-    tokens = TokenSource(resolve_credentials(app_id=args.app_id, key_path=args.key,
-                                             token=args.jwt))
-    hosts = explicit_hosts(args.api_url) or [API_URL, *REGIONAL_URLS]
-    calls, listed_by = list_calls(hosts, tokens, timeout_s=args.timeout,
-                                  recent_s=RECENT_S if args.all else None)
-    groups = group_calls(calls)
-    if args.json:
-        out.write(dump_json(groups) + "\n")
-    else:
-        style = style_for(out)
-        write_lines(out, render_calls(groups, listed_by, time.time(), style), style)
-    return EXIT_OK
-
-
-def cmd_get(args: argparse.Namespace, out: TextIO) -> int:
-    """Fetch a live conversation and print its tree.
-
-    The conversation, its members, each member's channel and legs, from the
-    Conversation API v1 (and with --legs, the Voice API). It takes any ID you
-    hold: a conversation ID, a leg UUID from a webhook, or an API URL; with
-    none, the call that serve recorded, else the one call in progress. It looks
-    in every region; --watch follows the call until it ends.
-    """
-    if not 1 <= args.concurrency <= 64:
-        raise ConvoError("--concurrency must be 1 to 64", EXIT_USAGE)
-    check_api_options(args)
-    if args.watch and args.json and args.events:
-        raise ConvoError("--watch --json already streams every event: drop --events",
-                         EXIT_USAGE)
-    target = parse_target(args.target) if args.target else None
-    if target and target[2] and not is_vonage_url(target[2]) \
-            and target[2].rstrip("/") not in explicit_hosts(args.api_url):
-        raise ConvoError(f"{host_of(target[2])} is not a Vonage host: convo.py sends the "
-                         f"token only to https:// Vonage hosts and to the hosts named with "
-                         f"--api-url", EXIT_USAGE)
-    tokens = TokenSource(resolve_credentials(app_id=args.app_id, key_path=args.key,
-                                             token=args.jwt))
-    found = resolve_target(args, target, read_state(), tokens, out)
-    if found is None:
-        return EXIT_USAGE  # several calls are in progress: resolve_target listed them
-    conv_id, hosts, named = found
-    doc, host = fetch_anywhere(conv_id, hosts, named, tokens, args,
-                               events=args.events or args.watch)
-    if args.watch:
-        client = ApiClient(host, tokens.token(), timeout_s=args.timeout, auth_hint=tokens.hint)
-        try:
-            watch = CallWatch(client, conv_id, tokens, doc, legs=args.legs,
-                              interval_s=args.interval, timeout_s=args.timeout)
-            return print_watch(watch, out, as_json=args.json)
-        finally:
-            client.close()
-    if args.json:
-        out.write(dump_json(doc) + "\n")
-    else:
-        style = style_for(out)
-        write_lines(out, render_document(normalize_conversation(doc), style), style)
-    return EXIT_OK
-
-
-def resolve_target(args: argparse.Namespace, target: tuple[str, str, str | None] | None,
-                   state: dict[str, Any] | None, tokens: TokenSource, out: TextIO
-                   ) -> tuple[str, list[str], bool] | None:
-    """Turn the ID given (parsed by parse_target), or none, into a conversation ID and
-    the hosts to ask for it, saying on stderr what it resolved. None when several
-    calls are in progress and the user must pick one (they are listed on `out`)."""
-    if target:
-        kind, ident, base = target
-        if base:
-            hosts, named = [base.rstrip("/")], True
-        else:
-            hosts, named = candidate_hosts(args, state, ident)
-        if kind == "conversation":
-            return ident, hosts, named
-        for form in call_uuid_forms(ident):
-            located = locate(hosts, named, f"/v1/calls/{form}", tokens, timeout_s=args.timeout)
-            if located:
-                host, call = located
-                conv = _scalar(_dict(call).get("conversation_uuid"))
-                if not conv or not _CONV_ID_RE.fullmatch(conv):
-                    raise ConvoError(f"the API's call {printable(form, 60)} has no "
-                                     f"conversation_uuid")
-                if not named:  # the user's own hosts need no remembering
-                    remember_region(ident, host)
-                    remember_region(conv, host)
-                _stderr(f"convo: leg {printable(ident, 60)} is in conversation {conv}"
-                        + (f" (found in {host_of(host)})" if host != hosts[0] else ""))
-                return conv, [host], True
-        raise ConvoError(f"no call {printable(ident, 60)} at {', '.join(map(host_of, hosts))}: "
-                         f"a call can be looked up while it lasts and shortly after", status=404)
-    recorded = _scalar(_dict(state).get("conversation_uuid"))
-    if recorded and _CONV_ID_RE.fullmatch(recorded):
-        hosts, named = candidate_hosts(args, state, recorded)
-        try:
-            fetch_anywhere(recorded, hosts, named, tokens, args, probe=True)
-        except ConvoError as e:
-            if e.status != 404:
-                raise
-        else:
-            _stderr(f"convo: using the latest call that serve recorded: {recorded} "
-                    f"(at {printable(_dict(state).get('time'), 40)})")
-            return recorded, hosts, named
-    hosts, named = candidate_hosts(args, None, None)
-    calls, listed_by = list_calls(hosts, tokens, timeout_s=args.timeout)
-    groups = group_calls(calls)
-    if not groups:
-        raise ConvoError("no call in progress: call your Vonage number, then run get again, "
-                         "or pass an ID (get CON-…)")
-    if len(groups) > 1:
-        style = style_for(out)
-        write_lines(out, render_calls(groups, listed_by, time.time(), style), style)
-        _stderr(f"convo: error: {len(groups)} conversations are in progress: pick one, "
-                f"e.g. {PROG} get {next(iter(groups))}")
-        return None
-    conv, legs = next(iter(groups.items()))
-    host = listed_by[legs[0]["uuid"]]
-    _stderr(f"convo: the call in progress: {printable(conv, 80)} (in {host_of(host)})")
-    return conv, [host], True
-
-
-def fetch_anywhere(conv_id: str, hosts: list[str], named: bool, tokens: TokenSource,
-                   args: argparse.Namespace, *, events: bool = False, probe: bool = False
-                   ) -> tuple[dict[str, Any], str]:
-    """Fetch a conversation from the host that has it, and return that host too: the
-    first host, and when it answers 404, the others at once (named hosts: all at
-    once). The one that had it is said, and remembered unless the user named it.
-    With probe, only check that it exists. Raises ConvoError (status 404) if none has it."""
-    path = f"/v1/conversations/{conv_id}"
-
-    def fetch(host: str) -> dict[str, Any]:
-        client = ApiClient(host, tokens.token(), timeout_s=args.timeout, auth_hint=tokens.hint)
-        try:
-            return client.get(path) if probe else fetch_conversation(
-                client, conv_id, concurrency=args.concurrency, events=events, legs=args.legs)
-        finally:
-            client.close()
-
-    def find(candidates: list[str]) -> str:
-        located = search_hosts(candidates, path, tokens, timeout_s=args.timeout)
-        if located is None:
-            raise ConvoError(f"conversation {conv_id} not found at any of "
-                             f"{', '.join(map(host_of, hosts))}: a call's conversation "
-                             f"disappears when the call ends", status=404)
-        _stderr(f"convo: found in {host_of(located[0])}")
-        return located[0]
-
-    if named and len(hosts) > 1:
-        host = find(hosts)
-    else:
-        try:
-            return fetch(hosts[0]), hosts[0]
-        except ConvoError as e:
-            if e.status != 404 or named or len(hosts) == 1:
-                raise
-        host = find(hosts[1:])
-        remember_region(conv_id, host)
-    return fetch(host), host
-
-
-def print_watch(watch: CallWatch, out: TextIO | io.TextIOBase, *, as_json: bool,
-                tag: str = "", style: Style | None = None) -> int:
-    """Print a watch's records as they come, line by line (text or JSON lines); on
-    Ctrl-C, the summary so far."""
-    style = style or style_for(out)
-
-    def emit(lines: Iterable[str]) -> None:
-        write_lines(out, (f"{tag}{line}" for line in lines), style)
-        out.flush()
-
-    try:
-        for record in watch.records():
-            if as_json:
-                emit([dump_json(record, indent=None)])
-            else:
-                emit(watch_lines(record, watch, style))
-    except KeyboardInterrupt:
-        summary = watch.summary("interrupted")
-        emit([dump_json({"type": "end", "summary": summary}, indent=None)] if as_json
-             else ["", watch_summary(style, **summary)])
-        raise
-    return EXIT_OK
-
-
-def watch_lines(record: dict[str, Any], watch: CallWatch, style: Style) -> list[str]:
-    """The text of one watch record."""
-    kind = record["type"]
-    if kind == "snapshot":
-        return [*render_document(normalize_conversation(record["conversation"]), style), "",
-                style.paint(f"Watching: a line per change, every {watch.interval_s:g} s "
-                            f"(Ctrl-C stops)", "dim")]
-    if kind == "event":
-        return [watch_event_line(record["event"], watch.members, style)]
-    if kind == "change":
-        if "member" in record:
-            member = normalize_member(record["member"])
-            old = None if record["from"] is None else {"state": record["from"]}
-            line = member_change_line(old, member, style)
-        else:
-            old = None if record["from"] is None else {"status": record["from"]}
-            line = call_leg_line(old, record["leg"], style)
-        return [f"      {style.arrow} {line}"] if line else []
-    summary = record["summary"]
-    return ["", *render_tree(normalize_conversation(record["conversation"]), style), "",
-            style.paint(watch_summary(style, **summary), "bold")]
+MAX_DOCUMENT_BYTES = 64 << 20  # a document for show: a conversation with 100,000 events fits
 
 
 def cmd_show(args: argparse.Namespace, out: TextIO) -> int:
@@ -4828,8 +4881,48 @@ def show_webhooks(webhooks: Iterable[dict[str, Any]], args: argparse.Namespace,
 
 
 # ############################################################################
-# 13. Command line
+# 13. The command line
 # ############################################################################
+
+#: What convo.py reads from the environment: (name, the commands that read it, meaning).
+#: `--help`, each command's --help and README.md's table come from here (a test
+#: checks the README).
+ENVIRONMENT = (
+    ("VONAGE_APPLICATION_ID", "jwt calls get serve send",
+     "application ID (--app-id wins); serve checks signed webhooks against it, send "
+     "signs them with it"),
+    ("VONAGE_APPLICATION_PRIVATE_KEY_PATH", "jwt calls get", "private key file (--key wins)"),
+    ("VONAGE_PRIVATE_KEY", "jwt calls get",
+     "the private key's PEM text itself, for CI secrets (\\n escapes are accepted)"),
+    ("VONAGE_PRIVATE_KEY_PASSPHRASE", "jwt calls get",
+     "passphrase of an encrypted key; without it, convo.py asks on a terminal"),
+    ("TO_NUMBER", "serve", "the number calls are connected to (--to wins)"),
+    ("VONAGE_NUMBER", "serve", "caller ID for the connected leg (--from wins)"),
+    ("PORT", "serve", "port (--port wins; default 3000)"),
+    ("VONAGE_SIGNATURE_SECRET", "serve send",
+     "serve verifies signed webhooks with it, send signs them (--signature-secret wins)"),
+    ("VONAGE_API_KEY", "serve send",
+     "the api_key signed webhooks carry (--api-key wins)"),
+    ("JWT", "calls get", "a token to use as it is (--jwt wins)"),
+    ("VONAGE_API_URL", "calls get", "API base URLs, comma-separated (--api-url wins)"),
+    ("CONVO_STATE_DIR", "serve get", "where events.jsonl and the last call are kept "
+     "(default $XDG_STATE_HOME/convo, else ~/.local/state/convo)"),
+    ("NO_COLOR", "jwt serve send calls get show", "never colour the output"),
+    ("./.vonagerc, then ~/.vonage/config.json", "jwt calls get serve",
+     "the Vonage CLI's saved credentials (app-id, private-key): the first that exists "
+     "fills in what flags and variables left out"),
+)
+
+EXIT_HELP = """\
+exit codes:
+  0    success
+  1    runtime failure: network, API error, expired or badly signed token
+  2    usage error or bad input: arguments, files, keys
+  130  interrupted (Ctrl-C): what was done is printed, files are left whole
+  143  terminated (SIGTERM): the same as Ctrl-C
+  serve stops on Ctrl-C or SIGTERM with 0, once the requests in flight are answered
+"""
+
 
 class _Formatter(argparse.RawDescriptionHelpFormatter):
     """argparse's formatter, sized without shutil (which argparse imports to do it)."""
@@ -5008,38 +5101,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def setup_logging(*, verbose: bool) -> None:
-    """Send the 'convo' logger to the current stderr: INFO, or DEBUG with -v."""
-    import logging
-
-    class StderrHandler(logging.StreamHandler):
-        """Write to whatever sys.stderr is when a record is logged."""
-        stream = property(lambda self: sys.stderr, lambda self, value: None)
-
-    class ClockFormatter(logging.Formatter):
-        """'20:34:17.244 message', formatting the clock once a second (serve logs a lot)."""
-        second, clock = -1, ""
-
-        def format(self, record: logging.LogRecord) -> str:
-            second = int(record.created)
-            if second != self.second:
-                self.second, self.clock = second, time.strftime("%H:%M:%S",
-                                                                time.localtime(second))
-            message = printable_lines(record.getMessage(), colours=True)
-            text = f"{self.clock}.{int(record.msecs):03d} {message}"
-            return text + "\n" + self.formatException(record.exc_info) if record.exc_info \
-                else text
-
-    log = logging.getLogger("convo")
-    for handler in list(log.handlers):
-        log.removeHandler(handler)
-    handler = StderrHandler()
-    handler.setFormatter(ClockFormatter())
-    log.addHandler(handler)
-    log.setLevel(logging.DEBUG if verbose else logging.INFO)
-    log.propagate = False
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     import signal
@@ -5080,12 +5141,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
-
-
-def threading_is_main() -> bool:
-    """True in the main thread, the only one that may set signal handlers."""
-    import threading
-    return threading.current_thread() is threading.main_thread()
 
 
 if __name__ == "__main__":
