@@ -4884,34 +4884,28 @@ def show_webhooks(webhooks: Iterable[dict[str, Any]], args: argparse.Namespace,
 # 13. The command line
 # ############################################################################
 
-#: What convo.py reads from the environment: (name, the commands that read it, meaning).
-#: `--help`, each command's --help and README.md's table come from here (a test
-#: checks the README).
-ENVIRONMENT = (
-    ("VONAGE_APPLICATION_ID", "jwt calls get serve send",
-     "application ID (--app-id wins); serve checks signed webhooks against it, send "
-     "signs them with it"),
-    ("VONAGE_APPLICATION_PRIVATE_KEY_PATH", "jwt calls get", "private key file (--key wins)"),
-    ("VONAGE_PRIVATE_KEY", "jwt calls get",
-     "the private key's PEM text itself, for CI secrets (\\n escapes are accepted)"),
-    ("VONAGE_PRIVATE_KEY_PASSPHRASE", "jwt calls get",
-     "passphrase of an encrypted key; without it, convo.py asks on a terminal"),
-    ("TO_NUMBER", "serve", "the number calls are connected to (--to wins)"),
-    ("VONAGE_NUMBER", "serve", "caller ID for the connected leg (--from wins)"),
-    ("PORT", "serve", "port (--port wins; default 3000)"),
-    ("VONAGE_SIGNATURE_SECRET", "serve send",
-     "serve verifies signed webhooks with it, send signs them (--signature-secret wins)"),
-    ("VONAGE_API_KEY", "serve send",
-     "the api_key signed webhooks carry (--api-key wins)"),
-    ("JWT", "calls get", "a token to use as it is (--jwt wins)"),
-    ("VONAGE_API_URL", "calls get", "API base URLs, comma-separated (--api-url wins)"),
-    ("CONVO_STATE_DIR", "serve get", "where events.jsonl and the last call are kept "
-     "(default $XDG_STATE_HOME/convo, else ~/.local/state/convo)"),
-    ("NO_COLOR", "jwt serve send calls get show", "never colour the output"),
-    ("./.vonagerc, then ~/.vonage/config.json", "jwt calls get serve",
-     "the Vonage CLI's saved credentials (app-id, private-key): the first that exists "
-     "fills in what flags and variables left out"),
-)
+#: What convo.py reads from the environment, a row each: name | the commands that read
+#: it | meaning. `--help`, each command's --help and README.md's table come from here
+#: (a test checks the README).
+ENVIRONMENT_TABLE = """
+VONAGE_APPLICATION_ID | jwt calls get serve send | the application ID (--app-id wins): get and calls mint tokens for it, serve checks signed webhooks against it, send signs them with it
+VONAGE_APPLICATION_PRIVATE_KEY_PATH | jwt calls get serve | the private key file (--key wins); serve reads it for --watch
+VONAGE_PRIVATE_KEY | jwt calls get serve | the private key's PEM text itself, for CI secrets (\\n escapes are accepted)
+VONAGE_PRIVATE_KEY_PASSPHRASE | jwt calls get serve | the passphrase of an encrypted key; without it, convo.py asks on a terminal
+TO_NUMBER | serve | the number calls are connected to (--to wins)
+VONAGE_NUMBER | serve | the caller ID for the connected leg (--from wins)
+PORT | serve | the port (--port wins; default 3000)
+VONAGE_SIGNATURE_SECRET | serve send | serve verifies signed webhooks with it, send signs them (--signature-secret wins)
+VONAGE_API_KEY | serve send | the api_key signed webhooks carry (--api-key wins)
+JWT | calls get serve | a token to use as it is (--jwt wins); serve uses it for --watch
+VONAGE_API_URL | calls get serve | API base URLs, comma-separated (--api-url wins); serve asks them for --watch
+CONVO_STATE_DIR | serve get | where events.jsonl, the last call and the regions are kept (default $XDG_STATE_HOME/convo, else ~/.local/state/convo)
+NO_COLOR | jwt serve send calls get show | never colour the output
+./.vonagerc, then ~/.vonage/config.json | jwt calls get serve | the Vonage CLI's saved credentials (app-id, private-key): the first that exists fills in what flags and variables left out
+"""
+#: The same, as (name, the commands that read it, meaning) rows.
+ENVIRONMENT = tuple(tuple(cell.strip() for cell in row.split(" | "))
+                    for row in ENVIRONMENT_TABLE.strip().splitlines())
 
 EXIT_HELP = """\
 exit codes:
