@@ -281,6 +281,10 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]], style: S
         yield fill(*row).rstrip()
 
 
+LIVE_STATUSES = ("started", "ringing", "answered")  # in progress (Voice API: GET /v1/calls)
+ENDED_STATUSES = ("completed", "busy", "cancelled", "failed", "rejected", "timeout",
+                  "unanswered", "machine")
+
 _ANSI = re.compile("\033\\[[0-9;]*m")
 
 
@@ -1864,129 +1868,7 @@ def check_api_options(args: argparse.Namespace) -> None:
 
 
 # ############################################################################
-# 4. Hosts and regions: where a conversation or call lives
-# ############################################################################
-
-REGIONAL_URLS = ("https://api-us-3.vonage.com", "https://api-us-4.vonage.com",
-                 "https://api-eu-3.vonage.com", "https://api-eu-4.vonage.com",
-                 "https://api-ap-3.vonage.com", "https://api-ap-4.vonage.com")
-
-REGIONS_FILE = "regions.json"     # which host had which conversation or call
-
-
-def read_regions() -> dict[str, Any]:
-    """The hosts where get found conversations and calls before, by ID."""
-    try:
-        text = read_own_file(os.path.join(state_dir(), REGIONS_FILE), MAX_CREDENTIALS_BYTES,
-                             "the regions file")
-        return _dict(loads(text)) if text else {}
-    except (ConvoError, ValueError):
-        return {}
-
-
-def remember_region(ident: str, host: str) -> None:
-    """Remember where an ID was found (the 100 latest), so the next get asks there first.
-    Another convo.py may be doing the same: the file is read, changed and replaced
-    under a lock, so neither loses the other's entries."""
-    directory = state_dir()
-    try:
-        check_state_dir(directory)
-        with _locked(os.path.join(directory, f".{REGIONS_FILE}.lock")):
-            regions = {k: v for k, v in read_regions().items() if k != ident}
-            regions[ident] = host
-            write_state_file(directory, REGIONS_FILE,
-                             dump_json(dict(list(regions.items())[-100:])) + "\n")
-    except (OSError, ConvoError) as e:
-        warn(f"could not remember the region in {directory}: {printable(e, 160)}")
-
-
-def explicit_hosts(urls: Sequence[str] | None) -> list[str]:
-    """The API hosts the user named: --api-url, any number of times, else
-    $VONAGE_API_URL (comma-separated); [] when none was named. Plain http:// is
-    refused (exit 2) except on loopback: the token would travel in clear text."""
-    named = [(url, "--api-url") for url in urls or ()] or [
-        (url.strip(), "VONAGE_API_URL")
-        for url in os.environ.get("VONAGE_API_URL", "").split(",") if url.strip()]
-    hosts = []
-    for url, source in named:
-        url = check_http_url(url, source, "https://api-eu-3.vonage.com")
-        if in_clear_elsewhere(url):
-            raise ConvoError(f"{source} {printable(url, 80)}: plain http:// would send the "
-                             f"token in clear text; use https:// (http:// is for 127.0.0.1 "
-                             f"and localhost only)", EXIT_USAGE)
-        hosts.append(url)
-    return hosts
-
-
-def candidate_hosts(args: argparse.Namespace, state: dict[str, Any] | None,
-                    ident: str | None) -> tuple[list[str], bool]:
-    """Where to look for a conversation or call, best first, and whether the user named
-    the hosts. Named hosts are used as given. Otherwise: the host remembered for this
-    ID, else the region_url that serve recorded for it, else api.nexmo.com; then the
-    other Vonage hosts, which are asked only if the first answers 404."""
-    named = explicit_hosts(getattr(args, "api_url", None))
-    if named:
-        return named, True
-    first = API_URL
-    remembered = read_regions().get(ident or "")
-    region = _dict(state).get("region_url")
-    if is_vonage_url(remembered):
-        first = str(remembered).rstrip("/")
-    elif region and ident and _dict(state).get("conversation_uuid") == ident:
-        if is_vonage_url(region):
-            first = region.rstrip("/")
-        else:
-            # An unsigned webhook can plant any region_url; following it would hand
-            # our token to whoever planted it.
-            warn(f"ignoring the recorded region_url '{printable(region, 80)}': not an https:// "
-                 f"URL on a Vonage host; using {API_URL}")
-    return [first, *(url for url in (API_URL, *REGIONAL_URLS) if url != first)], False
-
-
-def search_hosts(hosts: Sequence[str], path: str, tokens: TokenSource, *,
-                 timeout_s: float) -> tuple[str, Any] | None:
-    """GET path on every host at once. Returns the first host, in the order given, that
-    has it, with its answer; None when every host answers 404. Raises the first other
-    error when no host has it."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    clients = [ApiClient(host, tokens.token(), timeout_s=timeout_s, auth_hint=tokens.hint)
-               for host in hosts]
-    try:
-        with ctrl_c_aborts(*clients), \
-                ThreadPoolExecutor(max_workers=len(hosts)) as pool:
-            futures = [pool.submit(client.get, path) for client in clients]
-            errors = []
-            for host, future in zip(hosts, futures):
-                try:
-                    found = host, wait_for(future)
-                except ConvoError as e:
-                    if e.status != 404:
-                        errors.append(e)
-                    continue
-                for client in clients:
-                    client.abort()  # the hosts still answering are not waited for
-                return found
-    finally:
-        for client in clients:
-            client.close()
-    if errors:
-        raise errors[0]
-    return None
-
-
-def locate(hosts: Sequence[str], named: bool, path: str, tokens: TokenSource, *,
-           timeout_s: float) -> tuple[str, Any] | None:
-    """Which host has `path`: the first host alone, then (when it answers 404) all the
-    others at once; named hosts are all asked at once. None when none has it."""
-    if named or len(hosts) == 1:
-        return search_hosts(hosts, path, tokens, timeout_s=timeout_s)
-    return (search_hosts(hosts[:1], path, tokens, timeout_s=timeout_s)
-            or search_hosts(hosts[1:], path, tokens, timeout_s=timeout_s))
-
-
-# ############################################################################
-# 5. Conversation documents: normalise every shape, then the tree and the timeline
+# 4. Conversation documents: normalise every shape, then the tree and the timeline
 # ############################################################################
 
 # -- normalise (pure) ----------------------------------------------------------
@@ -2417,12 +2299,170 @@ def not_found(conv_id: str, client: ApiClient) -> ConvoError:
 
 
 # ############################################################################
+# 5. Hosts and regions: where a conversation or call lives
+# ############################################################################
+
+REGIONAL_URLS = ("https://api-us-3.vonage.com", "https://api-us-4.vonage.com",
+                 "https://api-eu-3.vonage.com", "https://api-eu-4.vonage.com",
+                 "https://api-ap-3.vonage.com", "https://api-ap-4.vonage.com")
+
+REGIONS_FILE = "regions.json"     # which host had which conversation or call
+
+
+def read_regions() -> dict[str, Any]:
+    """The hosts where get found conversations and calls before, by ID."""
+    try:
+        text = read_own_file(os.path.join(state_dir(), REGIONS_FILE), MAX_CREDENTIALS_BYTES,
+                             "the regions file")
+        return _dict(loads(text)) if text else {}
+    except (ConvoError, ValueError):
+        return {}
+
+
+def remember_region(ident: str, host: str) -> None:
+    """Remember where an ID was found (the 100 latest), so the next get asks there first.
+    Another convo.py may be doing the same: the file is read, changed and replaced
+    under a lock, so neither loses the other's entries."""
+    directory = state_dir()
+    try:
+        check_state_dir(directory)
+        with _locked(os.path.join(directory, f".{REGIONS_FILE}.lock")):
+            regions = {k: v for k, v in read_regions().items() if k != ident}
+            regions[ident] = host
+            write_state_file(directory, REGIONS_FILE,
+                             dump_json(dict(list(regions.items())[-100:])) + "\n")
+    except (OSError, ConvoError) as e:
+        warn(f"could not remember the region in {directory}: {printable(e, 160)}")
+
+
+def explicit_hosts(urls: Sequence[str] | None) -> list[str]:
+    """The API hosts the user named: --api-url, any number of times, else
+    $VONAGE_API_URL (comma-separated); [] when none was named. Plain http:// is
+    refused (exit 2) except on loopback: the token would travel in clear text."""
+    named = [(url, "--api-url") for url in urls or ()] or [
+        (url.strip(), "VONAGE_API_URL")
+        for url in os.environ.get("VONAGE_API_URL", "").split(",") if url.strip()]
+    hosts = []
+    for url, source in named:
+        url = check_http_url(url, source, "https://api-eu-3.vonage.com")
+        if in_clear_elsewhere(url):
+            raise ConvoError(f"{source} {printable(url, 80)}: plain http:// would send the "
+                             f"token in clear text; use https:// (http:// is for 127.0.0.1 "
+                             f"and localhost only)", EXIT_USAGE)
+        hosts.append(url)
+    return hosts
+
+
+def candidate_hosts(args: argparse.Namespace, state: dict[str, Any] | None,
+                    ident: str | None) -> tuple[list[str], bool]:
+    """Where to look for a conversation or call, best first, and whether the user named
+    the hosts. Named hosts are used as given. Otherwise: the host remembered for this
+    ID, else the region_url that serve recorded for it, else api.nexmo.com; then the
+    other Vonage hosts, which are asked only if the first answers 404."""
+    named = explicit_hosts(getattr(args, "api_url", None))
+    if named:
+        return named, True
+    first = API_URL
+    remembered = read_regions().get(ident or "")
+    region = _dict(state).get("region_url")
+    if is_vonage_url(remembered):
+        first = str(remembered).rstrip("/")
+    elif region and ident and _dict(state).get("conversation_uuid") == ident:
+        if is_vonage_url(region):
+            first = region.rstrip("/")
+        else:
+            # An unsigned webhook can plant any region_url; following it would hand
+            # our token to whoever planted it.
+            warn(f"ignoring the recorded region_url '{printable(region, 80)}': not an https:// "
+                 f"URL on a Vonage host; using {API_URL}")
+    return [first, *(url for url in (API_URL, *REGIONAL_URLS) if url != first)], False
+
+
+def search_hosts(hosts: Sequence[str], path: str, tokens: TokenSource, *,
+                 timeout_s: float) -> tuple[str, Any] | None:
+    """GET path on every host at once. Returns the first host, in the order given, that
+    has it, with its answer; None when every host answers 404. Raises the first other
+    error when no host has it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    clients = [ApiClient(host, tokens.token(), timeout_s=timeout_s, auth_hint=tokens.hint)
+               for host in hosts]
+    try:
+        with ctrl_c_aborts(*clients), \
+                ThreadPoolExecutor(max_workers=len(hosts)) as pool:
+            futures = [pool.submit(client.get, path) for client in clients]
+            errors = []
+            for host, future in zip(hosts, futures):
+                try:
+                    found = host, wait_for(future)
+                except ConvoError as e:
+                    if e.status != 404:
+                        errors.append(e)
+                    continue
+                for client in clients:
+                    client.abort()  # the hosts still answering are not waited for
+                return found
+    finally:
+        for client in clients:
+            client.close()
+    if errors:
+        raise errors[0]
+    return None
+
+
+def locate(hosts: Sequence[str], named: bool, path: str, tokens: TokenSource, *,
+           timeout_s: float) -> tuple[str, Any] | None:
+    """Which host has `path`: the first host alone, then (when it answers 404) all the
+    others at once; named hosts are all asked at once. None when none has it."""
+    if named or len(hosts) == 1:
+        return search_hosts(hosts, path, tokens, timeout_s=timeout_s)
+    return (search_hosts(hosts[:1], path, tokens, timeout_s=timeout_s)
+            or search_hosts(hosts[1:], path, tokens, timeout_s=timeout_s))
+
+
+def fetch_anywhere(conv_id: str, hosts: list[str], named: bool, tokens: TokenSource,
+                   args: argparse.Namespace, *, events: bool = False, probe: bool = False
+                   ) -> tuple[dict[str, Any], str]:
+    """Fetch a conversation from the host that has it, and return that host too: the
+    first host, and when it answers 404, the others at once (named hosts: all at
+    once). The one that had it is said, and remembered unless the user named it.
+    With probe, only check that it exists. Raises ConvoError (status 404) if none has it."""
+    path = f"/v1/conversations/{conv_id}"
+
+    def fetch(host: str) -> dict[str, Any]:
+        client = ApiClient(host, tokens.token(), timeout_s=args.timeout, auth_hint=tokens.hint)
+        try:
+            return client.get(path) if probe else fetch_conversation(
+                client, conv_id, concurrency=args.concurrency, events=events, legs=args.legs)
+        finally:
+            client.close()
+
+    def find(candidates: list[str]) -> str:
+        located = search_hosts(candidates, path, tokens, timeout_s=args.timeout)
+        if located is None:
+            raise ConvoError(f"conversation {conv_id} not found at any of "
+                             f"{', '.join(map(host_of, hosts))}: a call's conversation "
+                             f"disappears when the call ends", status=404)
+        _stderr(f"convo: found in {host_of(located[0])}")
+        return located[0]
+
+    if named and len(hosts) > 1:
+        host = find(hosts)
+    else:
+        try:
+            return fetch(hosts[0]), hosts[0]
+        except ConvoError as e:
+            if e.status != 404 or named or len(hosts) == 1:
+                raise
+        host = find(hosts[1:])
+        remember_region(conv_id, host)
+    return fetch(host), host
+
+
+# ############################################################################
 # 6. `calls`: the calls in progress
 # ############################################################################
 
-LIVE_STATUSES = ("started", "ringing", "answered")  # in progress (Voice API: GET /v1/calls)
-ENDED_STATUSES = ("completed", "busy", "cancelled", "failed", "rejected", "timeout",
-                  "unanswered", "machine")
 RECENT_S = 3600                   # calls --all: calls that started in the last hour
 
 
@@ -2956,45 +2996,6 @@ def resolve_target(args: argparse.Namespace, target: tuple[str, str, str | None]
     host = listed_by[legs[0]["uuid"]]
     _stderr(f"convo: the call in progress: {printable(conv, 80)} (in {host_of(host)})")
     return conv, [host], True
-
-
-def fetch_anywhere(conv_id: str, hosts: list[str], named: bool, tokens: TokenSource,
-                   args: argparse.Namespace, *, events: bool = False, probe: bool = False
-                   ) -> tuple[dict[str, Any], str]:
-    """Fetch a conversation from the host that has it, and return that host too: the
-    first host, and when it answers 404, the others at once (named hosts: all at
-    once). The one that had it is said, and remembered unless the user named it.
-    With probe, only check that it exists. Raises ConvoError (status 404) if none has it."""
-    path = f"/v1/conversations/{conv_id}"
-
-    def fetch(host: str) -> dict[str, Any]:
-        client = ApiClient(host, tokens.token(), timeout_s=args.timeout, auth_hint=tokens.hint)
-        try:
-            return client.get(path) if probe else fetch_conversation(
-                client, conv_id, concurrency=args.concurrency, events=events, legs=args.legs)
-        finally:
-            client.close()
-
-    def find(candidates: list[str]) -> str:
-        located = search_hosts(candidates, path, tokens, timeout_s=args.timeout)
-        if located is None:
-            raise ConvoError(f"conversation {conv_id} not found at any of "
-                             f"{', '.join(map(host_of, hosts))}: a call's conversation "
-                             f"disappears when the call ends", status=404)
-        _stderr(f"convo: found in {host_of(located[0])}")
-        return located[0]
-
-    if named and len(hosts) > 1:
-        host = find(hosts)
-    else:
-        try:
-            return fetch(hosts[0]), hosts[0]
-        except ConvoError as e:
-            if e.status != 404 or named or len(hosts) == 1:
-                raise
-        host = find(hosts[1:])
-        remember_region(conv_id, host)
-    return fetch(host), host
 
 
 # ############################################################################
