@@ -281,9 +281,12 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]], style: S
         yield fill(*row).rstrip()
 
 
-LIVE_STATUSES = ("started", "ringing", "answered")  # in progress (Voice API: GET /v1/calls)
+#: The Voice API's call statuses (GET /v1/calls?status=): in progress, and ended; of
+#: those, the ones that say the call failed ("error": a webhook's own, with a reason).
+LIVE_STATUSES = ("started", "ringing", "answered")
 ENDED_STATUSES = ("completed", "busy", "cancelled", "failed", "rejected", "timeout",
                   "unanswered", "machine")
+FAILED_STATUSES = (*(s for s in ENDED_STATUSES if s not in ("completed", "machine")), "error")
 
 _ANSI = re.compile("\033\\[[0-9;]*m")
 
@@ -344,8 +347,7 @@ class Style:
     def status(self, status: str) -> str:
         """A call status, coloured: answered green, failures red, completed dim."""
         color = {"answered": ("green",), "completed": ("dim",)}.get(status) or (
-            ("red",) if status in ("failed", "rejected", "busy", "cancelled", "timeout",
-                                   "unanswered", "error") else ())
+            ("red",) if status in FAILED_STATUSES else ())
         return self.paint(status, *color) if color else status
 
     def state(self, state: str) -> str:
@@ -389,6 +391,10 @@ def write_lines(out: TextIO | io.TextIOBase, lines: Iterable[str], style: Style)
         out.writelines(f"{line}\n" for line in lines)
     else:
         out.writelines(f"{style.fit(line)}\n" for line in lines)
+
+
+#: The log's clock, '09:26:30.340 ', before every line of the log (setup_logging).
+CLOCK_WIDTH = len("09:26:30.340 ")
 
 
 def setup_logging(*, verbose: bool) -> None:
@@ -2071,7 +2077,7 @@ def render_tree(conv: dict[str, Any], style: Style) -> list[str]:
 
     members = conv.get("members")
     if members is None:
-        target = conv.get("id") or "CON-…"
+        target = conv.get("id") or f"CON-{style.more}"
         lines.append("This document holds no members: the Conversation API v1 lists them "
                      "separately.")
         lines.append(f"Run `{PROG} get {target}` while the call is live to see them.")
@@ -2504,8 +2510,8 @@ def render_calls(groups: dict[str, list[dict[str, Any]]], hosts: dict[str, str],
                          printable(leg.get("direction") or "-", 10),
                          f"{_party(leg.get('from'))} {style.arrow} {_party(leg.get('to'))}",
                          status, ago, host_of(hosts.get(leg.get("uuid") or "", "-"))))
-        lines.extend(format_table(("LEG", "DIRECTION", "FROM → TO", "STATUS", "STARTED",
-                                   "LISTED BY"), rows, style))
+        lines.extend(format_table(("LEG", "DIRECTION", f"FROM {style.arrow} TO", "STATUS",
+                                   "STARTED", "LISTED BY"), rows, style))
         lines.append("")
     count = sum(map(len, groups.values()))
     noun = "conversation" if len(groups) == 1 else "conversations"
@@ -2858,7 +2864,7 @@ def call_follower(args: argparse.Namespace, stop: Any) -> Any:
     log = logging.getLogger("convo")
     style = style_for(sys.stderr)  # the log's
     if style.width:
-        style.width -= 13  # the log's clock comes first
+        style.width -= CLOCK_WIDTH  # the log's clock comes first
 
     class LogLines(io.TextIOBase):
         """A stream whose lines go to serve's log."""
@@ -2985,7 +2991,7 @@ def resolve_target(args: argparse.Namespace, target: tuple[str, str, str | None]
     groups = group_calls(calls)
     if not groups:
         raise ConvoError("no call in progress: call your Vonage number, then run get again, "
-                         "or pass an ID (get CON-…)")
+                         f"or pass an ID ({PROG} get CON-<uuid>)")
     if len(groups) > 1:
         style = style_for(out)
         write_lines(out, render_calls(groups, listed_by, time.time(), style), style)
@@ -3069,6 +3075,12 @@ def webhook_claims(*, body_hash: str, api_key: str, app_id: str | None, now: flo
     return claims
 
 
+#: How old (and how far ahead, for a clock a little fast) a signed webhook's iat may
+#: be; Vonage's docs ("Decoding signed webhooks") say to refuse tokens over 5 minutes.
+WEBHOOK_MAX_AGE_S = 300
+WEBHOOK_MAX_SKEW_S = 60
+
+
 def check_webhook_claims(claims: dict[str, Any], *, body_hash: str, now: float,
                          api_key: str | None, app_id: str | None) -> str | None:
     """Check a signed webhook's verified claims; return the reason to refuse it, or None."""
@@ -3076,10 +3088,10 @@ def check_webhook_claims(claims: dict[str, Any], *, body_hash: str, now: float,
     iat = claims.get("iat")
     if isinstance(iat, bool) or not isinstance(iat, (int, float)):
         return "iat is not a number"
-    if now - iat > 300:
-        return f"iat is {now - iat:.0f} s old (over 5 minutes)"
-    if iat - now > 60:
-        return f"iat is {iat - now:.0f} s in the future (over 1 minute)"
+    if now - iat > WEBHOOK_MAX_AGE_S:
+        return f"iat is {now - iat:.0f} s old (over {WEBHOOK_MAX_AGE_S // 60} minutes)"
+    if iat - now > WEBHOOK_MAX_SKEW_S:
+        return f"iat is {iat - now:.0f} s in the future (over {WEBHOOK_MAX_SKEW_S} s)"
     if not hmac.compare_digest(str(claims.get("payload_hash", "")).lower(), body_hash):
         return "payload_hash does not match the body"
     if api_key and not hmac.compare_digest(str(claims.get("api_key", "")), api_key):
@@ -3090,9 +3102,10 @@ def check_webhook_claims(claims: dict[str, Any], *, body_hash: str, now: float,
 
 
 class ReplayGuard:
-    """Remember the jti of every signed webhook for 5 minutes, to refuse replays."""
+    """Remember the jti of every signed webhook for as long as its token could be
+    accepted (check_webhook_claims), to refuse replays."""
 
-    def __init__(self, window_s: float = 300.0) -> None:
+    def __init__(self, window_s: float = WEBHOOK_MAX_AGE_S + WEBHOOK_MAX_SKEW_S) -> None:
         import threading
         from collections import OrderedDict
         self.window_s = window_s
@@ -3115,10 +3128,19 @@ def conversation_of(webhook: dict[str, Any]) -> str:
     return conv if isinstance(conv, str) and conv else "(no conversation_uuid)"
 
 
+def webhook_kind(webhook: dict[str, Any]) -> str:
+    """'answer' or 'event': what serve recorded (_webhook), else what the fields say.
+    An answer webhook has neither a status nor a timestamp; every event has one."""
+    kind = webhook.get("_webhook")
+    if kind in ("answer", "event"):
+        return kind
+    return "answer" if "status" not in webhook and "timestamp" not in webhook else "event"
+
+
 def webhook_status(webhook: dict[str, Any]) -> Any:
     """What a webhook says happened: its status, else what kind of webhook it is."""
     return webhook.get("status") or (
-        "(answer)" if webhook.get("_webhook") == "answer"
+        "(answer)" if webhook_kind(webhook) == "answer"
         else "error" if webhook.get("reason") else "(no status)")
 
 
@@ -3148,6 +3170,19 @@ def iter_json_lines(lines: Iterable[str], label: str, skipped: list[str]
             skipped.append(f"{label}:{number}: skipped: not a JSON object")
 
 # -- signing -------------------------------------------------------------------
+
+def webhook_credentials(args: argparse.Namespace) -> tuple[str | None, str | None, str | None]:
+    """What signed webhooks are checked (serve) or signed (send) with: the signature
+    secret, the account's API key and the application ID, each from its flag, else
+    from the environment. Raises ConvoError (exit 2) for an application ID that is
+    not one."""
+    env = os.environ.get
+    app_id = (args.app_id or env("VONAGE_APPLICATION_ID") or "").strip()
+    if app_id:
+        check_app_id(app_id, "--app-id" if args.app_id else "$VONAGE_APPLICATION_ID")
+    return (args.signature_secret or env("VONAGE_SIGNATURE_SECRET") or None,
+            args.api_key or env("VONAGE_API_KEY") or None, app_id or None)
+
 
 def allow_short_secrets() -> None:
     """Silence pyjwt's warning (2.10 and later) about HS256 secrets under 32 bytes: the
@@ -3182,23 +3217,35 @@ def _ends(webhook: dict[str, Any], style: Style) -> str:
     return f" {style.arrow} ".join(ends) if all(ends) else "".join(ends)
 
 
+#: The kinds of line in serve's log, padded to one width so that its columns line up.
+LOG_KINDS = ("answer", "event")
+_KIND_WIDTH = max(map(len, LOG_KINDS))
+
+
+def log_line(kind: str, *parts: str) -> str:
+    """One line of serve's log, after the clock: its kind, then the parts that are not
+    empty, two spaces apart. Every line serve logs for a webhook is made here."""
+    return "  ".join([kind.ljust(_KIND_WIDTH), *(p for p in parts if p)])
+
+
 def answer_webhook_line(params: dict[str, Any], style: Style) -> str:
     """One log line for an answer webhook: its call, from → to and region."""
     region = host_of(str(params.get("region_url"))) if _scalar(params.get("region_url")) else ""
-    parts = ["answer", call_tag(params), _ends(params, style), region]
-    return "  ".join(p for p in parts if p)
+    return log_line("answer", call_tag(params), _ends(params, style), region)
+
+
+#: An event's fields worth a note beside its status, in the order they are said.
+NOTE_FIELDS = ("duration", "price", "detail", "reason", "disconnected_by", "sip_code")
 
 
 def event_notes(event: dict[str, Any]) -> str:
     """What to say beyond the status: duration and price on completed, and any detail."""
     notes = []
-    if event.get("duration") not in (None, ""):
-        notes.append(f"duration {printable(event['duration'], 20)} s")
-    if event.get("price") not in (None, ""):
-        notes.append(f"price {printable(event['price'], 20)}")
-    for key in ("detail", "reason", "disconnected_by", "sip_code"):
-        if event.get(key) not in (None, ""):
-            notes.append(f"{key.replace('_', ' ')} {printable(event[key], 80)}")
+    for key in NOTE_FIELDS:
+        value = event.get(key)
+        if value not in (None, ""):
+            text = printable(value, 20 if key in ("duration", "price") else 80)
+            notes.append(f"{key.replace('_', ' ')} {text}" + (" s" if key == "duration" else ""))
     return ", ".join(notes)
 
 
@@ -3206,9 +3253,8 @@ def webhook_event_line(event: dict[str, Any], style: Style, width: int | None = 
     """One log line for an event webhook: its call, direction, from → to, status and
     notes; a missing field is left out. With width, the notes are cut to fit."""
     status = printable(webhook_status(event), 40)
-    head = "  ".join(p for p in ("event ", call_tag(event),
-                                 printable(event.get("direction") or "", 20), _ends(event, style))
-                     if p)
+    head = log_line("event", call_tag(event), printable(event.get("direction") or "", 20),
+                    _ends(event, style))
     notes = event_notes(event)
     if width is not None and notes:
         room = width - len(head) - len(status) - 6
@@ -3216,13 +3262,13 @@ def webhook_event_line(event: dict[str, Any], style: Style, width: int | None = 
     return f"{head}  {style.status(status)}" + (f"  ({notes})" if notes else "")
 
 
-_NOTE_KEYS = frozenset(("duration", "price", "detail", "reason", "disconnected_by", "sip_code"))
+_NOTE_KEYS = frozenset(NOTE_FIELDS)
 
 
 def webhook_row(event: dict[str, Any]) -> tuple[str, ...]:
     """One row of the call-status table: timestamp, leg, direction, from, to, status, notes."""
     get = event.get
-    answer = get("_webhook") == "answer"
+    answer = webhook_kind(event) == "answer"
     leg = get("uuid") or get("call_uuid") or "-"
     row = (get("timestamp") or get("_received_at") or "-",
            leg[:8] if isinstance(leg, str) else leg, get("direction") or "-",
@@ -3897,7 +3943,8 @@ class WebhookRoutes:
               authorization: str, client: str) -> tuple[int, Any, dict[str, str] | None]:
         methods = ROUTES.get(path)
         if methods is None:
-            self.log.info("%s %s → 404: %s", method, printable(path, 80), route_hint(path))
+            self.log.info("%s %s %s 404: %s", method, printable(path, 80),
+                          self.config.style.arrow, route_hint(path))
             return 404, {"error": "not found", "paths": list(ROUTES)}, None
         if method not in methods:
             return 405, {"error": "method not allowed"}, {"Allow": ", ".join(methods)}
@@ -3949,12 +3996,13 @@ class WebhookRoutes:
         conv = params.get("conversation_uuid")
         if problem or not isinstance(conv, str) or not _CONV_ID_RE.fullmatch(conv):
             what = problem or "no valid conversation_uuid"
-            self.log.warning("answer  malformed request (%s); sent the NCCO anyway", what)
+            self.log.warning("%s", log_line("answer", f"malformed request ({what}); sent the "
+                                                      f"NCCO anyway"))
             saved = params if not problem else {"_raw": body[:4096].decode("utf-8", "replace")}
         else:
             saved = params
-            self.log.info("%s\n             next: " + PROG + " get %s",
-                          answer_webhook_line(params, self.config.style), conv)
+            self.log.info("%s\n%snext: %s get %s", answer_webhook_line(params, self.config.style),
+                          " " * CLOCK_WIDTH, PROG, conv)
             self.save_last_call(conv, params)
             if self.config.on_call and conv not in self._calls_seen:
                 self._calls_seen.add(conv)
@@ -3972,7 +4020,7 @@ class WebhookRoutes:
               ) -> tuple[int, Any, dict[str, str] | None]:
         params, problem = webhook_params(method, body, query)
         if problem:
-            self.log.warning("event   refused: %s", problem)
+            self.log.warning("%s", log_line("event", f"refused: {problem}"))
             return 400, {"error": problem}, None
         try:
             self.save_webhook("event", method, params)
@@ -3980,7 +4028,7 @@ class WebhookRoutes:
             self.log.error("could not save an event (%s): answered 503, so Vonage sends it "
                            "again", printable(e.strerror or e, 80))
             return 503, {"error": "could not save the event"}, None
-        width = None if self.verbose else LOG_WIDTH - 13  # 13: the log's clock
+        width = None if self.verbose else LOG_WIDTH - CLOCK_WIDTH
         self.log.info(webhook_event_line(params, self.config.style, width))
         return 204, None, None
 
@@ -4078,10 +4126,9 @@ def serve_config(args: argparse.Namespace) -> tuple[ServeConfig, int, str]:
         public, note = public_origin(args.public_url)
         if note:
             _stderr(f"convo: note: {note}")
-    config = ServeConfig(to=to, from_=from_, state_dir=state_dir(),
-                         signature_secret=args.signature_secret or env("VONAGE_SIGNATURE_SECRET"),
-                         api_key=args.api_key or env("VONAGE_API_KEY"),
-                         app_id=env("VONAGE_APPLICATION_ID"), style=style_for(sys.stderr))
+    secret, api_key, app_id = webhook_credentials(args)
+    config = ServeConfig(to=to, from_=from_, state_dir=state_dir(), signature_secret=secret,
+                         api_key=api_key, app_id=app_id, style=style_for(sys.stderr))
     return config, int(port_text), public
 
 
@@ -4265,11 +4312,12 @@ def connected_leg(ncco: list[Any]) -> dict[str, Any] | None:
     return None
 
 
-def describe_ncco(ncco: list[Any]) -> str:
+def describe_ncco(ncco: list[Any], style: Style) -> str:
     """An NCCO in short: 'talk, connect → phone 447700000003'."""
     leg = connected_leg(ncco)
     names = [printable(a.get("action"), 20) for a in ncco]
-    return ", ".join(names) + (f" → {leg['type']} {printable(leg['to'], 60)}" if leg else "")
+    return ", ".join(names) + (f" {style.arrow} {leg['type']} {printable(leg['to'], 60)}"
+                               if leg else "")
 
 # -- the call's webhooks and the verdicts (pure) -------------------------------
 
@@ -4433,12 +4481,10 @@ def step_line(number: int, label: str, method: str, url: str, reply: Reply, pass
 
 
 def replay_request(webhook: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
-    """How to send a saved webhook again: (kind, method, fields). The kind and method
-    are what serve recorded (_webhook, _method); without them, a webhook with neither
-    status nor timestamp is an answer (GET), anything else an event (POST)."""
-    kind = webhook.get("_webhook")
-    if kind not in ("answer", "event"):
-        kind = "answer" if "status" not in webhook and "timestamp" not in webhook else "event"
+    """How to send a saved webhook again: (kind, method, fields). The kind is
+    webhook_kind()'s; the method what serve recorded (_method), else GET for an
+    answer and POST for an event."""
+    kind = webhook_kind(webhook)
     method = webhook.get("_method")
     if method not in ("GET", "POST"):
         method = "GET" if kind == "answer" else "POST"
@@ -4583,7 +4629,7 @@ class Step:
 
 def play_call(sender: WebhookSender, answer_url: str, event_url: str, *, conv: str,
               method: str, from_: str, to: str, answer_timeout_s: float,
-              event_timeout_s: float, insecure: bool) -> Iterator[Step]:
+              event_timeout_s: float, insecure: bool, style: Style) -> Iterator[Step]:
     """Play one inbound call in conversation `conv`: the answer webhook, then, if its
     NCCO passed, the call's event webhooks (call_steps), each as it happens."""
     import uuid
@@ -4594,7 +4640,7 @@ def play_call(sender: WebhookSender, answer_url: str, event_url: str, *, conv: s
     sent, reply = sender.send(method, answer_url, fields, answer_timeout_s)
     errors, warnings, ncco = judge_answer(reply, answer_timeout_s)
     yield Step("answer", method, sent, reply, errors, warnings,
-               describe_ncco(ncco) if ncco is not None else "")
+               describe_ncco(ncco, style) if ncco is not None else "")
     if errors:
         return
     legs = {"inbound": (inbound, event_url, "POST")}
@@ -4623,7 +4669,7 @@ def play_call(sender: WebhookSender, answer_url: str, event_url: str, *, conv: s
 
 def replay_log(sender: WebhookSender, webhooks: Iterable[dict[str, Any]], answer_url: str,
                event_url: str, *, speed: float, answer_timeout_s: float,
-               event_timeout_s: float) -> Iterator[Step]:
+               event_timeout_s: float, style: Style) -> Iterator[Step]:
     """Send saved webhooks again, in order, judged as in a call. With a speed, keep
     their original spacing divided by it; at 0, send each as soon as the last is done."""
     first: float | None = None
@@ -4644,7 +4690,7 @@ def replay_log(sender: WebhookSender, webhooks: Iterable[dict[str, Any]], answer
             sent, reply = sender.send(method, answer_url, fields, answer_timeout_s)
             errors, warnings, ncco = judge_answer(reply, answer_timeout_s)
             yield Step("answer", method, sent, reply, errors, warnings,
-                       describe_ncco(ncco) if ncco is not None else "")
+                       describe_ncco(ncco, style) if ncco is not None else "")
         else:
             sent, reply = sender.send(method, event_url, fields, event_timeout_s)
             yield Step(str(webhook_status(fields)), method, sent, reply,
@@ -4681,7 +4727,7 @@ def cmd_send(args: argparse.Namespace, out: TextIO) -> int:
         out.write(f"convo send: {printable(label, 80)} to {target}, {pace}, {signed}\n")
         steps = replay_log(sender, webhooks, answer_url, event_url, speed=args.speed,
                            answer_timeout_s=args.answer_timeout,
-                           event_timeout_s=args.event_timeout)
+                           event_timeout_s=args.event_timeout, style=style)
     else:
         if args.conversation or args.speed:
             raise ConvoError("--conversation and --speed go with --log", EXIT_USAGE)
@@ -4692,7 +4738,8 @@ def cmd_send(args: argparse.Namespace, out: TextIO) -> int:
                   f"{signed}\n")
         steps = play_call(sender, answer_url, event_url, conv=conv, method=args.method or "GET",
                           from_=from_, to=to, answer_timeout_s=args.answer_timeout,
-                          event_timeout_s=args.event_timeout, insecure=args.insecure)
+                          event_timeout_s=args.event_timeout, insecure=args.insecure,
+                          style=style)
     try:
         code = report_steps(steps, out, style, replay=bool(args.log))
     finally:
@@ -4742,14 +4789,11 @@ def send_urls(args: argparse.Namespace) -> tuple[str, str, str]:
 def send_signer(args: argparse.Namespace) -> WebhookSender:
     """A sender that signs as Vonage does when there is a signature secret. Raises
     ConvoError (exit 2) when signing lacks the api_key Vonage puts in every token."""
-    env = os.environ.get
-    secret = args.signature_secret or env("VONAGE_SIGNATURE_SECRET")
-    api_key = args.api_key or env("VONAGE_API_KEY") or ""
+    secret, api_key, app_id = webhook_credentials(args)
     if secret and not api_key:
         raise ConvoError("signing needs your account's API key, which Vonage puts in every "
                          "token: pass --api-key or set VONAGE_API_KEY", EXIT_USAGE)
-    return WebhookSender(secret=secret, api_key=api_key,
-                         app_id=args.app_id or env("VONAGE_APPLICATION_ID"))
+    return WebhookSender(secret=secret, api_key=api_key or "", app_id=app_id)
 
 
 def report_steps(steps: Iterable[Step], out: TextIO, style: Style, *, replay: bool
