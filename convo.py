@@ -88,7 +88,13 @@ class ConvoError(Exception):
                  status: int | None = None) -> None:
         super().__init__(message)
         self.exit_code = exit_code
-        self.status = status  # the HTTP status, when the API answered with an error
+        self.status = status  # what the API answered, when it answered with an error
+
+
+class NotFound(ConvoError):
+    """Raised when the API answers 404: the thing asked for is not there. A call's
+    conversation is gone once the call ends, and a call lives in one region only, so
+    callers catch this one to look elsewhere or to say the call has ended."""
 
 # -- text, time and tables (pure) ----------------------------------------------
 
@@ -1776,7 +1782,8 @@ class ApiClient:
         if status in (401, 403):
             return ConvoError(f"the API rejected the token ({said}). {self.auth_hint}".strip(),
                               status=status)
-        return ConvoError(f"GET {printable(target)}: {said}", status=status)
+        kind = NotFound if status == 404 else ConvoError
+        return kind(f"GET {printable(target)}: {said}", status=status)
 
     def pages(self, path: str, items: Any = lambda page: [page]) -> list[Any]:
         """GET a list and every page after it, following `_links.next` on our own
@@ -2235,12 +2242,13 @@ def short_id(text: Any, style: Style, keep: int = 8) -> str:
 
 def fetch_conversation(client: ApiClient, conv_id: str, *,
                        concurrency: int = DEFAULT_CONCURRENCY, events: bool = False,
-                       legs: bool = False) -> dict[str, Any]:
+                       legs: bool = False, conv: Any = None) -> dict[str, Any]:
     """Assemble a v1 conversation with `members` set to the full member objects.
 
-    The conversation, the member list and (when asked) the events and the Voice API
-    legs are fetched at once, then every member's detail in a bounded pool; the
-    order of members is the API's, whatever the pool.
+    The conversation (unless it was fetched already: `conv`), the member list and
+    (when asked) the events and the Voice API legs are fetched at once, then every
+    member's detail in a bounded pool; the order of members is the API's, whatever
+    the pool.
     """
     from concurrent.futures import ThreadPoolExecutor
     from urllib.parse import quote
@@ -2252,9 +2260,7 @@ def fetch_conversation(client: ApiClient, conv_id: str, *,
             return entry
         try:
             return client.get(f"{base}/members/{quote(mid, safe='')}")
-        except ConvoError as e:
-            if e.status != 404:
-                raise
+        except NotFound:
             return {**_dict(entry), "_detail_missing": True}  # it left between list and detail
 
     def listed(path: str, items: Any) -> list[Any]:
@@ -2263,13 +2269,13 @@ def fetch_conversation(client: ApiClient, conv_id: str, *,
     def result(future: Any) -> Any:
         try:
             return wait_for(future)
-        except ConvoError as e:  # a 404 on any of these: the conversation is gone
-            raise not_found(conv_id, client) if e.status == 404 else e
+        except NotFound:  # on any of these: the conversation is gone
+            raise not_found(conv_id, client) from None
 
     pool = ThreadPoolExecutor(max_workers=concurrency)
     with ctrl_c_aborts(client):
         try:
-            conv_f = pool.submit(client.get, base)
+            conv_f = pool.submit(client.get, base) if conv is None else None
             members_f = pool.submit(listed, f"{base}/members?page_size={PAGE_SIZE}", members_of)
             extra = {}
             if events:
@@ -2279,7 +2285,7 @@ def fetch_conversation(client: ApiClient, conv_id: str, *,
                 extra["legs"] = pool.submit(
                     listed, f"/v1/calls?conversation_uuid={quote(conv_id, safe='')}"
                             f"&page_size={PAGE_SIZE}", legs_of)
-            conv = result(conv_f)
+            conv = result(conv_f) if conv_f else conv
             if not isinstance(conv, dict):
                 raise ConvoError(f"GET {base}: expected a JSON object, got a JSON "
                                  f"{type(conv).__name__}")
@@ -2296,9 +2302,9 @@ def fetch_conversation(client: ApiClient, conv_id: str, *,
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-def not_found(conv_id: str, client: ApiClient) -> ConvoError:
+def not_found(conv_id: str, client: ApiClient) -> NotFound:
     where = client.url("")
-    return ConvoError(
+    return NotFound(
         f"conversation {conv_id} not found at {where}: a call's conversation disappears "
         f"when the call ends, and a call lives in one region; try --api-url with the "
         f"region_url that serve logged", status=404)
@@ -2359,13 +2365,13 @@ def explicit_hosts(urls: Sequence[str] | None) -> list[str]:
     return hosts
 
 
-def candidate_hosts(args: argparse.Namespace, state: dict[str, Any] | None,
+def candidate_hosts(api_urls: Sequence[str] | None, state: dict[str, Any] | None,
                     ident: str | None) -> tuple[list[str], bool]:
     """Where to look for a conversation or call, best first, and whether the user named
     the hosts. Named hosts are used as given. Otherwise: the host remembered for this
     ID, else the region_url that serve recorded for it, else api.nexmo.com; then the
     other Vonage hosts, which are asked only if the first answers 404."""
-    named = explicit_hosts(getattr(args, "api_url", None))
+    named = explicit_hosts(api_urls)
     if named:
         return named, True
     first = API_URL
@@ -2401,9 +2407,10 @@ def search_hosts(hosts: Sequence[str], path: str, tokens: TokenSource, *,
             for host, future in zip(hosts, futures):
                 try:
                     found = host, wait_for(future)
+                except NotFound:
+                    continue
                 except ConvoError as e:
-                    if e.status != 404:
-                        errors.append(e)
+                    errors.append(e)
                     continue
                 for client in clients:
                     client.abort()  # the hosts still answering are not waited for
@@ -2426,43 +2433,41 @@ def locate(hosts: Sequence[str], named: bool, path: str, tokens: TokenSource, *,
             or search_hosts(hosts[1:], path, tokens, timeout_s=timeout_s))
 
 
-def fetch_anywhere(conv_id: str, hosts: list[str], named: bool, tokens: TokenSource,
-                   args: argparse.Namespace, *, events: bool = False, probe: bool = False
-                   ) -> tuple[dict[str, Any], str]:
+def fetch_anywhere(conv_id: str, hosts: list[str], named: bool, tokens: TokenSource, *,
+                   timeout_s: float, concurrency: int = DEFAULT_CONCURRENCY,
+                   events: bool = False, legs: bool = False) -> tuple[dict[str, Any], str]:
     """Fetch a conversation from the host that has it, and return that host too: the
-    first host, and when it answers 404, the others at once (named hosts: all at
-    once). The one that had it is said, and remembered unless the user named it.
-    With probe, only check that it exists. Raises ConvoError (status 404) if none has it."""
-    path = f"/v1/conversations/{conv_id}"
-
-    def fetch(host: str) -> dict[str, Any]:
-        client = ApiClient(host, tokens.token(), timeout_s=args.timeout, auth_hint=tokens.hint)
+    whole conversation from the first host, and when it answers 404, the others are
+    searched at once (named hosts: all at once, first), and the one that has it
+    gives the rest. The host found is said, and remembered unless the user named it.
+    Raises NotFound if no host has it."""
+    def fetch(host: str, conv: Any = None) -> dict[str, Any]:
+        client = ApiClient(host, tokens.token(), timeout_s=timeout_s, auth_hint=tokens.hint)
         try:
-            return client.get(path) if probe else fetch_conversation(
-                client, conv_id, concurrency=args.concurrency, events=events, legs=args.legs)
+            return fetch_conversation(client, conv_id, concurrency=concurrency, events=events,
+                                      legs=legs, conv=conv)
         finally:
             client.close()
 
-    def find(candidates: list[str]) -> str:
-        located = search_hosts(candidates, path, tokens, timeout_s=args.timeout)
-        if located is None:
-            raise ConvoError(f"conversation {conv_id} not found at any of "
-                             f"{', '.join(map(host_of, hosts))}: a call's conversation "
-                             f"disappears when the call ends", status=404)
-        _stderr(f"convo: found in {host_of(located[0])}")
-        return located[0]
-
-    if named and len(hosts) > 1:
-        host = find(hosts)
-    else:
+    candidates = hosts
+    if not named or len(hosts) == 1:
         try:
             return fetch(hosts[0]), hosts[0]
-        except ConvoError as e:
-            if e.status != 404 or named or len(hosts) == 1:
+        except NotFound:
+            if named or len(hosts) == 1:
                 raise
-        host = find(hosts[1:])
+        candidates = hosts[1:]
+    located = search_hosts(candidates, f"/v1/conversations/{conv_id}", tokens,
+                           timeout_s=timeout_s)
+    if located is None:
+        raise NotFound(f"conversation {conv_id} not found at any of "
+                       f"{', '.join(map(host_of, hosts))}: a call's conversation "
+                       f"disappears when the call ends", status=404)
+    host, conv = located
+    _stderr(f"convo: found in {host_of(host)}")
+    if not named:
         remember_region(conv_id, host)
-    return fetch(host), host
+    return fetch(host, conv), host
 
 
 # ############################################################################
@@ -2550,9 +2555,10 @@ def list_calls(hosts: Sequence[str], tokens: TokenSource, *, timeout_s: float,
             for (host, asked, _), future in zip(jobs, futures):
                 try:
                     listed = wait_for(future)
+                except NotFound:
+                    continue
                 except ConvoError as e:
-                    if e.status != 404:
-                        failed.setdefault(host, e)
+                    failed.setdefault(host, e)
                     continue
                 # The API's filtering is not trusted: a call must be what was asked for,
                 # and name its conversation.
@@ -2582,7 +2588,7 @@ def cmd_calls(args: argparse.Namespace, out: TextIO) -> int:
     check_api_options(args)
     tokens = TokenSource(resolve_credentials(app_id=args.app_id, key_path=args.key,
                                              token=args.jwt))
-    hosts = explicit_hosts(args.api_url) or [API_URL, *REGIONAL_URLS]
+    hosts, _ = candidate_hosts(args.api_url, None, None)
     calls, listed_by = list_calls(hosts, tokens, timeout_s=args.timeout,
                                   recent_s=RECENT_S if args.all else None)
     groups = group_calls(calls)
@@ -2704,11 +2710,12 @@ class CallWatch:
             try:
                 for change in self._poll():
                     changes.append(change)
+            except NotFound:  # the conversation is gone: the call has ended
+                yield from changes  # what came before is not lost
+                yield self._end("hung up")
+                return
             except ConvoError as e:
                 yield from changes  # what came before the failure is not lost
-                if e.status == 404:  # the conversation is gone: the call has ended
-                    yield self._end("hung up")
-                    return
                 if e.status == 429 or (e.status or 0) >= 500:
                     delay = min(MAX_INTERVAL_S, max(self.interval_s, 1.0) * 4)
                     self.client.log.info("watch: %s; slowing down to every %g s", e, delay)
@@ -2860,7 +2867,7 @@ def call_follower(args: argparse.Namespace, stop: Any) -> Any:
         raise ConvoError(f"--watch follows each call through the API and needs "
                          f"{' and '.join(missing)}", EXIT_USAGE)
     tokens = TokenSource(creds)
-    named = explicit_hosts(args.api_url)
+    explicit_hosts(args.api_url)  # checked now: a bad --api-url stops serve before it starts
     log = logging.getLogger("convo")
     style = style_for(sys.stderr)  # the log's
     if style.width:
@@ -2876,13 +2883,14 @@ def call_follower(args: argparse.Namespace, stop: Any) -> Any:
 
     def follow(conv: str, params: dict[str, Any]) -> None:
         tag = f"[{conv[4:12]}] "
-        region = str(params.get("region_url") or "")
-        hosts = named or [region.rstrip("/") if is_vonage_url(region) else API_URL]
+        recorded = {"conversation_uuid": conv, "region_url": params.get("region_url")}
         try:
-            client = ApiClient(hosts[0], tokens.token(), timeout_s=args.timeout,
+            hosts, named = candidate_hosts(args.api_url, recorded, conv)
+            doc, host = fetch_anywhere(conv, hosts, named, tokens, timeout_s=args.timeout,
+                                       events=True, legs=args.legs)
+            client = ApiClient(host, tokens.token(), timeout_s=args.timeout,
                                auth_hint=tokens.hint)
             try:
-                doc = fetch_conversation(client, conv, events=True, legs=args.legs)
                 watch = CallWatch(client, conv, tokens, doc, legs=args.legs,
                                   interval_s=args.interval, timeout_s=args.timeout, stop=stop)
                 print_watch(watch, LogLines(), as_json=False, tag=tag, style=style)
@@ -2922,12 +2930,11 @@ def cmd_get(args: argparse.Namespace, out: TextIO) -> int:
                          f"--api-url", EXIT_USAGE)
     tokens = TokenSource(resolve_credentials(app_id=args.app_id, key_path=args.key,
                                              token=args.jwt))
-    found = resolve_target(args, target, read_state(), tokens, out)
-    if found is None:
-        return EXIT_USAGE  # several calls are in progress: resolve_target listed them
-    conv_id, hosts, named = found
-    doc, host = fetch_anywhere(conv_id, hosts, named, tokens, args,
-                               events=args.events or args.watch)
+    conv_id, hosts, named = resolve_target(target, read_state(), tokens, out,
+                                           api_urls=args.api_url, timeout_s=args.timeout)
+    doc, host = fetch_anywhere(conv_id, hosts, named, tokens, timeout_s=args.timeout,
+                               concurrency=args.concurrency, events=args.events or args.watch,
+                               legs=args.legs)
     if args.watch:
         client = ApiClient(host, tokens.token(), timeout_s=args.timeout, auth_hint=tokens.hint)
         try:
@@ -2944,22 +2951,23 @@ def cmd_get(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
-def resolve_target(args: argparse.Namespace, target: tuple[str, str, str | None] | None,
-                   state: dict[str, Any] | None, tokens: TokenSource, out: TextIO
-                   ) -> tuple[str, list[str], bool] | None:
+def resolve_target(target: tuple[str, str, str | None] | None, state: dict[str, Any] | None,
+                   tokens: TokenSource, out: TextIO, *, api_urls: Sequence[str] | None,
+                   timeout_s: float) -> tuple[str, list[str], bool]:
     """Turn the ID given (parsed by parse_target), or none, into a conversation ID and
-    the hosts to ask for it, saying on stderr what it resolved. None when several
-    calls are in progress and the user must pick one (they are listed on `out`)."""
+    the hosts to ask for it, saying on stderr what it resolved. Raises ConvoError
+    (exit 2) when several calls are in progress and the user must pick one (they
+    are listed on `out`), and NotFound when the ID is nowhere."""
     if target:
         kind, ident, base = target
         if base:
             hosts, named = [base.rstrip("/")], True
         else:
-            hosts, named = candidate_hosts(args, state, ident)
+            hosts, named = candidate_hosts(api_urls, state, ident)
         if kind == "conversation":
             return ident, hosts, named
         for form in call_uuid_forms(ident):
-            located = locate(hosts, named, f"/v1/calls/{form}", tokens, timeout_s=args.timeout)
+            located = locate(hosts, named, f"/v1/calls/{form}", tokens, timeout_s=timeout_s)
             if located:
                 host, call = located
                 conv = _scalar(_dict(call).get("conversation_uuid"))
@@ -2972,22 +2980,19 @@ def resolve_target(args: argparse.Namespace, target: tuple[str, str, str | None]
                 _stderr(f"convo: leg {printable(ident, 60)} is in conversation {conv}"
                         + (f" (found in {host_of(host)})" if host != hosts[0] else ""))
                 return conv, [host], True
-        raise ConvoError(f"no call {printable(ident, 60)} at {', '.join(map(host_of, hosts))}: "
-                         f"a call can be looked up while it lasts and shortly after", status=404)
+        raise NotFound(f"no call {printable(ident, 60)} at {', '.join(map(host_of, hosts))}: "
+                       f"a call can be looked up while it lasts and shortly after", status=404)
     recorded = _scalar(_dict(state).get("conversation_uuid"))
     if recorded and _CONV_ID_RE.fullmatch(recorded):
-        hosts, named = candidate_hosts(args, state, recorded)
-        try:
-            fetch_anywhere(recorded, hosts, named, tokens, args, probe=True)
-        except ConvoError as e:
-            if e.status != 404:
-                raise
-        else:
+        hosts, named = candidate_hosts(api_urls, state, recorded)
+        located = locate(hosts, named, f"/v1/conversations/{recorded}", tokens,
+                         timeout_s=timeout_s)
+        if located:  # the host that has it is the one to ask: no second search
             _stderr(f"convo: using the latest call that serve recorded: {recorded} "
                     f"(at {printable(_dict(state).get('time'), 40)})")
-            return recorded, hosts, named
-    hosts, named = candidate_hosts(args, None, None)
-    calls, listed_by = list_calls(hosts, tokens, timeout_s=args.timeout)
+            return recorded, [located[0]], True
+    hosts, named = candidate_hosts(api_urls, None, None)
+    calls, listed_by = list_calls(hosts, tokens, timeout_s=timeout_s)
     groups = group_calls(calls)
     if not groups:
         raise ConvoError("no call in progress: call your Vonage number, then run get again, "
@@ -2995,9 +3000,8 @@ def resolve_target(args: argparse.Namespace, target: tuple[str, str, str | None]
     if len(groups) > 1:
         style = style_for(out)
         write_lines(out, render_calls(groups, listed_by, time.time(), style), style)
-        _stderr(f"convo: error: {len(groups)} conversations are in progress: pick one, "
-                f"e.g. {PROG} get {next(iter(groups))}")
-        return None
+        raise ConvoError(f"{len(groups)} conversations are in progress: pick one, "
+                         f"e.g. {PROG} get {next(iter(groups))}", EXIT_USAGE)
     conv, legs = next(iter(groups.items()))
     host = listed_by[legs[0]["uuid"]]
     _stderr(f"convo: the call in progress: {printable(conv, 80)} (in {host_of(host)})")
@@ -3402,9 +3406,12 @@ class RequestHead:
         return "close" not in tokens if self.version == "HTTP/1.1" else "keep-alive" in tokens
 
 
-def http_error(status: int, message: str) -> ConvoError:
-    """A request to refuse: `status` is what to answer."""
-    return ConvoError(message, status=status)
+class Refusal(Exception):
+    """Raised for a request that serve refuses: `status` is what it answers."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def parse_request_line(line: bytes) -> RequestHead:
@@ -3414,60 +3421,60 @@ def parse_request_line(line: bytes) -> RequestHead:
     """
     match = _REQUEST_LINE.fullmatch(line)
     if not match:
-        raise http_error(400, f"bad request line '{printable(line[:80].decode('latin-1'))}'")
+        raise Refusal(400, f"bad request line '{printable(line[:80].decode('latin-1'))}'")
     method, target, major, minor = (g.decode("ascii") for g in match.groups())
     if major != "1":
-        raise http_error(505, f"HTTP/{major}.{minor} is not supported: use HTTP/1.1")
+        raise Refusal(505, f"HTTP/{major}.{minor} is not supported: use HTTP/1.1")
     if target.startswith("/"):  # origin-form
         path = target
     else:  # absolute-form, as a proxy sends it (RFC 9112 §3.2.2)
         absolute = _ABSOLUTE_FORM.fullmatch(target)
         if not absolute:
-            raise http_error(400, f"unsupported request target '{printable(target, 80)}'")
+            raise Refusal(400, f"unsupported request target '{printable(target, 80)}'")
         path = absolute.group(1) or "/"
         path = path if path.startswith("/") else "/" + path
     return RequestHead(method, path, "HTTP/1.0" if minor == "0" else "HTTP/1.1", {})
 
 
 def add_field_line(head: RequestHead, line: bytes) -> None:
-    """Add one header line (its line ending removed). Raises ConvoError (.status 400)."""
+    """Add one header line (its line ending removed). Raises Refusal (400)."""
     match = _FIELD_LINE.fullmatch(line)
     if not match:  # obs-fold, a space before the colon, a control character...
-        raise http_error(400, "malformed header line")
+        raise Refusal(400, "malformed header line")
     name, value = match.groups()
     head.fields.setdefault(name.decode("ascii").lower(), []).append(
         value.strip(b" \t").decode("latin-1"))
 
 
 def check_request_head(head: RequestHead) -> None:
-    """The rules on a whole head. Raises ConvoError (.status 400)."""
+    """The rules on a whole head. Raises Refusal (400)."""
     hosts = head.fields.get("host", [])
     if len(hosts) > 1 or (head.version == "HTTP/1.1" and not hosts):
-        raise http_error(400, "an HTTP/1.1 request carries exactly one Host header")
+        raise Refusal(400, "an HTTP/1.1 request carries exactly one Host header")
     if hosts and not _HOST.fullmatch(hosts[0]):
-        raise http_error(400, "invalid Host header")
+        raise Refusal(400, "invalid Host header")
     if len(head.fields.get("authorization", ())) > 1:
-        raise http_error(400, "more than one Authorization header")
+        raise Refusal(400, "more than one Authorization header")
 
 
 def body_length(head: RequestHead, limit: int) -> int:
-    """How many body bytes follow the head. Raises ConvoError (.status 4xx/501) for
+    """How many body bytes follow the head. Raises Refusal (4xx or 501) for
     framing that is refused: Transfer-Encoding, or a Content-Length that is not
     1*DIGIT, disagrees with another, or is over `limit`."""
     if "transfer-encoding" in head.fields:
         chunked = "chunked" in head.field_tokens("transfer-encoding")
-        raise http_error(411 if chunked else 501,
+        raise Refusal(411 if chunked else 501,
                          "send a Content-Length; chunked bodies are not accepted")
     values = [v.strip(" \t") for v in head.field("content-length").split(",")] \
         if "content-length" in head.fields else []
     if not values:
         return 0
     if not all(v.isascii() and v.isdigit() for v in values):
-        raise http_error(400, "invalid Content-Length")
+        raise Refusal(400, "invalid Content-Length")
     if len(set(values)) > 1:
-        raise http_error(400, "conflicting Content-Length values")
+        raise Refusal(400, "conflicting Content-Length values")
     if len(values[0].lstrip("0")) > len(str(limit)) or int(values[0]) > limit:
-        raise http_error(413, f"body over {limit} bytes")
+        raise Refusal(413, f"body over {limit} bytes")
     return int(values[0])
 
 # -- the server ----------------------------------------------------------------
@@ -3577,8 +3584,8 @@ def _server_class() -> Any:
                 if len(body) < size:
                     self.close_connection = True  # the client went away mid-body
                     return
-            except ConvoError as e:
-                return self.send_error(e.status or HTTPStatus.BAD_REQUEST, str(e))
+            except Refusal as e:
+                return self.send_error(e.status, str(e))
             except self.conn.timeout_error:
                 return self.send_error(HTTPStatus.REQUEST_TIMEOUT, "request took too long")
             except ConnectionError:
@@ -3600,7 +3607,7 @@ def _server_class() -> Any:
             lines end in CRLF or a bare LF. None if the connection ends before a
             request starts.
 
-            Raises ConvoError (.status 400, 414, 431 or 505) at the first problem.
+            Raises Refusal (400, 414, 431 or 505) at the first problem.
             """
             head: RequestHead | None = None
             budget, count = MAX_HEADER_BLOCK, 0
@@ -3613,10 +3620,10 @@ def _server_class() -> Any:
                     if not raw and head is None:
                         return None
                     if len(raw) < want:
-                        raise http_error(400, "the request ended early")
+                        raise Refusal(400, "the request ended early")
                     if want <= limit:
-                        raise http_error(431, f"request head over {MAX_HEADER_BLOCK} bytes")
-                    raise http_error(431 if head else 414, "header line too long" if head
+                        raise Refusal(431, f"request head over {MAX_HEADER_BLOCK} bytes")
+                    raise Refusal(431 if head else 414, "header line too long" if head
                                      else "request line too long")
                 line = raw[:-2] if raw.endswith(b"\r\n") else raw[:-1]
                 if not line:
@@ -3630,7 +3637,7 @@ def _server_class() -> Any:
                     continue
                 count += 1
                 if count > MAX_FIELDS:
-                    raise http_error(431, f"more than {MAX_FIELDS} header lines")
+                    raise Refusal(431, f"more than {MAX_FIELDS} header lines")
                 add_field_line(head, line)
 
         def send_error(self, code: int, message: str | None = None,

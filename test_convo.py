@@ -1301,7 +1301,7 @@ def test_candidate_hosts_order(capsys, monkeypatch):
     state = {"conversation_uuid": CONV_ID, "region_url": "https://api-eu-3.vonage.com/"}
 
     def first(state, conv_id):
-        return convo.candidate_hosts(args, state, conv_id)[0][0]
+        return convo.candidate_hosts(args.api_url, state, conv_id)[0][0]
 
     assert first(state, CONV_ID) == "https://api-eu-3.vonage.com"
     assert first(state, "CON-other") == convo.API_URL
@@ -1314,10 +1314,10 @@ def test_candidate_hosts_order(capsys, monkeypatch):
     planted = {"conversation_uuid": CONV_ID, "region_url": "http://attacker.example"}
     assert first(planted, CONV_ID) == convo.API_URL
     assert "ignoring the recorded region_url 'http://attacker.example'" in capsys.readouterr().err
-    hosts, named = convo.candidate_hosts(args, state, CONV_ID)
+    hosts, named = convo.candidate_hosts(args.api_url, state, CONV_ID)
     assert not named and len(hosts) == 7 and set(hosts) == {convo.API_URL, *convo.REGIONAL_URLS}
     monkeypatch.setenv("VONAGE_API_URL", "http://127.0.0.1:9, http://127.0.0.1:10")
-    assert convo.candidate_hosts(args, state, CONV_ID) == (
+    assert convo.candidate_hosts(args.api_url, state, CONV_ID) == (
         ["http://127.0.0.1:9", "http://127.0.0.1:10"], True)
 
 
@@ -1484,8 +1484,8 @@ def test_get_remembers_where_it_found_an_id(tmp_path):
     convo.remember_region("CON-x", "http://planted.example")
     import argparse
     args = argparse.Namespace(api_url=None)
-    assert convo.candidate_hosts(args, None, CONV_ID)[0][0] == "https://api-eu-3.vonage.com"
-    assert convo.candidate_hosts(args, None, "CON-x")[0][0] == convo.API_URL  # never trusted
+    assert convo.candidate_hosts(args.api_url, None, CONV_ID)[0][0] == "https://api-eu-3.vonage.com"
+    assert convo.candidate_hosts(args.api_url, None, "CON-x")[0][0] == convo.API_URL  # never trusted
 
 
 def test_get_interval_and_watch_options_are_checked(capsys, creds):
