@@ -2673,14 +2673,18 @@ class CallWatch:
     def __init__(self, client: ApiClient, conv_id: str, tokens: TokenSource,
                  doc: dict[str, Any], *, legs: bool = False,
                  interval_s: float = WATCH_INTERVAL_S, timeout_s: float = HTTP_TIMEOUT_S,
-                 stop: Any = None) -> None:
+                 stop: Any = None, clock: Any = time.monotonic, sleep: Any = None) -> None:
+        """`clock` says what time it is (seconds); `sleep(seconds)` waits, and says
+        whether to stop (by default: until `stop`, a threading.Event, is set). A test
+        gives a clock that sleeping moves on at once."""
         import threading
         self.client, self.conv_id, self.tokens = client, conv_id, tokens
         self.doc = {**doc, "events": [e for e in _list(doc.get("events"))
                                       if isinstance(e, dict)]}
         self.follow_legs, self.interval_s, self.timeout_s = legs, interval_s, timeout_s
         self.stop = stop or threading.Event()
-        self.started = time.monotonic()
+        self.clock, self.sleep = clock, sleep or self.stop.wait
+        self.started = clock()
         self.base = f"/v1/conversations/{conv_id}"
         self.members = [normalize_member(m) for m in _list(doc.get("members"))]
         self.legs = {c["uuid"]: c for c in _list(doc.get("legs"))
@@ -2689,7 +2693,7 @@ class CallWatch:
         self.last_id = max(ids, default=0)
 
     def summary(self, reason: str) -> dict[str, Any]:
-        return {"reason": reason, "seconds": round(time.monotonic() - self.started, 3),
+        return {"reason": reason, "seconds": round(self.clock() - self.started, 3),
                 "members": len(self.members), "legs": len(self.legs) or len(
                     {leg for m in self.members for leg in (m.get("channel") or {}).get(
                         "leg_ids", [])}), "events": len(self.doc["events"])}
@@ -2697,11 +2701,11 @@ class CallWatch:
     def records(self) -> Iterator[dict[str, Any]]:
         yield {"type": "snapshot", "conversation": self.doc}
         delay, failing_since = self.interval_s, None
-        next_poll = time.monotonic()
+        next_poll = self.clock()
         while True:
             # A fixed schedule, not interval + request time (bench/watch.py: latency).
-            next_poll = max(next_poll + delay, time.monotonic())
-            if self.stop.wait(next_poll - time.monotonic()):
+            next_poll = max(next_poll + delay, self.clock())
+            if self.sleep(next_poll - self.clock()):
                 return
             delay = self.interval_s
             self.client.token = self.tokens.token()
@@ -2722,8 +2726,8 @@ class CallWatch:
                     continue
                 if e.status is not None:
                     raise
-                failing_since = failing_since or time.monotonic()
-                if time.monotonic() - failing_since > 3 * self.timeout_s:
+                failing_since = failing_since or self.clock()
+                if self.clock() - failing_since > 3 * self.timeout_s:
                     raise ConvoError(f"lost the API for over {3 * self.timeout_s:g} s: {e}"
                                      ) from None
                 continue
@@ -2907,7 +2911,8 @@ def call_follower(args: argparse.Namespace, stop: Any) -> Any:
 # 8. `get`: one conversation, by any ID, in any region
 # ############################################################################
 
-def cmd_get(args: argparse.Namespace, out: TextIO) -> int:
+def cmd_get(args: argparse.Namespace, out: TextIO, *, clock: Any = time.monotonic,
+            sleep: Any = None) -> int:
     """Fetch a live conversation and print its tree.
 
     The conversation, its members, each member's channel and legs, from the
@@ -2939,7 +2944,8 @@ def cmd_get(args: argparse.Namespace, out: TextIO) -> int:
         client = ApiClient(host, tokens.token(), timeout_s=args.timeout, auth_hint=tokens.hint)
         try:
             watch = CallWatch(client, conv_id, tokens, doc, legs=args.legs,
-                              interval_s=args.interval, timeout_s=args.timeout)
+                              interval_s=args.interval, timeout_s=args.timeout, clock=clock,
+                              sleep=sleep)
             return print_watch(watch, out, as_json=args.json)
         finally:
             client.close()

@@ -1534,107 +1534,127 @@ def pipe_lines(stream) -> Lines:
     return lines
 
 
-def start_watch(*argv: str) -> tuple[threading.Thread, Lines, list]:
-    """Run `get --watch ...` in a thread, as main would, writing to a Lines stream."""
-    args = convo.build_parser().parse_args(["get", "--watch", "--interval", "0.5", *argv])
-    out, result = Lines(), []
+class Utf8Out(io.StringIO):
+    """Captured output, as from a UTF-8 terminal that is not a terminal."""
+    encoding = "utf-8"
 
-    def run_it() -> None:
-        try:
-            result.append(convo.cmd_get(args, out))
-        except convo.ConvoError as e:
-            result.append(e)
 
-    thread = threading.Thread(target=run_it, daemon=True)
-    thread.start()
-    return thread, out, result
+class WatchClock:
+    """A watch's clock in a test: each sleep moves it on at once, then runs
+    on_tick(n) before the n-th poll, the test's way to move the fake's call on, on
+    the watch's own schedule. No test waits for an interval to pass."""
+
+    def __init__(self, on_tick=lambda n: None, most: int = 100) -> None:
+        self.now, self.ticks, self.on_tick, self.most = 1000.0, 0, on_tick, most
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> bool:
+        self.slept.append(seconds)
+        self.now += max(seconds, 0.0)
+        self.ticks += 1
+        self.on_tick(self.ticks)
+        return self.ticks > self.most  # a watch that never ends is stopped here
+
+
+def watch(clock: WatchClock, *argv: str) -> tuple[object, str]:
+    """Run `get --watch ...` as main would, on the test's clock: (exit code or the
+    ConvoError, the output)."""
+    args = convo.build_parser().parse_args(["get", "--watch", *argv])
+    out = Utf8Out()
+    try:
+        result: object = convo.cmd_get(args, out, clock=clock, sleep=clock.sleep)
+    except convo.ConvoError as e:
+        result = e
+    return result, out.getvalue()
 
 
 def test_watch_follows_the_seed_call_until_hang_up(creds, rsa_key):
     with FakeVonage(rsa_key.public_key()) as fake:
         fake.play(seed_call_steps(), step=3)
-        thread, out, result = start_watch(CONV_ID, "--api-url", fake.url)
-        before = out.expect("Watching:")
-        assert "Member MEM-25ccda92-839d-4ac6-a7b2-de310224878b  INVITED" in "\n".join(before)
-        fake.advance()  # event 4: member B joined
-        lines = out.expect("INVITED → JOINED")
-        assert lines[0].split()[:3] == ["4", "09:26:30.273", "vapi-user-f59c1ff26c0543fdb6"]
-        assert lines[-1].strip() == "→ MEM-25ccda92… INVITED → JOINED"
-        # a change costs only what changed: the events, then the member list
-        assert [p.split("?")[0] for p in fake.requests_since_step()][:2] == [
-            f"/v1/conversations/{CONV_ID}/events", f"/v1/conversations/{CONV_ID}/members"]
-        for step in (5, 6, 7, 8):
-            fake.advance()
-            out.expect(f"{step}  09:26:30")
-        assert "→ leg 797168e2… answered" in [line.strip() for line in out.seen]  # event 6
-        fake.advance()  # hang-up: the conversation is gone
-        summary = out.expect(" · watched ")[-1]
-        thread.join(10)
-    assert result == [0]
-    assert summary.startswith("hung up · watched ") and summary.endswith(
+        asked = {}  # step -> what the poll at that step asked for
+
+        def tick(n):
+            asked[fake.step] = [p.split("?")[0] for p in fake.requests_since_step()]
+            fake.advance()  # 4: member B joined, ... 9: hang-up, the conversation is gone
+        result, out = watch(WatchClock(tick), CONV_ID, "--api-url", fake.url)
+    before, after = out.split("Watching:")
+    assert "Member MEM-25ccda92-839d-4ac6-a7b2-de310224878b  INVITED" in before
+    lines = [line.strip() for line in after.splitlines()]
+    joined = next(i for i, line in enumerate(lines) if line.startswith("4  "))
+    assert lines[joined].split()[:3] == ["4", "09:26:30.273", "vapi-user-f59c1ff26c0543fdb6"]
+    assert lines[joined + 1] == "→ MEM-25ccda92… INVITED → JOINED"
+    # a change costs only what changed: the events, then the member list
+    assert asked[4][:2] == [f"/v1/conversations/{CONV_ID}/events",
+                            f"/v1/conversations/{CONV_ID}/members"]
+    for step in (5, 6, 7, 8):
+        assert any(line.startswith(f"{step}  09:26:30") for line in lines)
+    assert "→ leg 797168e2… answered" in lines  # event 6
+    assert result == 0
+    assert lines[-1].startswith("hung up · watched ") and lines[-1].endswith(
         "2 members · 2 legs · 8 events")
 
 
 def test_watch_costs_one_request_per_interval_while_nothing_happens(creds, rsa_key):
     with FakeVonage(rsa_key.public_key()) as fake:
         fake.play(seed_call_steps(), step=8)
-        thread, out, result = start_watch(CONV_ID, "--api-url", fake.url)
-        out.expect("Watching:")
-        fake.goto(8)  # count from here
-        while len(fake.requests_since_step()) < 3:
-            time.sleep(0.05)  # polling the fake's own record of requests
-        assert {p.split("?")[0] for p in fake.requests_since_step()} == {
-            f"/v1/conversations/{CONV_ID}/events"}
-        fake.advance()
-        out.expect(" · watched ")
-        thread.join(10)
-    assert result == [0]
+        per_interval = []
+
+        def tick(n):
+            if n > 1:
+                per_interval.append([p.split("?")[0] for p in fake.requests_since_step()])
+            fake.goto(9 if n == 6 else 8)  # count from here; then hang up
+        result, out = watch(WatchClock(tick), CONV_ID, "--api-url", fake.url)
+    assert result == 0 and " · watched " in out
+    assert per_interval == [[f"/v1/conversations/{CONV_ID}/events"]] * 5
 
 
 def test_watch_legs_follows_the_voice_api_and_json_lines(creds, rsa_key):
     with FakeVonage(rsa_key.public_key()) as fake:
         fake.play(seed_call_steps(), step=1)
-        thread, out, result = start_watch(CONV_ID, "--api-url", fake.url, "--legs", "--json")
-        first = json.loads(out.expect('"snapshot"')[-1])
-        assert [c["status"] for c in first["conversation"]["legs"]] == ["ringing"]
-        fake.advance()  # the outbound leg appears, ringing
-        change = json.loads(out.expect('"change"')[-1])
-        assert change["leg"]["uuid"] == LEG_OUT and change["to"] == "ringing"
-        fake.advance()
-        change = json.loads(out.expect('"change"')[-1])
-        assert (change["from"], change["to"]) == ("ringing", "answered")
-        fake.goto(9)
-        end = json.loads(out.expect('"end"')[-1])
-        thread.join(10)
-    assert result == [0] and end["summary"]["reason"] == "hung up"
-    assert {json.loads(line)["type"] for line in out.seen} == {"snapshot", "event", "change",
-                                                               "end"}
+        # the outbound leg appears, ringing; then it is answered; then hang-up
+        result, out = watch(WatchClock(lambda n: fake.goto({1: 2, 2: 3}.get(n, 9))),
+                            CONV_ID, "--api-url", fake.url, "--legs", "--json")
+    records = [json.loads(line) for line in out.splitlines()]
+    assert [c["status"] for c in records[0]["conversation"]["legs"]] == ["ringing"]
+    changes = [r for r in records if r["type"] == "change" and "leg" in r]
+    assert changes[0]["leg"]["uuid"] == LEG_OUT and changes[0]["to"] == "ringing"
+    assert (changes[1]["from"], changes[1]["to"]) == ("ringing", "answered")
+    assert result == 0 and records[-1]["summary"]["reason"] == "hung up"
+    assert {r["type"] for r in records} == {"snapshot", "event", "change", "end"}
 
 
 def test_watch_slows_down_on_503_and_goes_on(creds, rsa_key):
     with FakeVonage(rsa_key.public_key()) as fake:
         fake.play(seed_call_steps(), step=7)
-        thread, out, result = start_watch(CONV_ID, "--api-url", fake.url)
-        out.expect("Watching:")
-        fake.script(f"/v1/conversations/{CONV_ID}/events",
-                    *[(503, {"title": "busy"}, {"Retry-After": "0"})] * 3)
-        fake.advance()
-        out.expect("8  09:26:30", timeout=15)
-        fake.advance()
-        out.expect(" · watched ")
-        thread.join(10)
-    assert result == [0]
+
+        def tick(n):
+            if n == 1:
+                fake.script(f"/v1/conversations/{CONV_ID}/events",
+                            *[(503, {"title": "busy"}, {"Retry-After": "0"})] * 3)
+                fake.advance()
+            if n == 6:
+                fake.advance()  # hang-up
+        clock = WatchClock(tick)
+        result, out = watch(clock, CONV_ID, "--api-url", fake.url, "--interval", "0.5")
+    assert result == 0 and "8  09:26:30" in out and " · watched " in out
+    assert clock.slept[:3] == [0.5, 4.0, 0.5]  # 4 s after a poll that got 503s, then 0.5
 
 
 def test_watch_ends_when_the_api_is_lost(creds, rsa_key):
     fake = FakeVonage(rsa_key.public_key())
     with fake:
         fake.play(seed_call_steps(), step=8)
-        thread, out, result = start_watch(CONV_ID, "--api-url", fake.url, "--timeout", "0.2")
-        out.expect("Watching:")
-    thread.join(15)  # the fake has stopped: connections are refused
-    assert isinstance(result[0], convo.ConvoError) and "lost the API for over 0.6 s" in str(
-        result[0])
+
+        def tick(n):
+            if n == 1:
+                fake.server.shutdown()  # then every connection is refused
+                fake.server.server_close()
+        result, _ = watch(WatchClock(tick), CONV_ID, "--api-url", fake.url, "--timeout", "0.2",
+                          "--interval", "0.5")
+    assert isinstance(result, convo.ConvoError) and "lost the API for over 0.6 s" in str(result)
 
 
 def test_ctrl_c_ends_a_watch_with_its_summary(tmp_path, key_file, rsa_key):
@@ -3098,11 +3118,9 @@ def test_odd_items_in_an_events_page_never_break_get_or_a_watch(capsys, rsa_key,
         assert code == 0 and "Traceback" not in err
         fake.script(f"/v1/conversations/{CONV_ID}/events",
                     (200, [1, "x", None, {"id": 99, "type": "odd"}]))
-        thread, out, result = start_watch(CONV_ID, "--api-url", fake.url)
-        out.expect("Watching:")
-        fake.advance()
-        thread.join(15)
-        assert result == [0]
+        result, out = watch(WatchClock(lambda n: n == 2 and fake.advance()), CONV_ID,
+                            "--api-url", fake.url)
+        assert result == 0 and "hung up" in out
 
 
 def test_a_call_listing_is_filtered_on_our_side(capsys, rsa_key, creds):
