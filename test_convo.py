@@ -31,8 +31,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 import convo
-from testdata.fake_vonage import (APP_ID, CONV_ID, LINK_HOST, SEED, FakeVonage, many_members,
-                                  problem_body, seed_call_steps)
+from testdata.fake_vonage import (APP_ID, CONV_ID, LINK_HOST, POLL_S, SEED, FakeVonage,
+                                  many_members, problem_body, seed_call_steps)
 
 HERE = Path(__file__).resolve().parent
 TESTDATA = HERE / "testdata"
@@ -1743,7 +1743,7 @@ def serving(state_dir: Path, **options):
     config = convo.ServeConfig(to="447700000003", state_dir=str(state_dir),
                                **{"idle_timeout_s": 5.0, "request_deadline_s": 0.5, **options})
     server = convo.make_server("127.0.0.1", 0, config)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(POLL_S,), daemon=True)
     thread.start()
     yield server
     assert server.stop(grace_s=1.0) == 0, "a connection was left behind"
@@ -2104,7 +2104,7 @@ def test_event_lines_fit_100_columns_and_leave_missing_fields_blank(tmp_path, ca
     convo.setup_logging(verbose=False)  # normal verbosity: -v would show everything
     server = convo.make_server("127.0.0.1", 0, convo.ServeConfig(
         to="447700000003", state_dir=str(tmp_path / "state"), idle_timeout_s=5.0))
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(POLL_S,), daemon=True)
     thread.start()
     try:
         request(server, "POST", "/webhooks/event", {"status": "completed", "detail": "x" * 300})
@@ -2446,7 +2446,7 @@ class ScriptedHandler(http.server.BaseHTTPRequestHandler):
 @contextlib.contextmanager
 def scripted(routes: dict):
     server = ScriptedServer(routes)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(POLL_S,), daemon=True)
     thread.start()
     try:
         yield server
@@ -2970,7 +2970,7 @@ def test_nothing_convo_prints_as_json_holds_nan(capsys, tmp_path):
 
 
 class Dripper(http.server.ThreadingHTTPServer):
-    """A peer that answers a byte at a time, a byte every 0.2 s, and gives up after 20 s
+    """A peer that answers a byte at a time, a byte every 0.05 s, and gives up after 20 s
     (so a test of a broken deadline fails instead of hanging)."""
     daemon_threads = True
 
@@ -2993,7 +2993,7 @@ class _DripHandler(http.server.BaseHTTPRequestHandler):
                 self.wfile.flush()
             except OSError:
                 return
-            time.sleep(0.2)
+            time.sleep(0.05)
 
     do_GET = do_POST = _drip
 
@@ -3004,7 +3004,7 @@ class _DripHandler(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def dripper():
     server = Dripper()
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(POLL_S,), daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
@@ -3013,14 +3013,14 @@ def dripper():
 
 @pytest.mark.parametrize("argv", [["get", CONV_ID], ["calls"], ["get", CONV_ID, "--watch"]])
 def test_a_peer_that_drips_bytes_is_cut_off_at_the_deadline(capsys, creds, dripper, argv):
-    code, out, err = run(capsys, *argv, "--api-url", dripper, "--timeout", "1")
-    assert code == 1 and "did not answer within 1 s (see --timeout)" in err, err
+    code, out, err = run(capsys, *argv, "--api-url", dripper, "--timeout", "0.3")
+    assert code == 1 and "did not answer within 0.3 s (see --timeout)" in err, err
     assert err.count("\n") == 1 or argv[0] == "calls"
 
 
 def test_send_cuts_off_a_dripping_answer_at_its_budget(capsys, dripper):
-    code, out, _ = run(capsys, "send", dripper, "--answer-timeout", "1")
-    assert code == 1 and "error: no reply within 1 s: Vonage tries once more" in out
+    code, out, _ = run(capsys, "send", dripper, "--answer-timeout", "0.3")
+    assert code == 1 and "error: no reply within 0.3 s: Vonage tries once more" in out
 
 
 @pytest.mark.parametrize("where", ["vonagerc", "config", "key-variable", "last-call"])

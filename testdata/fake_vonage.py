@@ -25,6 +25,8 @@ CONV_ID = "CON-bc643220-2542-499a-892e-c982c4150c06"
 
 SEED = json.loads((HERE / "seed_call.json").read_text())
 LINK_HOST = "https://api.nexmo.com"  # links name Vonage's host, as the real API's do
+#: How often a test server's loop looks for shutdown(): each stop waits for it.
+POLL_S = 0.005
 
 
 def problem_body(status: int, code: str, detail: str) -> dict:
@@ -63,7 +65,7 @@ class FakeVonage:
         self.server.daemon_threads = True
         if tls:
             self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,),
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(POLL_S,),
                                        daemon=True)
 
     @property
