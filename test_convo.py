@@ -40,7 +40,7 @@ FIXED_NOW = 1_700_000_000
 
 
 # ---------------------------------------------------------------------------
-# Keys, files and the fake Vonage API
+# Fixtures and helpers used throughout: keys, a clean environment, main(), pipes, small servers
 # ---------------------------------------------------------------------------
 
 def _pem(key, fmt=serialization.PrivateFormat.PKCS8, password: bytes | None = None) -> bytes:
@@ -116,8 +116,299 @@ def public_pem(key) -> bytes:
                                          serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
+class Lines(io.TextIOBase):
+    """A stream that a test reads line by line as another thread writes it."""
+
+    encoding = "utf-8"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.queue: queue.Queue[str] = queue.Queue()
+        self.partial = ""
+        self.seen: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.partial += text
+        *lines, self.partial = self.partial.split("\n")
+        for line in lines:
+            self.queue.put(line)
+        return len(text)
+
+    def expect(self, needle: str, timeout: float = 10) -> list[str]:
+        """Read lines until one holds needle, within timeout seconds; return them."""
+        got = []
+        deadline = time.monotonic() + timeout
+        while True:
+            line = self.queue.get(timeout=max(deadline - time.monotonic(), 0.001))
+            got.append(line)
+            self.seen.append(line)
+            if needle in line:
+                return got
+
+
+def pipe_lines(stream) -> Lines:
+    """Read a subprocess's pipe in a thread, so that a test waits for a line with a
+    deadline (Lines.expect) instead of blocking on readline forever."""
+    lines = Lines()
+    threading.Thread(target=lambda: [lines.write(line) for line in stream],
+                     daemon=True).start()
+    return lines
+
+
+class Utf8Out(io.StringIO):
+    """Captured output, as from a UTF-8 terminal that is not a terminal."""
+    encoding = "utf-8"
+
+
+def on_a_terminal(argv: list[str], env: dict, *, until: bytes, stream: str = "stdout",
+                  send=None) -> bytes:
+    """Run convo.py with stdout or stderr on a pseudo-terminal; return what it wrote
+    there, up to and including `until` (the process is stopped then)."""
+    import pty
+    import select
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, str(HERE / "convo.py"), *argv],
+                            stdout=slave if stream == "stdout" else subprocess.PIPE,
+                            stderr=slave if stream == "stderr" else subprocess.PIPE,
+                            env={**os.environ, **env})
+    os.close(slave)
+    got = b""
+    try:
+        if send:
+            send(proc)
+        deadline = time.monotonic() + 10
+        while until not in got and time.monotonic() < deadline:
+            if select.select([master], [], [], 0.5)[0]:
+                try:
+                    got += os.read(master, 65536)
+                except OSError:  # the process ended and closed the terminal
+                    break
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        os.close(master)
+    assert until in got, got[-300:]
+    return got
+
+
+class ScriptedHandler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def _reply(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.server.received.append((self.command, self.path, dict(self.headers), body))
+        self.server.peers.add(self.client_address[1])
+        route = self.server.routes.get(self.path.split("?")[0], (404, "text/plain", b"no"))
+        status, ctype, data, *extra = route(self) if callable(route) else route
+        self.send_response(status)
+        if ctype:
+            self.send_header("Content-Type", ctype)
+        for name, value in (extra[0] if extra else {}).items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST = _reply
+
+    def log_message(self, *args):
+        pass
+
+
+class ScriptedServer(http.server.ThreadingHTTPServer):
+    """A webhook server that answers each path as scripted: (status, Content-Type,
+    body, extra headers) or a function of the request giving one. It records every
+    request; anything not scripted is a 404."""
+
+    daemon_threads = True
+
+    def __init__(self, routes: dict):
+        self.routes = routes
+        self.received: list[tuple[str, str, dict, bytes]] = []
+        self.peers: set[int] = set()  # the client ports: one per connection
+        self.waiting = threading.Event()  # set when a slow route starts to wait
+        self.release = threading.Event()  # what a slow route waits for
+        super().__init__(("127.0.0.1", 0), ScriptedHandler)
+
+    def handle_error(self, request, client_address):
+        pass  # a slow reply written after send gave up: expected
+
+
+@contextlib.contextmanager
+def scripted(routes: dict):
+    server = ScriptedServer(routes)
+    thread = threading.Thread(target=server.serve_forever, args=(POLL_S,), daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.release.set()
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def url_of(server) -> str:
+    return f"http://127.0.0.1:{server.server_address[1]}"
+
+
+JSON = "application/json"
+TALK = json.dumps([{"action": "talk", "text": "hello"}]).encode()
+NO_CONTENT = (204, None, b"")
+
+
+def slowly(handler):
+    handler.server.waiting.set()
+    handler.server.release.wait(10)  # set when the test ends, long after send gave up
+    return 200, JSON, TALK
+
+
+SEED_TREE = """\
+Conversation CON-bc643220-2542-499a-892e-c982c4150c06  ACTIVE
+  name NAM-1b2c4274-e3f2-494e-89c4-46856ee84a8b · created 2018-10-25 09:26:18 UTC · sequence 8 · ttl 48h
+├─ Member MEM-f44c872e-cba9-444f-88ae-0bfa630865a6  JOINED
+│    user USR-33a51f4d-d06b-42f6-a525-90d2859ab9f6 · joined 09:26:30.334
+│  └─ phone channel 797168e24c19a3c45e74e05b10fef2b5: 447700000001 → 447700000002
+│     └─ leg 797168e24c19a3c45e74e05b10fef2b5
+└─ Member MEM-25ccda92-839d-4ac6-a7b2-de310224878b  JOINED
+     user vapi-user-f59c1ff26c0543fdb6c02fd30617a1c0 (USR-b9948493-…) · invited 09:26:19.385 · joined 09:26:30.270
+   └─ phone channel 30cecc87-7ac9-4d03-910a-e9d69558263c: Unknown → 447700000003 · ring timeout 60 s · max length 2 h
+      └─ leg 30cecc87-7ac9-4d03-910a-e9d69558263c
+1 conversation · 2 members (2 JOINED) · 2 channels (2 phone) · 2 legs
+"""
+
+
 # ---------------------------------------------------------------------------
-# Text, time and claims (pure)
+# Core: text, time, the terminal, input files, the state directory
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("seconds,text", [
+    (898, "14m 58s"), (172800, "48h"), (10925, "3h 2m"), (3605, "1h"), (0, "0s"),
+    (59, "59s"), (60, "1m"),
+])
+def test_format_span(seconds, text):
+    assert convo.format_span(seconds) == text
+
+
+@pytest.mark.parametrize("text,iso", [
+    ("2018-10-25T09:26:18.999Z", "2018-10-25T09:26:18.999000+00:00"),
+    ("2020-01-01T14:00:00.00Z", "2020-01-01T14:00:00+00:00"),
+    ("2020-01-01 12:00:00", "2020-01-01T12:00:00+00:00"),
+    ("2020-01-01T12:00:00+01:30", "2020-01-01T10:30:00+00:00"),
+])
+def test_parse_time(text, iso):
+    assert convo.parse_time(text).isoformat() == iso
+
+
+@pytest.mark.parametrize("value", ["yesterday", "2020-13-01T00:00:00Z", 17, None, {}])
+def test_parse_time_rejects(value):
+    assert convo.parse_time(value) is None
+
+
+def test_style_for_respects_no_color(monkeypatch):
+    class Tty:
+        encoding = "utf-8"
+
+        def isatty(self):
+            return True
+    assert convo.style_for(Tty()).color
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not convo.style_for(Tty()).color
+
+
+def test_error_messages_are_escaped(capsys):
+    code, _, err = run(capsys, "get", "CON-\x9b2J\u202e")
+    assert code == 2 and "\x9b" not in err and "\u202e" not in err and "\\x9b2J\\u202e" in err
+
+
+def test_convo_compiles_with_warnings_as_errors_and_holds_no_surrogates():
+    """Python 3.13 refuses a lone surrogate in a docstring; a new SyntaxWarning (an
+    invalid escape) would be an error in some later Python."""
+    source = (HERE / "convo.py").read_text(encoding="utf-8")
+    check = subprocess.run([sys.executable, "-W", "error", "-c",
+                            "import sys; compile(sys.stdin.read(), 'convo.py', 'exec')"],
+                           input=source, text=True, capture_output=True, timeout=30)
+    assert check.returncode == 0, check.stderr
+    import ast
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            assert not any(0xD800 <= ord(c) <= 0xDFFF for c in node.value), node.lineno
+
+
+def test_inputs_that_never_end_are_refused_or_bounded(tmp_path, key_file):
+    def convo_run(*argv, stdin=None):
+        return subprocess.run([sys.executable, str(HERE / "convo.py"), *argv], stdin=stdin,
+                              capture_output=True, text=True, timeout=30,
+                              env={**os.environ, "CONVO_STATE_DIR": str(tmp_path),
+                                   "VONAGE_APPLICATION_ID": APP_ID,
+                                   "VONAGE_APPLICATION_PRIVATE_KEY_PATH": str(key_file)})
+    for argv in (["show", "/dev/zero"], ["send", "http://127.0.0.1:1", "--log", "/dev/zero"]):
+        done = convo_run(*argv)
+        assert done.returncode == 2 and done.stderr == \
+            "convo: error: /dev/zero: is a device, not a regular file\n"
+    with open("/dev/zero") as zero:
+        done = convo_run("jwt", "--inspect", "-", stdin=zero)
+    assert done.returncode == 2 and done.stderr == \
+        "convo: error: <stdin>: over 16 KiB, too large for a token\n"
+    (tmp_path / "last_call.json").symlink_to("/dev/zero")
+    done = convo_run("get", "--api-url", "http://127.0.0.1:1")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "ignoring the latest call: " in done.stderr and "is a device" in done.stderr
+
+
+@pytest.mark.parametrize("where", ["vonagerc", "config", "key-variable", "last-call"])
+def test_a_fifo_in_place_of_a_file_convo_looks_for_is_refused(capsys, tmp_path, where,
+                                                             monkeypatch, key_file):
+    fifo = {"vonagerc": tmp_path / "cwd" / ".vonagerc",
+            "config": tmp_path / "home" / ".vonage" / "config.json",
+            "key-variable": tmp_path / "key.fifo",
+            "last-call": tmp_path / "state" / "last_call.json"}[where]
+    fifo.parent.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(fifo)
+    if where == "key-variable":
+        monkeypatch.setenv("VONAGE_APPLICATION_PRIVATE_KEY_PATH", str(fifo))
+    if where == "last-call":
+        monkeypatch.setenv("VONAGE_APPLICATION_PRIVATE_KEY_PATH", str(key_file))
+        monkeypatch.setenv("VONAGE_APPLICATION_ID", APP_ID)
+        code, _, err = run(capsys, "get", "--api-url", "http://127.0.0.1:1", "--timeout", "1")
+        assert f"ignoring the latest call: {fifo}: is a FIFO (named pipe), not a regular " \
+            "file" in err
+        return
+    code, out, err = run(capsys, "jwt", "--app-id", APP_ID)
+    assert code == 2 and f"{fifo}: is a FIFO (named pipe), not a regular file" in err
+
+
+def test_state_files_are_private_and_regions_survive_concurrent_writers(tmp_path):
+    state = tmp_path / "state"
+    convo.write_state({"conversation_uuid": CONV_ID}, str(state))
+    assert (state / "last_call.json").stat().st_mode & 0o777 == 0o600
+    writers = [threading.Thread(target=lambda n=n: [convo.remember_region(
+        f"CON-{n}-{i}", "https://api-eu-3.vonage.com") for i in range(15)]) for n in range(3)]
+    for t in writers:
+        t.start()
+    for t in writers:
+        t.join()
+    remembered = json.loads((state / "regions.json").read_text())
+    assert len(remembered) == 45
+    assert (state / "regions.json").stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in state.iterdir() if p.name.startswith(".regions.json.")] == \
+        [".regions.json.lock"]
+
+
+def test_out_of_memory_is_one_line(tmp_path):
+    resource = pytest.importorskip("resource")
+    doc = tmp_path / "big.json"
+    doc.write_text("[" + ",".join(['{"id":1}'] * 4_000_000) + "]")
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_AS, (400 << 20, 400 << 20))
+    done = subprocess.run([sys.executable, str(HERE / "convo.py"), "show", str(doc)],
+                          capture_output=True, text=True, timeout=60, preexec_fn=limit)
+    assert done.returncode == 1 and done.stderr == "convo: error: out of memory\n", done.stderr
+
+
+# ---------------------------------------------------------------------------
+# Credentials and jwt
 # ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("text,seconds", [
@@ -182,39 +473,11 @@ def test_parse_claim_args_rejects_non_pairs():
         convo.parse_claim_args(["=value"])
 
 
-@pytest.mark.parametrize("seconds,text", [
-    (898, "14m 58s"), (172800, "48h"), (10925, "3h 2m"), (3605, "1h"), (0, "0s"),
-    (59, "59s"), (60, "1m"),
-])
-def test_format_span(seconds, text):
-    assert convo.format_span(seconds) == text
-
-
-@pytest.mark.parametrize("text,iso", [
-    ("2018-10-25T09:26:18.999Z", "2018-10-25T09:26:18.999000+00:00"),
-    ("2020-01-01T14:00:00.00Z", "2020-01-01T14:00:00+00:00"),
-    ("2020-01-01 12:00:00", "2020-01-01T12:00:00+00:00"),
-    ("2020-01-01T12:00:00+01:30", "2020-01-01T10:30:00+00:00"),
-])
-def test_parse_time(text, iso):
-    assert convo.parse_time(text).isoformat() == iso
-
-
-@pytest.mark.parametrize("value", ["yesterday", "2020-13-01T00:00:00Z", 17, None, {}])
-def test_parse_time_rejects(value):
-    assert convo.parse_time(value) is None
-
-
 def test_token_expiry_rules():
     assert convo.token_expiry({"iat": 100, "exp": 200}) == (200, "")
     assert convo.token_expiry({"iat": 100})[0] == 100 + 900
     assert convo.token_expiry({"iat": 100, "exp": 100 + 90000})[0] == 100 + 86400
     assert convo.token_expiry({})[0] is None
-
-
-# ---------------------------------------------------------------------------
-# JWT: jwt and jwt --inspect
-# ---------------------------------------------------------------------------
 
 def test_jwt_round_trip_rs256(capsys, key_file, rsa_key):
     code, out, err = run(capsys, "jwt", "--app-id", APP_ID, "--key", str(key_file))
@@ -330,17 +593,6 @@ def test_a_bad_vonage_cli_file_is_named(capsys, content, needle):
     assert code == 2 and ".vonagerc" in err and needle in err and "Traceback" not in err
 
 
-@pytest.mark.parametrize("argv", [["-v", "jwt"], ["jwt", "-v"], ["jwt", "--verbose"]])
-def test_global_flags_work_before_or_after_the_command(capsys, key_file, argv):
-    code, _, err = run(capsys, *argv, "--app-id", APP_ID, "--key", str(key_file))
-    assert code == 0 and "application ID from --app-id" in err
-
-
-def test_debug_after_the_command_shows_the_traceback(key_file):
-    with pytest.raises(convo.ConvoError):
-        convo.main(["jwt", "--debug", "--key", str(key_file)])
-
-
 def test_jwt_key_from_pem_environment_variable(capsys, monkeypatch, rsa_key):
     pem = _pem(rsa_key, serialization.PrivateFormat.TraditionalOpenSSL).decode()
     monkeypatch.setenv("VONAGE_PRIVATE_KEY", pem.replace("\n", "\\n"))  # as CI secrets do
@@ -442,22 +694,6 @@ def test_a_public_key_or_certificate_is_named_before_any_permission_warning(
     assert err.startswith(f"convo: error: {path} is a public key, not a private key")
 
 
-def test_inspect_checks_the_application_id_and_speaks_json(capsys, rsa_key, key_file):
-    token = _token(rsa_key, exp=int(time.time()) + 600)
-    other = "bbbbbbbb-0000-4000-8000-00000000e0e0"
-    code, out, _ = run(capsys, "jwt", "--inspect", token, "--app-id", other)
-    assert code == 1 and f"MISMATCH: the token is for {APP_ID}, --app-id is {other}" in out
-    code, out, _ = run(capsys, "jwt", "--inspect", token, "--app-id", APP_ID, "--key",
-                       str(key_file), "--json")
-    doc = json.loads(out)
-    assert code == 0 and doc["claims"]["application_id"] == APP_ID
-    assert doc["header"]["alg"] == "RS256" and 500 < doc["seconds_left"] <= 600
-    assert {name: check["ok"] for name, check in doc["checks"].items()} == {
-        "expiry": True, "signature": True, "application_id": True}
-    code, out, _ = run(capsys, "jwt", "--inspect", token, "--json")
-    assert code == 0 and json.loads(out)["checks"]["signature"]["ok"] is None  # not checked
-
-
 def test_jwt_permission_warning(capsys, key_file, rsa_key):
     key_file.chmod(0o644)
     code, out, err = run(capsys, "jwt", "--app-id", APP_ID, "--key", str(key_file))
@@ -480,10 +716,42 @@ def test_jwt_bad_arguments(capsys, key_file, argv, needle):
     assert code == 2 and out == "" and needle in err
 
 
+def test_a_key_named_on_the_command_line_may_be_a_pipe_read_once(capsys, rsa_key):
+    """`--key <(…)`: read once, and kept for every token minted after."""
+    r, w = os.pipe()
+    os.write(w, _pem(rsa_key))
+    os.close(w)
+    try:
+        creds = convo.resolve_credentials(app_id=APP_ID, key_path=f"/dev/fd/{r}")
+        first, second = creds.mint(), creds.mint()
+    finally:
+        os.close(r)
+    assert first != second
+    for token in (first, second):
+        assert jwt.decode(token, rsa_key.public_key(), algorithms=["RS256"])["application_id"] \
+            == APP_ID
+
+
 def _token(key, **claims) -> str:
     base = {"application_id": APP_ID, "iat": int(time.time()), "jti": "x"}
     base.update(claims)
     return jwt.encode(base, key, algorithm="RS256")
+
+
+def test_inspect_checks_the_application_id_and_speaks_json(capsys, rsa_key, key_file):
+    token = _token(rsa_key, exp=int(time.time()) + 600)
+    other = "bbbbbbbb-0000-4000-8000-00000000e0e0"
+    code, out, _ = run(capsys, "jwt", "--inspect", token, "--app-id", other)
+    assert code == 1 and f"MISMATCH: the token is for {APP_ID}, --app-id is {other}" in out
+    code, out, _ = run(capsys, "jwt", "--inspect", token, "--app-id", APP_ID, "--key",
+                       str(key_file), "--json")
+    doc = json.loads(out)
+    assert code == 0 and doc["claims"]["application_id"] == APP_ID
+    assert doc["header"]["alg"] == "RS256" and 500 < doc["seconds_left"] <= 600
+    assert {name: check["ok"] for name, check in doc["checks"].items()} == {
+        "expiry": True, "signature": True, "application_id": True}
+    code, out, _ = run(capsys, "jwt", "--inspect", token, "--json")
+    assert code == 0 and json.loads(out)["checks"]["signature"]["ok"] is None  # not checked
 
 
 def test_inspect_valid_token(capsys, key_file, rsa_key):
@@ -535,497 +803,35 @@ def test_inspect_not_a_jwt(capsys, token):
     assert code == 2 and out == "" and "that is not a JWT" in err
 
 
-# ---------------------------------------------------------------------------
-# Conversation documents: show of every shape
-# ---------------------------------------------------------------------------
-
-SAMPLE_TREE = """\
-Conversation CON-bc643220-2542-499a-892e-c982c4150c06
-  name NAM-1b2c4274-e3f2-494e-89c4-46856ee84a8b · created 2018-10-25 09:26:18 UTC · sequence 8 · ttl 48h
-├─ Member MEM-f44c872e-cba9-444f-88ae-0bfa630865a6  JOINED
-│    user USR-33a51f4d-d06b-42f6-a525-90d2859ab9f6 · joined 09:26:30.334
-│  └─ phone channel 797168e24c19a3c45e74e05b10fef2b5: 447700000001 → 447700000002
-│     └─ leg 797168e24c19a3c45e74e05b10fef2b5
-└─ Member MEM-25ccda92-839d-4ac6-a7b2-de310224878b  JOINED
-     user vapi-user-f59c1ff26c0543fdb6c02fd30617a1c0 (USR-b9948493-…) · invited 09:26:19.385 · joined 09:26:30.270
-   └─ phone channel 30cecc87-7ac9-4d03-910a-e9d69558263c: Unknown → 447700000001 · ring timeout 60 s · max length 2 h
-      └─ leg 30cecc87-7ac9-4d03-910a-e9d69558263c
-1 conversation · 2 members (2 JOINED) · 2 channels (2 phone) · 2 legs
-"""
+@pytest.mark.parametrize("token", ["eyJh.eyJi.c2ln\nX-Evil: 1", "eyJh .eyJi.sig",
+                                   "Bearer eyJh.eyJi.sig extra"])
+def test_a_token_with_a_line_break_or_space_is_not_a_jwt_and_never_echoed(capsys, token,
+                                                                          monkeypatch):
+    for argv in (["get", CONV_ID, "--jwt", token], ["calls", "--jwt", token]):
+        code, out, err = run(capsys, *argv)
+        assert code == 2 and "that is not a JWT" in err and "eyJ" not in err + out
+    monkeypatch.setenv("JWT", token)
+    code, _, err = run(capsys, "calls")
+    assert code == 2 and "eyJ" not in err
 
 
-def test_show_sample_response_legacy_shape(capsys):
-    code, out, err = run(capsys, "show", str(HERE / "sample_response.json"))
-    assert (code, err) == (0, "")
-    assert out == SAMPLE_TREE
-
-
-def test_show_ascii_fallback():
-    conv = convo.normalize_conversation(json.loads((HERE / "sample_response.json").read_text()))
-    lines = convo.render_tree(conv, convo.Style(unicode=False))
-    assert lines[2] == "|- Member MEM-f44c872e-cba9-444f-88ae-0bfa630865a6  JOINED"
-    assert lines[4] == "|  `- phone channel 797168e24c19a3c45e74e05b10fef2b5: 447700000001 -> 447700000002"
-    assert all(line.isascii() for line in lines[:6])
-
-
-def test_show_colour_only_when_asked():
-    conv = convo.normalize_conversation(json.loads((HERE / "sample_response.json").read_text()))
-    plain = "\n".join(convo.render_tree(conv, convo.Style()))
-    coloured = "\n".join(convo.render_tree(conv, convo.Style(color=True)))
-    assert "\033[" not in plain and "\033[32m" in coloured
-
-
-def test_style_for_respects_no_color(monkeypatch):
-    class Tty:
-        encoding = "utf-8"
-
-        def isatty(self):
-            return True
-    assert convo.style_for(Tty()).color
-    monkeypatch.setenv("NO_COLOR", "1")
-    assert not convo.style_for(Tty()).color
-
-
-def test_show_v1_conversation_with_full_members(capsys):
-    code, out, err = run(capsys, "show", str(TESTDATA / "v1_conversation_members.json"))
-    assert code == 0, err
-    assert out.splitlines()[0] == ("Conversation CON-d66d47de-5bcb-4300-94f0-0c9d4b948e9a  "
-                                   "ACTIVE")
-    assert "├─ Member MEM-63f61863-4a51-4f6b-86e1-46edebio0391  JOINED" in out
-    assert 'user my_user_name "My User Name" (USR-82e028d9-…)' in out
-    assert "phone channel: ? → 447700900000" in out
-    assert "app channel: ? → alice" in out
-    assert "sip channel: ? → sip:bob@example.com" in out
-    assert ("websocket channel 6c1a6c1a-0000-4000-8000-000000000001: ? → "
-            "wss://example.com/socket") in out
-    assert "4 members (3 JOINED, 1 LEFT)" in out
-    assert "4 channels (1 phone, 1 app, 1 sip, 1 websocket) · 1 leg" in out
-    assert "left 2023-12-07 00:00:01.000" in out
-
-
-def test_show_bare_v1_conversation_suggests_get(capsys):
-    code, out, _ = run(capsys, "show", str(TESTDATA / "v1_conversation_bare.json"))
-    assert code == 0
-    assert "holds no members" in out
-    assert "python3 convo.py get CON-dd7ca47d-0e2f-4118-adc4-905e96431459" in out
-
-
-@pytest.mark.parametrize("doc", [
-    {}, {"members": "nope"}, {"members": [None, 3, {"channel": []}]},
-    {"uuid": 5, "timestamp": "x", "properties": [], "members": [{"timestamp": {"joined": 9}}]},
-    {"id": "CON-x", "members": [{"channel": {"type": "phone", "from": "x", "leg_ids": "y"}}]},
-])
-def test_show_survives_missing_and_odd_fields(capsys, tmp_path, doc):
-    path = tmp_path / "odd.json"
-    path.write_text(json.dumps(doc))
-    code, out, err = run(capsys, "show", str(path))
-    assert code == 0 and err == "" and out.startswith("Conversation ")
-
-
-def test_show_json_is_normalised_and_stable(capsys):
-    code, out, _ = run(capsys, "show", "--json", str(HERE / "sample_response.json"))
-    assert code == 0
-    doc = json.loads(out)
-    assert doc["id"] == CONV_ID and doc["ttl"] == 172800
-    assert doc["members"][1]["user"] == {"id": "USR-b9948493-be4a-4b36-bb4d-c96bcc2af85b",
-                                         "name": "vapi-user-f59c1ff26c0543fdb6c02fd30617a1c0"}
-    assert doc["members"][1]["channel"]["leg_ids"] == ["30cecc87-7ac9-4d03-910a-e9d69558263c"]
-    assert out == json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
-    assert run(capsys, "show", "--json", str(HERE / "sample_response.json"))[1] == out
-
-
-def test_show_stdin(capsys, monkeypatch):
-    import io
-    monkeypatch.setattr("sys.stdin", io.StringIO((HERE / "sample_response.json").read_text()))
-    code, out, _ = run(capsys, "show", "-")
-    assert code == 0 and out == SAMPLE_TREE
-
-
-@pytest.mark.parametrize("content,needle", [
-    ('{\n  "id": "CON-1",\n  "members": [,]\n}', "invalid JSON at line 3, column 15"),
-    ("", "is empty"),
-    ("[1, 2]", "expected a JSON object"),
-])
-def test_show_bad_documents(capsys, tmp_path, content, needle):
-    path = tmp_path / "bad.json"
-    path.write_text(content)
-    code, out, err = run(capsys, "show", str(path))
-    assert (code, out) == (2, "")
-    assert needle in err and err.count("\n") == 1
-
-
-def test_show_missing_file(capsys, tmp_path):
-    code, _, err = run(capsys, "show", str(tmp_path / "nope.json"))
-    assert code == 2 and err == f"convo: error: {tmp_path / 'nope.json'}: no such file\n"
+def test_token_source_renews_minted_tokens_and_stops_given_ones(capsys, creds, rsa_key):
+    tokens = convo.TokenSource(convo.resolve_credentials())
+    first = tokens.token()
+    tokens.expires = time.time() + 30  # within a minute of expiring: minted again
+    assert tokens.token() != first and tokens.expires > time.time() + 800
+    soon = _token(rsa_key, application_id=APP_ID, iat=int(time.time()),
+                  exp=int(time.time()) + 40)
+    given = convo.TokenSource(convo.resolve_credentials(token=soon))
+    assert given.token() == soon and "expires in 3" in capsys.readouterr().err
+    given.expires = time.time() - 1
+    with pytest.raises(convo.ConvoError, match="the token in --jwt expired"):
+        given.token()
 
 
 # ---------------------------------------------------------------------------
-# Timelines: get --events / --legs, and show of a webhook log
+# Vonage API access: the client against the fake Vonage API
 # ---------------------------------------------------------------------------
-
-SEED_EVENTS = """\
-Events (8)
-  ID  TIME          MEMBER                                      TYPE           WHAT
-  1   09:26:19.207  USR-33a51f4d-d06b-42f6-a525-90d2859ab9f6    member:joined  joined via phone 447700000001 → 447700000002
-  2   09:26:24.384  vapi-user-f59c1ff26c0543fdb6c02fd30617a1c0  sip:ringing    ringing 447700000003
-  3   09:26:30.277  vapi-user-f59c1ff26c0543fdb6c02fd30617a1c0  sip:answered   answered (outbound)
-  4   09:26:30.273  vapi-user-f59c1ff26c0543fdb6c02fd30617a1c0  member:joined  joined via phone Unknown → 447700000003
-  5   09:26:30.274  vapi-user-f59c1ff26c0543fdb6c02fd30617a1c0  member:media   audio on
-  6   09:26:30.340  USR-33a51f4d-d06b-42f6-a525-90d2859ab9f6    sip:answered   answered (inbound)
-  7   09:26:30.337  USR-33a51f4d-d06b-42f6-a525-90d2859ab9f6    member:joined  joined via phone 447700000001 → 447700000002
-  8   09:26:30.337  USR-33a51f4d-d06b-42f6-a525-90d2859ab9f6    member:media   audio on
-"""
-
-
-@pytest.mark.parametrize("wrapped", [False, True])
-def test_get_events_prints_the_seed_timeline(capsys, rsa_key, creds, wrapped):
-    with FakeVonage(rsa_key.public_key(), events_wrapped=wrapped) as fake:
-        code, out, err = run(capsys, "get", CONV_ID, "--api-url", fake.url, "--events")
-    assert code == 0, err
-    assert out == SEED_TREE + "\n" + SEED_EVENTS
-    assert f"/v1/conversations/{CONV_ID}/events?page_size=100" in fake.paths()
-
-
-def test_get_legs_under_their_channels_and_unmatched_apart(capsys, rsa_key, creds):
-    stray = dict(SEED["calls"][0], uuid="aaaaaaaa-0000-4000-8000-000000000009", status="failed")
-    with FakeVonage(rsa_key.public_key(), calls=[*SEED["calls"], stray]) as fake:
-        code, out, _ = run(capsys, "get", CONV_ID, "--api-url", fake.url, "--legs")
-    assert code == 0
-    assert ("│     └─ leg 797168e24c19a3c45e74e05b10fef2b5 · answered · inbound · "
-            "447700000001 → 447700000002 · started 09:26:18") in out
-    assert "└─ leg 30cecc87-7ac9-4d03-910a-e9d69558263c · answered · outbound" in out
-    assert ("Legs on no member's channel:\n  leg aaaaaaaa-0000-4000-8000-000000000009 · failed"
-            in out)
-    assert f"/v1/calls?conversation_uuid={CONV_ID}&page_size=100" in fake.paths()
-
-
-def test_get_events_and_legs_json_then_show(capsys, rsa_key, creds, tmp_path):
-    many = [dict(SEED["events"][i % 8], id=i + 1) for i in range(250)]
-    with FakeVonage(rsa_key.public_key(), events=many, page_limit=100) as fake:
-        code, out, _ = run(capsys, "get", CONV_ID, "--api-url", fake.url, "--events", "--legs",
-                           "--json")
-        code2, tree, _ = run(capsys, "get", CONV_ID, "--api-url", fake.url, "--events",
-                             "--legs")
-    assert code == code2 == 0
-    doc = json.loads(out)
-    assert len(doc["events"]) == 250 and doc["legs"] == SEED["calls"]
-    assert len(fake.paths(f"/v1/conversations/{CONV_ID}/events")) == 2 * 3  # ceil(250/100)
-    saved_file = tmp_path / "saved.json"
-    saved_file.write_text(out)
-    assert run(capsys, "show", str(saved_file))[1] == tree
-
-
-def test_unknown_events_are_shown_generically():
-    conv = convo.normalize_conversation({"id": CONV_ID, "members": [], "events": [
-        {"id": 9, "type": "custom:thing", "from": "MEM-x", "timestamp": "2018-10-25T09:26:19Z",
-         "body": {"level": 3, "ok": True, "nested": {"no": 1}}},
-        {"id": 10, "type": "sip:hangup", "body": {"reason": {"text": "normal", "sip_code": 200}}},
-        {"id": 11}]})
-    lines = "\n".join(convo.render_timeline(conv, convo.Style()))
-    assert "custom:thing  level=3 ok=True" in lines and "MEM-x" in lines
-    assert "hung up (normal, 200)" in lines and "(no type)" not in lines.split("\n")[1]
-    assert lines.count("\n") == 4  # a title, a header and three rows: nothing dropped
-
-
-SEED_WEBHOOKS = """\
-Conversation CON-bc643220-2542-499a-892e-c982c4150c06  (9 webhooks)
-  TIMESTAMP                 LEG       DIRECTION  FROM          TO            STATUS     NOTES
-  2018-10-25T09:26:18.991Z  797168e2  inbound    447700000001  447700000002  started
-  2018-10-25T09:26:18.991Z  797168e2  inbound    447700000001  447700000002  ringing
-  2018-10-25T09:26:19.827Z  797168e2  -          447700000001  447700000002  (answer)   answer webhook: the NCCO was sent
-  2018-10-25T09:26:24.384Z  30cecc87  outbound   Unknown       447700000003  started
-  2018-10-25T09:26:24.384Z  30cecc87  outbound   Unknown       447700000003  ringing
-  2018-10-25T09:26:30.277Z  30cecc87  outbound   Unknown       447700000003  answered
-  2018-10-25T09:26:30.340Z  797168e2  inbound    447700000001  447700000002  answered
-  2018-10-25T09:31:30.179Z  797168e2  inbound    447700000001  447700000002  completed  duration 311 s, price 0.02332500, disconnected by user
-  2018-10-25T09:31:30.179Z  30cecc87  outbound   Unknown       447700000003  completed  duration 300 s, price 0.06350000, disconnected by platform
-"""
-
-
-def on_a_terminal(argv: list[str], env: dict, *, until: bytes, stream: str = "stdout",
-                  send=None) -> bytes:
-    """Run convo.py with stdout or stderr on a pseudo-terminal; return what it wrote
-    there, up to and including `until` (the process is stopped then)."""
-    import pty
-    import select
-    master, slave = pty.openpty()
-    proc = subprocess.Popen([sys.executable, str(HERE / "convo.py"), *argv],
-                            stdout=slave if stream == "stdout" else subprocess.PIPE,
-                            stderr=slave if stream == "stderr" else subprocess.PIPE,
-                            env={**os.environ, **env})
-    os.close(slave)
-    got = b""
-    try:
-        if send:
-            send(proc)
-        deadline = time.monotonic() + 10
-        while until not in got and time.monotonic() < deadline:
-            if select.select([master], [], [], 0.5)[0]:
-                try:
-                    got += os.read(master, 65536)
-                except OSError:  # the process ended and closed the terminal
-                    break
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        os.close(master)
-    assert until in got, got[-300:]
-    return got
-
-
-def test_on_a_narrow_terminal_ids_are_shortened_not_wrapped(tmp_path):
-    argv = ["show", str(HERE / "sample_response.json")]
-    env = {"TERM": "xterm", "COLUMNS": "60", "NO_COLOR": ""}
-    shown = on_a_terminal(argv, env, until=b"2 channels").decode()
-    plain = re.sub("\x1b\\[[0-9;]*m", "", shown).replace("\r", "").splitlines()
-    assert all(len(line) <= 60 for line in plain) and "…" in shown
-    assert "\x1b[" in shown  # a terminal, and NO_COLOR empty: colour
-    assert any(line.startswith("│  └─ phone channel 79716") for line in plain)  # glyphs kept
-    quiet = on_a_terminal(argv, {**env, "NO_COLOR": "1"}, until=b"2 channels").decode()
-    assert "\x1b[" not in quiet
-    piped = subprocess.run([sys.executable, str(HERE / "convo.py"), *argv], text=True,
-                           capture_output=True, env={**os.environ, **env}).stdout
-    assert piped == SAMPLE_TREE  # piped output is never shortened
-
-
-@pytest.mark.parametrize("no_color", ["", "1"])
-def test_serve_colours_statuses_only_on_a_terminal(tmp_path, no_color):
-    def send_events(proc) -> None:
-        port = int(proc.stdout.readline().rsplit(b":", 1)[1].split()[0])
-        server = type("Address", (), {"server_address": ("127.0.0.1", port)})
-        for status in ("answered", "busy", "completed"):
-            assert request(server, "POST", "/webhooks/event",
-                           {"status": status, "uuid": "x"})[0] == 204
-
-    log = on_a_terminal(["serve", "--port", "0", "--to", "447700000003"],
-                        {"TERM": "xterm", "COLUMNS": "120", "NO_COLOR": no_color,
-                         "CONVO_STATE_DIR": str(tmp_path)},
-                        until=b"completed", stream="stderr", send=send_events)
-    colours = [b"\x1b[32manswered", b"\x1b[31mbusy", b"\x1b[2mcompleted"]
-    assert all(c in log for c in colours) == (not no_color)
-    assert (b"\x1b[" in log) == (not no_color)
-
-
-def test_show_says_what_it_reads_for_a_document_it_does_not(capsys, tmp_path):
-    path = tmp_path / "other.json"
-    path.write_text('{"foo": 1}')
-    code, out, err = run(capsys, "show", str(path))
-    assert code == 2 and out == ""
-    assert "neither a conversation nor webhooks: show reads a conversation" in err
-
-
-def test_message_endpoints_are_shown_not_question_marks(capsys, tmp_path):
-    path = tmp_path / "messages.json"
-    path.write_text(json.dumps({"id": CONV_ID, "members": [
-        {"id": "MEM-1", "state": "JOINED", "channel": {
-            "type": "messenger", "from": {"type": "messenger", "id": "10152"},
-            "to": {"type": "viber", "id": "20263"}}},
-        {"id": "MEM-2", "state": "JOINED", "channel": {
-            "type": "app", "from": {"type": ["phone", "sms"]},
-            "to": {"type": "app", "user": "alice"}}},
-        {"id": "MEM-3", "state": "JOINED", "channel": {
-            "type": "sms", "from": ["sms", "mms"],
-            "to": {"type": "sms", "number": "447700000004"}}}]}))
-    code, out, _ = run(capsys, "show", str(path))
-    assert code == 0 and "?" not in out
-    assert "messenger channel: 10152 → 20263" in out
-    assert "app channel: phone, sms → alice" in out
-    assert "sms channel: sms, mms → 447700000004" in out
-
-
-def test_show_webhook_log_renders_the_seed_table(capsys):
-    code, out, err = run(capsys, "show", str(TESTDATA / "seed_events.jsonl"))
-    assert (code, err) == (0, "")
-    assert out == SEED_WEBHOOKS
-
-
-def test_show_webhook_log_groups_filters_and_skips_bad_lines(capsys, monkeypatch, tmp_path):
-    import io
-    other = "CON-00000000-0000-4000-8000-000000000001"
-    lines = (TESTDATA / "seed_events.jsonl").read_text().splitlines()
-    lines[1] = '{"status": "ringing", '  # cut short
-    lines.insert(4, "[1, 2]")
-    lines.append(json.dumps({"conversation_uuid": other, "status": "teleported",
-                             "timestamp": "2026-01-01T00:00:00.000Z",
-                             "from": {"type": "phone", "number": "15550100"}, "to": "15550101"}))
-    path = tmp_path / "events.jsonl"
-    path.write_text("\n".join(lines) + "\n")
-    code, out, err = run(capsys, "show", str(path))
-    assert code == 0
-    assert f"{path}:2: skipped: invalid JSON" in err and f"{path}:5: skipped: not a JSON object" in err
-    assert "(8 webhooks)" in out and f"Conversation {other}  (1 webhook)" in out
-    assert "-    -          15550100  15550101  teleported" in out  # unknown statuses shown
-    code, out, _ = run(capsys, "show", str(path), "--conversation", other)
-    assert code == 0 and CONV_ID not in out and "teleported" in out
-    monkeypatch.setattr("sys.stdin", io.StringIO(path.read_text()))
-    code, out, _ = run(capsys, "show", "-", "--json")
-    assert code == 0 and [g["conversation_uuid"] for g in json.loads(out)] == [CONV_ID, other]
-
-
-def test_show_saved_events_jsonl_from_serve(webhook, capsys):
-    request(webhook, "GET", "/webhooks/answer?" + urlencode(ANSWER_QUERY))
-    request(webhook, "POST", "/webhooks/event", {"status": "started", "direction": "inbound",
-                                                 "conversation_uuid": CONV_ID,
-                                                 "timestamp": "2018-10-25T09:26:18.991Z",
-                                                 "from": "447700000001", "to": "447700000002"})
-    capsys.readouterr()
-    code, out, _ = run(capsys, "show", webhook.events_path)
-    assert code == 0 and "(2 webhooks)" in out and "(answer)" in out and "started" in out
-
-
-def test_show_escapes_control_characters_from_documents(capsys, tmp_path):
-    path = tmp_path / "hostile.json"
-    path.write_text(json.dumps({"id": "CON-\x1b[31mX", "members": [
-        {"id": "MEM-\x1b]0;pwned\x07", "channel": {"type": "phone",
-                                                   "to": {"number": "\x1b[2J"}}}]}))
-    code, out, _ = run(capsys, "show", str(path))
-    assert code == 0 and "\x1b" not in out and "\x07" not in out
-    assert "Conversation CON-\\x1b[31mX" in out and "MEM-\\x1b]0;pwned\\x07" in out
-
-
-UNSAFE = "\x9b31m\u202etxt.exe\u2067\x7f\ud800"
-UNSAFE_ESCAPED = "\\x9b31m\\u202etxt.exe\\u2067\\x7f\\ud800"
-
-
-def _hostile_document(tmp_path) -> Path:
-    doc = {"id": CON_HOSTILE, "members": [{"id": "MEM-" + UNSAFE, "state": "JOINED",
-           "_embedded": {"user": {"name": UNSAFE, "display_name": "\ud83d half an emoji"}},
-           "channel": {"type": "phone", "to": {"number": UNSAFE}}}],
-           "events": [{"id": 1, "type": "custom:" + UNSAFE, "from": UNSAFE,
-                       "body": {UNSAFE: UNSAFE}}]}
-    path = tmp_path / "hostile.json"
-    path.write_text(json.dumps(doc))  # ASCII, with \\u escapes: surrogates are valid JSON
-    return path
-
-
-CON_HOSTILE = "CON-" + UNSAFE
-
-
-def test_show_escapes_c1_bidi_del_and_lone_surrogates_everywhere(capsys, tmp_path):
-    code, out, err = run(capsys, "show", str(_hostile_document(tmp_path)))
-    assert code == 0 and err == ""
-    for char in "\x9b\u202e\u2067\x7f\ud800\ud83d":
-        assert char not in out
-    assert out.count(UNSAFE_ESCAPED) >= 5  # id, member, user, number, event type, body key
-    assert "\\ud83d half an emoji" in out
-    out.encode("utf-8")  # writable to any UTF-8 terminal
-
-
-def test_json_output_is_valid_utf8_json_with_unsafe_code_points_escaped(capsys, tmp_path):
-    code, out, _ = run(capsys, "show", "--json", str(_hostile_document(tmp_path)))
-    assert code == 0
-    for char in "\x9b\u202e\u2067\x7f\ud800\ud83d":
-        assert char not in out
-    out.encode("utf-8")
-    assert json.loads(out)["id"] == "CON-" + UNSAFE_ESCAPED  # the normalised, shown form
-
-
-def test_webhook_table_escapes_everything_a_stranger_sent(capsys, tmp_path):
-    log = tmp_path / "events.jsonl"
-    log.write_text(json.dumps({"conversation_uuid": CONV_ID, "status": UNSAFE,
-                               "from": UNSAFE, "to": "447700000002",
-                               "timestamp": UNSAFE, "detail": UNSAFE}) + "\n")
-    code, out, _ = run(capsys, "show", str(log))
-    assert code == 0 and "\x9b" not in out and "\u202e" not in out and UNSAFE_ESCAPED in out
-    code, out, _ = run(capsys, "show", "--json", str(log))
-    assert code == 0 and "\x9b" not in out and json.loads(out)[0]["webhooks"][0]["from"] == UNSAFE
-
-
-def test_error_messages_are_escaped(capsys):
-    code, _, err = run(capsys, "get", "CON-\x9b2J\u202e")
-    assert code == 2 and "\x9b" not in err and "\u202e" not in err and "\\x9b2J\\u202e" in err
-
-
-def test_show_of_deeply_nested_json_is_bad_json(capsys, tmp_path):
-    path = tmp_path / "deep.json"
-    path.write_bytes(b"[" * 100_000)
-    code, _, err = run(capsys, "show", str(path))
-    assert code == 2 and err.startswith(f"convo: error: {path}: invalid JSON")
-    assert "nesting too deep" in err and "Traceback" not in err
-    lines = tmp_path / "deep.jsonl"
-    lines.write_bytes(b"[" * 100_000 + b'\n{"conversation_uuid":"' + CONV_ID.encode()
-                      + b'","status":"ringing"}\n')
-    code, out, err = run(capsys, "show", str(lines))
-    assert code == 0 and "ringing" in out and "deep.jsonl:1: skipped: invalid JSON" in err
-
-
-def test_get_401_with_a_given_token_says_when_it_expires(capsys, api, other_rsa_key):
-    exp = int(time.time()) + 600
-    code, _, err = run(capsys, "get", CONV_ID, "--api-url", api.url, "--jwt",
-                       _token(other_rsa_key, exp=exp))
-    assert code == 1 and "is signed with another key, or has expired (it expires at" in err
-    assert convo.format_utc(exp) in err
-
-
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
-def test_serve_stops_gracefully_on_a_signal_right_after_start(tmp_path, sig):
-    proc, _ = _serve_process(tmp_path, "--to", "447700000003")
-    proc.send_signal(sig)  # at once: the banner was printed, so the handlers are in
-    out, err = proc.communicate(timeout=10)
-    assert proc.returncode == 0 and out.rstrip().endswith("convo serve: stopped")
-    assert "Traceback" not in err
-
-
-def test_serve_warns_when_binding_all_interfaces(tmp_path):
-    proc, _ = _serve_process(tmp_path, "--to", "447700000003", "--host", "0.0.0.0")
-    proc.send_signal(signal.SIGTERM)
-    out, err = proc.communicate(timeout=10)
-    assert proc.returncode == 0
-    assert "listening on all interfaces (0.0.0.0): anyone on your network can reach it" in err
-    assert "webhooks are not verified" in err
-
-
-def test_show_webhook_log_errors_while_streaming(capsys, tmp_path):
-    code, _, err = run(capsys, "show", str(tmp_path / "none.jsonl"))
-    assert code == 2 and err == f"convo: error: {tmp_path / 'none.jsonl'}: no such file\n"
-    bad = tmp_path / "bad.jsonl"
-    bad.write_bytes(b'{"status": "started"}\n{"status": "ringing"}\n{"from": "\xff\xfe"}\n')
-    code, out, err = run(capsys, "show", str(bad))
-    assert code == 2 and out == "" and "not UTF-8 text" in err
-    assert err.count("\n") == 1 and "Traceback" not in err
-
-
-# ---------------------------------------------------------------------------
-# The API client: get against the fake Vonage API
-# ---------------------------------------------------------------------------
-
-def test_get_prints_the_tree(capsys, api, creds):
-    code, out, err = run(capsys, "get", CONV_ID, "--api-url", api.url)
-    assert (code, err) == (0, "")
-    assert out == SEED_TREE
-    assert set(api.paths()) == {  # fetched concurrently: the set is what counts
-        f"/v1/conversations/{CONV_ID}", f"/v1/conversations/{CONV_ID}/members?page_size=100",
-        *(f"/v1/conversations/{CONV_ID}/members/{m['id']}" for m in SEED["members"])}
-
-
-def test_get_json_then_show_gives_the_same_tree(capsys, api, creds, tmp_path):
-    code, out, _ = run(capsys, "get", CONV_ID, "--api-url", api.url, "--json")
-    assert code == 0
-    doc = json.loads(out)
-    assert doc["id"] == CONV_ID and doc["members"] == SEED["members"]  # field names untouched
-    saved = tmp_path / "saved.json"
-    saved.write_text(out)
-    assert run(capsys, "show", str(saved)) == (0, SEED_TREE, "")
-
-
-def test_get_follows_member_pages_on_its_own_origin(capsys, rsa_key, creds):
-    with FakeVonage(rsa_key.public_key(), members=many_members(7), page_limit=3) as fake:
-        code, out, err = run(capsys, "get", CONV_ID, "--api-url", fake.url)
-    assert code == 0, err
-    assert "7 members (7 JOINED)" in out
-    assert len(fake.paths(f"/v1/conversations/{CONV_ID}/members?")) == 3
-    assert all(sent for _, sent in fake.requests)  # the next links named api.nexmo.com
-
-
-def test_get_output_is_identical_whatever_the_concurrency(capsys, rsa_key, creds):
-    outs = set()
-    with FakeVonage(rsa_key.public_key(), members=many_members(20), page_limit=6) as fake:
-        for n in ("1", "3", "16"):
-            code, out, _ = run(capsys, "get", CONV_ID, "--api-url", fake.url, "--concurrency", n)
-            assert code == 0
-            outs.add(out)
-    assert len(outs) == 1 and "user19" in outs.pop()
-
 
 def test_pages_stop_when_next_repeats_and_at_the_cap(api, monkeypatch):
     client = convo.ApiClient(api.url, "unused")
@@ -1038,45 +844,6 @@ def test_pages_stop_when_next_repeats_and_at_the_cap(api, monkeypatch):
     api.script("/v1/y", *endless)
     monkeypatch.setattr(convo, "MAX_PAGES", 4)
     assert len(client.pages("/v1/y")) == 4
-
-
-def test_get_uses_embedded_legacy_members(capsys, rsa_key, creds):
-    legacy = json.loads((HERE / "sample_response.json").read_text())
-    with FakeVonage(rsa_key.public_key(), conversation=legacy) as fake:
-        fake.conversation["id"] = CONV_ID  # the fake routes on id
-        code, out, _ = run(capsys, "get", CONV_ID, "--api-url", fake.url)
-    assert code == 0 and out == SAMPLE_TREE
-    assert not fake.paths(f"/v1/conversations/{CONV_ID}/members/")
-
-
-def test_get_member_gone_between_list_and_detail(capsys, api, creds):
-    api.script(f"/v1/conversations/{CONV_ID}/members/{SEED['members'][1]['id']}",
-               (404, problem_body(404, "conversation:error:member-not-found", "gone")))
-    code, out, _ = run(capsys, "get", CONV_ID, "--api-url", api.url)
-    assert code == 0
-    assert "left the call before its details could be fetched" in out
-    assert "2 members (2 JOINED) · 1 channel (1 phone)" in out
-
-
-@pytest.mark.parametrize("bad", ["CON-123", "bc643220-2542-499a-892e-c982c4150c0",
-                                 "CON-bc643220-2542-499a-892e-c982c4150c06/../x", "CON-\x1b[31m",
-                                 "https://api.nexmo.com/v2/calls/x"])
-def test_get_rejects_bad_ids(capsys, creds, bad):
-    code, out, err = run(capsys, "get", bad)
-    assert code == 2 and out == ""
-    assert "expected CON- and a UUID, e.g. CON-bc643220" in err and "\x1b" not in err
-
-
-def test_get_without_id_uses_the_state_file_or_asks(capsys, api, creds, tmp_path):
-    api.calls = []  # nothing recorded, and no call in progress
-    code, _, err = run(capsys, "get", "--api-url", api.url)
-    assert code == 1 and "no call in progress" in err
-    api.calls = copy.deepcopy(SEED["calls"])
-    convo.write_state({"conversation_uuid": CONV_ID, "region_url": "https://api-eu-1.vonage.com",
-                       "uuid": "797168e24c19a3c45e74e05b10fef2b5", "time": "2018-10-25T09:26:19Z"})
-    code, out, err = run(capsys, "get", "--api-url", api.url)
-    assert code == 0 and out == SEED_TREE
-    assert f"using the latest call that serve recorded: {CONV_ID}" in err
 
 
 def test_get_refuses_an_expired_jwt_before_any_request(capsys, api, rsa_key):
@@ -1103,6 +870,14 @@ def test_get_401_names_the_likely_cause(capsys, monkeypatch, api, other_rsa_key,
     assert err.count("\n") == 1
     assert "the API rejected the token (HTTP 401 system:error:invalid-token: You did not" in err
     assert f"application {APP_ID} does not own this call, or {wrong} is not" in err
+
+
+def test_get_401_with_a_given_token_says_when_it_expires(capsys, api, other_rsa_key):
+    exp = int(time.time()) + 600
+    code, _, err = run(capsys, "get", CONV_ID, "--api-url", api.url, "--jwt",
+                       _token(other_rsa_key, exp=exp))
+    assert code == 1 and "is signed with another key, or has expired (it expires at" in err
+    assert convo.format_utc(exp) in err
 
 
 def test_get_403_and_legacy_error_body(capsys, api, creds):
@@ -1190,17 +965,6 @@ def test_get_deeply_nested_api_response_is_bad_json(capsys, api, creds):
                (200, b"[" * 100_000, {"Content-Type": "application/json"}))
     code, _, err = run(capsys, "get", CONV_ID, "--api-url", api.url)
     assert code == 1 and "sent non-JSON" in err and "Traceback" not in err
-
-
-def test_get_survives_half_an_emoji_in_a_display_name(capsys, rsa_key, creds):
-    members = copy.deepcopy(SEED["members"])
-    members[0]["_embedded"]["user"]["display_name"] = "Ann \ud83d"
-    with FakeVonage(rsa_key.public_key(), members=members) as fake:
-        code, out, _ = run(capsys, "get", CONV_ID, "--api-url", fake.url)
-        assert code == 0 and '"Ann \\ud83d"' in out
-        code, out, _ = run(capsys, "get", CONV_ID, "--api-url", fake.url, "--json")
-        assert code == 0 and "\\ud83d" in out and "\ud83d" not in out
-        assert json.loads(out)["members"][0]["_embedded"]["user"]["display_name"] == "Ann \ud83d"
 
 
 def test_get_body_over_the_limit_without_content_length(api):
@@ -1295,30 +1059,13 @@ def test_is_vonage_url(url, trusted):
     assert convo.is_vonage_url(url) is trusted
 
 
-def test_candidate_hosts_order(capsys, monkeypatch):
-    import argparse
-    args = argparse.Namespace(api_url=None)
-    state = {"conversation_uuid": CONV_ID, "region_url": "https://api-eu-3.vonage.com/"}
-
-    def first(state, conv_id):
-        return convo.candidate_hosts(args.api_url, state, conv_id)[0][0]
-
-    assert first(state, CONV_ID) == "https://api-eu-3.vonage.com"
-    assert first(state, "CON-other") == convo.API_URL
-    monkeypatch.setenv("VONAGE_API_URL", "http://127.0.0.1:9")
-    assert first(state, CONV_ID) == "http://127.0.0.1:9"
-    args.api_url = ["http://localhost:8"]
-    assert first(state, CONV_ID) == "http://localhost:8"
-    monkeypatch.delenv("VONAGE_API_URL")
-    args.api_url = None
-    planted = {"conversation_uuid": CONV_ID, "region_url": "http://attacker.example"}
-    assert first(planted, CONV_ID) == convo.API_URL
-    assert "ignoring the recorded region_url 'http://attacker.example'" in capsys.readouterr().err
-    hosts, named = convo.candidate_hosts(args.api_url, state, CONV_ID)
-    assert not named and len(hosts) == 7 and set(hosts) == {convo.API_URL, *convo.REGIONAL_URLS}
-    monkeypatch.setenv("VONAGE_API_URL", "http://127.0.0.1:9, http://127.0.0.1:10")
-    assert convo.candidate_hosts(args.api_url, state, CONV_ID) == (
-        ["http://127.0.0.1:9", "http://127.0.0.1:10"], True)
+@pytest.mark.parametrize("url", ["http://api.nexmo.com", "http://api.example.invalid:8080"])
+def test_plain_http_to_another_machine_is_refused(capsys, creds, url, monkeypatch):
+    code, _, err = run(capsys, "get", CONV_ID, "--api-url", url)
+    assert code == 2 and "plain http:// would send the token in clear text" in err
+    monkeypatch.setenv("VONAGE_API_URL", url)
+    code, _, err = run(capsys, "calls")
+    assert code == 2 and "VONAGE_API_URL" in err
 
 
 def test_ctrl_c_ends_get_mid_request(tmp_path, key_file):
@@ -1368,9 +1115,282 @@ def test_get_never_prints_the_token(capsys, api, rsa_key):
     assert token not in str(exc.value)
 
 
+class _DripHandler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def _drip(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        data = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 99999\r\n\r\n["
+        ends = time.monotonic() + 20
+        for byte in data + b" " * 99999:
+            if time.monotonic() > ends:
+                return
+            try:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+            except OSError:
+                return
+            time.sleep(0.05)
+
+    do_GET = do_POST = _drip
+
+    def log_message(self, *args):
+        pass
+
+
+class Dripper(http.server.ThreadingHTTPServer):
+    """A peer that answers a byte at a time, a byte every 0.05 s, and gives up after 20 s
+    (so a test of a broken deadline fails instead of hanging)."""
+    daemon_threads = True
+
+    def __init__(self):
+        super().__init__(("127.0.0.1", 0), _DripHandler)
+
+
+@pytest.fixture
+def dripper():
+    server = Dripper()
+    thread = threading.Thread(target=server.serve_forever, args=(POLL_S,), daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.mark.parametrize("argv", [["get", CONV_ID], ["calls"], ["get", CONV_ID, "--watch"]])
+def test_a_peer_that_drips_bytes_is_cut_off_at_the_deadline(capsys, creds, dripper, argv):
+    code, out, err = run(capsys, *argv, "--api-url", dripper, "--timeout", "0.3")
+    assert code == 1 and "did not answer within 0.3 s (see --timeout)" in err, err
+    assert err.count("\n") == 1 or argv[0] == "calls"
+
+
+def test_hostile_api_answers_are_one_line_errors(capsys, api, creds, monkeypatch):
+    assert convo.parse_retry_after("²", 0.0) is None
+    api.script(f"/v1/conversations/{CONV_ID}/members",
+               (200, {"_embedded": {"members": []}, "_links": {"next": {"href": "http://[::1/x"}}}))
+    code, _, err = run(capsys, "get", CONV_ID, "--api-url", api.url)
+    assert code == 1 and "the API's next link 'http://[::1/x' is not a URL" in err
+    api.script("/v1/x", *[(200, {"_embedded": {"items": list(range(100))},
+                                 "_links": {"next": {"href": f"/v1/x?cursor={i}"}}})
+                          for i in range(10)])
+    monkeypatch.setattr(convo, "MAX_ITEMS", 250)
+    client = convo.ApiClient(api.url, "t")
+    assert len(client.pages("/v1/x", lambda page: page["_embedded"]["items"])) == 300
+    assert "stopped after 3 pages and 300 items of /v1/x" in capsys.readouterr().err
+
+
 # ---------------------------------------------------------------------------
-# Live calls: calls, get by any ID, regions, get --watch
+# Conversation documents: every shape, the tree and the timeline
 # ---------------------------------------------------------------------------
+
+SAMPLE_TREE = """\
+Conversation CON-bc643220-2542-499a-892e-c982c4150c06
+  name NAM-1b2c4274-e3f2-494e-89c4-46856ee84a8b · created 2018-10-25 09:26:18 UTC · sequence 8 · ttl 48h
+├─ Member MEM-f44c872e-cba9-444f-88ae-0bfa630865a6  JOINED
+│    user USR-33a51f4d-d06b-42f6-a525-90d2859ab9f6 · joined 09:26:30.334
+│  └─ phone channel 797168e24c19a3c45e74e05b10fef2b5: 447700000001 → 447700000002
+│     └─ leg 797168e24c19a3c45e74e05b10fef2b5
+└─ Member MEM-25ccda92-839d-4ac6-a7b2-de310224878b  JOINED
+     user vapi-user-f59c1ff26c0543fdb6c02fd30617a1c0 (USR-b9948493-…) · invited 09:26:19.385 · joined 09:26:30.270
+   └─ phone channel 30cecc87-7ac9-4d03-910a-e9d69558263c: Unknown → 447700000001 · ring timeout 60 s · max length 2 h
+      └─ leg 30cecc87-7ac9-4d03-910a-e9d69558263c
+1 conversation · 2 members (2 JOINED) · 2 channels (2 phone) · 2 legs
+"""
+
+
+def test_show_sample_response_legacy_shape(capsys):
+    code, out, err = run(capsys, "show", str(HERE / "sample_response.json"))
+    assert (code, err) == (0, "")
+    assert out == SAMPLE_TREE
+
+
+def test_show_ascii_fallback():
+    conv = convo.normalize_conversation(json.loads((HERE / "sample_response.json").read_text()))
+    lines = convo.render_tree(conv, convo.Style(unicode=False))
+    assert lines[2] == "|- Member MEM-f44c872e-cba9-444f-88ae-0bfa630865a6  JOINED"
+    assert lines[4] == "|  `- phone channel 797168e24c19a3c45e74e05b10fef2b5: 447700000001 -> 447700000002"
+    assert all(line.isascii() for line in lines[:6])
+
+
+def test_show_colour_only_when_asked():
+    conv = convo.normalize_conversation(json.loads((HERE / "sample_response.json").read_text()))
+    plain = "\n".join(convo.render_tree(conv, convo.Style()))
+    coloured = "\n".join(convo.render_tree(conv, convo.Style(color=True)))
+    assert "\033[" not in plain and "\033[32m" in coloured
+
+
+def test_show_v1_conversation_with_full_members(capsys):
+    code, out, err = run(capsys, "show", str(TESTDATA / "v1_conversation_members.json"))
+    assert code == 0, err
+    assert out.splitlines()[0] == ("Conversation CON-d66d47de-5bcb-4300-94f0-0c9d4b948e9a  "
+                                   "ACTIVE")
+    assert "├─ Member MEM-63f61863-4a51-4f6b-86e1-46edebio0391  JOINED" in out
+    assert 'user my_user_name "My User Name" (USR-82e028d9-…)' in out
+    assert "phone channel: ? → 447700900000" in out
+    assert "app channel: ? → alice" in out
+    assert "sip channel: ? → sip:bob@example.com" in out
+    assert ("websocket channel 6c1a6c1a-0000-4000-8000-000000000001: ? → "
+            "wss://example.com/socket") in out
+    assert "4 members (3 JOINED, 1 LEFT)" in out
+    assert "4 channels (1 phone, 1 app, 1 sip, 1 websocket) · 1 leg" in out
+    assert "left 2023-12-07 00:00:01.000" in out
+
+
+def test_show_bare_v1_conversation_suggests_get(capsys):
+    code, out, _ = run(capsys, "show", str(TESTDATA / "v1_conversation_bare.json"))
+    assert code == 0
+    assert "holds no members" in out
+    assert "python3 convo.py get CON-dd7ca47d-0e2f-4118-adc4-905e96431459" in out
+
+
+@pytest.mark.parametrize("doc", [
+    {}, {"members": "nope"}, {"members": [None, 3, {"channel": []}]},
+    {"uuid": 5, "timestamp": "x", "properties": [], "members": [{"timestamp": {"joined": 9}}]},
+    {"id": "CON-x", "members": [{"channel": {"type": "phone", "from": "x", "leg_ids": "y"}}]},
+])
+def test_show_survives_missing_and_odd_fields(capsys, tmp_path, doc):
+    path = tmp_path / "odd.json"
+    path.write_text(json.dumps(doc))
+    code, out, err = run(capsys, "show", str(path))
+    assert code == 0 and err == "" and out.startswith("Conversation ")
+
+
+def test_show_json_is_normalised_and_stable(capsys):
+    code, out, _ = run(capsys, "show", "--json", str(HERE / "sample_response.json"))
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["id"] == CONV_ID and doc["ttl"] == 172800
+    assert doc["members"][1]["user"] == {"id": "USR-b9948493-be4a-4b36-bb4d-c96bcc2af85b",
+                                         "name": "vapi-user-f59c1ff26c0543fdb6c02fd30617a1c0"}
+    assert doc["members"][1]["channel"]["leg_ids"] == ["30cecc87-7ac9-4d03-910a-e9d69558263c"]
+    assert out == json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    assert run(capsys, "show", "--json", str(HERE / "sample_response.json"))[1] == out
+
+
+def test_unknown_events_are_shown_generically():
+    conv = convo.normalize_conversation({"id": CONV_ID, "members": [], "events": [
+        {"id": 9, "type": "custom:thing", "from": "MEM-x", "timestamp": "2018-10-25T09:26:19Z",
+         "body": {"level": 3, "ok": True, "nested": {"no": 1}}},
+        {"id": 10, "type": "sip:hangup", "body": {"reason": {"text": "normal", "sip_code": 200}}},
+        {"id": 11}]})
+    lines = "\n".join(convo.render_timeline(conv, convo.Style()))
+    assert "custom:thing  level=3 ok=True" in lines and "MEM-x" in lines
+    assert "hung up (normal, 200)" in lines and "(no type)" not in lines.split("\n")[1]
+    assert lines.count("\n") == 4  # a title, a header and three rows: nothing dropped
+
+
+def test_message_endpoints_are_shown_not_question_marks(capsys, tmp_path):
+    path = tmp_path / "messages.json"
+    path.write_text(json.dumps({"id": CONV_ID, "members": [
+        {"id": "MEM-1", "state": "JOINED", "channel": {
+            "type": "messenger", "from": {"type": "messenger", "id": "10152"},
+            "to": {"type": "viber", "id": "20263"}}},
+        {"id": "MEM-2", "state": "JOINED", "channel": {
+            "type": "app", "from": {"type": ["phone", "sms"]},
+            "to": {"type": "app", "user": "alice"}}},
+        {"id": "MEM-3", "state": "JOINED", "channel": {
+            "type": "sms", "from": ["sms", "mms"],
+            "to": {"type": "sms", "number": "447700000004"}}}]}))
+    code, out, _ = run(capsys, "show", str(path))
+    assert code == 0 and "?" not in out
+    assert "messenger channel: 10152 → 20263" in out
+    assert "app channel: phone, sms → alice" in out
+    assert "sms channel: sms, mms → 447700000004" in out
+
+
+def test_on_a_narrow_terminal_ids_are_shortened_not_wrapped(tmp_path):
+    argv = ["show", str(HERE / "sample_response.json")]
+    env = {"TERM": "xterm", "COLUMNS": "60", "NO_COLOR": ""}
+    shown = on_a_terminal(argv, env, until=b"2 channels").decode()
+    plain = re.sub("\x1b\\[[0-9;]*m", "", shown).replace("\r", "").splitlines()
+    assert all(len(line) <= 60 for line in plain) and "…" in shown
+    assert "\x1b[" in shown  # a terminal, and NO_COLOR empty: colour
+    assert any(line.startswith("│  └─ phone channel 79716") for line in plain)  # glyphs kept
+    quiet = on_a_terminal(argv, {**env, "NO_COLOR": "1"}, until=b"2 channels").decode()
+    assert "\x1b[" not in quiet
+    piped = subprocess.run([sys.executable, str(HERE / "convo.py"), *argv], text=True,
+                           capture_output=True, env={**os.environ, **env}).stdout
+    assert piped == SAMPLE_TREE  # piped output is never shortened
+
+
+UNSAFE = "\x9b31m\u202etxt.exe\u2067\x7f\ud800"
+UNSAFE_ESCAPED = "\\x9b31m\\u202etxt.exe\\u2067\\x7f\\ud800"
+
+CON_HOSTILE = "CON-" + UNSAFE
+
+
+def _hostile_document(tmp_path) -> Path:
+    doc = {"id": CON_HOSTILE, "members": [{"id": "MEM-" + UNSAFE, "state": "JOINED",
+           "_embedded": {"user": {"name": UNSAFE, "display_name": "\ud83d half an emoji"}},
+           "channel": {"type": "phone", "to": {"number": UNSAFE}}}],
+           "events": [{"id": 1, "type": "custom:" + UNSAFE, "from": UNSAFE,
+                       "body": {UNSAFE: UNSAFE}}]}
+    path = tmp_path / "hostile.json"
+    path.write_text(json.dumps(doc))  # ASCII, with \\u escapes: surrogates are valid JSON
+    return path
+
+
+def test_show_escapes_control_characters_from_documents(capsys, tmp_path):
+    path = tmp_path / "hostile.json"
+    path.write_text(json.dumps({"id": "CON-\x1b[31mX", "members": [
+        {"id": "MEM-\x1b]0;pwned\x07", "channel": {"type": "phone",
+                                                   "to": {"number": "\x1b[2J"}}}]}))
+    code, out, _ = run(capsys, "show", str(path))
+    assert code == 0 and "\x1b" not in out and "\x07" not in out
+    assert "Conversation CON-\\x1b[31mX" in out and "MEM-\\x1b]0;pwned\\x07" in out
+
+
+def test_show_escapes_c1_bidi_del_and_lone_surrogates_everywhere(capsys, tmp_path):
+    code, out, err = run(capsys, "show", str(_hostile_document(tmp_path)))
+    assert code == 0 and err == ""
+    for char in "\x9b\u202e\u2067\x7f\ud800\ud83d":
+        assert char not in out
+    assert out.count(UNSAFE_ESCAPED) >= 5  # id, member, user, number, event type, body key
+    assert "\\ud83d half an emoji" in out
+    out.encode("utf-8")  # writable to any UTF-8 terminal
+
+
+def test_json_output_is_valid_utf8_json_with_unsafe_code_points_escaped(capsys, tmp_path):
+    code, out, _ = run(capsys, "show", "--json", str(_hostile_document(tmp_path)))
+    assert code == 0
+    for char in "\x9b\u202e\u2067\x7f\ud800\ud83d":
+        assert char not in out
+    out.encode("utf-8")
+    assert json.loads(out)["id"] == "CON-" + UNSAFE_ESCAPED  # the normalised, shown form
+
+
+# ---------------------------------------------------------------------------
+# Hosts and regions
+# ---------------------------------------------------------------------------
+
+def test_candidate_hosts_order(capsys, monkeypatch):
+    import argparse
+    args = argparse.Namespace(api_url=None)
+    state = {"conversation_uuid": CONV_ID, "region_url": "https://api-eu-3.vonage.com/"}
+
+    def first(state, conv_id):
+        return convo.candidate_hosts(args.api_url, state, conv_id)[0][0]
+
+    assert first(state, CONV_ID) == "https://api-eu-3.vonage.com"
+    assert first(state, "CON-other") == convo.API_URL
+    monkeypatch.setenv("VONAGE_API_URL", "http://127.0.0.1:9")
+    assert first(state, CONV_ID) == "http://127.0.0.1:9"
+    args.api_url = ["http://localhost:8"]
+    assert first(state, CONV_ID) == "http://localhost:8"
+    monkeypatch.delenv("VONAGE_API_URL")
+    args.api_url = None
+    planted = {"conversation_uuid": CONV_ID, "region_url": "http://attacker.example"}
+    assert first(planted, CONV_ID) == convo.API_URL
+    assert "ignoring the recorded region_url 'http://attacker.example'" in capsys.readouterr().err
+    hosts, named = convo.candidate_hosts(args.api_url, state, CONV_ID)
+    assert not named and len(hosts) == 7 and set(hosts) == {convo.API_URL, *convo.REGIONAL_URLS}
+    monkeypatch.setenv("VONAGE_API_URL", "http://127.0.0.1:9, http://127.0.0.1:10")
+    assert convo.candidate_hosts(args.api_url, state, CONV_ID) == (
+        ["http://127.0.0.1:9", "http://127.0.0.1:10"], True)
+
 
 LEG_IN, LEG_OUT = "797168e24c19a3c45e74e05b10fef2b5", "30cecc87-7ac9-4d03-910a-e9d69558263c"
 NO_CONV = "CON-00000000-0000-4000-8000-000000000000"
@@ -1383,6 +1403,54 @@ def regions(rsa_key):
                     calls=[]) as us, FakeVonage(rsa_key.public_key()) as eu:
         yield us, eu
 
+
+@pytest.mark.parametrize("leg", [LEG_IN, LEG_OUT, LEG_OUT.replace("-", ""), LEG_OUT.upper()])
+def test_get_by_leg_uuid_in_any_region(capsys, creds, regions, leg):
+    us, eu = regions
+    code, out, err = run(capsys, "get", leg, "--api-url", us.url, "--api-url", eu.url)
+    assert code == 0 and out == SEED_TREE
+    assert f"is in conversation {CONV_ID} (found in 127.0.0.1:{eu.url.rsplit(':', 1)[1]})" in err
+
+
+def test_get_by_conversation_id_in_any_case_and_region(capsys, creds, regions):
+    us, eu = regions
+    code, out, err = run(capsys, "get", "con-" + CONV_ID[4:], "--api-url", us.url,
+                         "--api-url", eu.url)
+    assert code == 0 and out == SEED_TREE and "found in 127.0.0.1:" in err
+    assert us.paths(f"/v1/conversations/{CONV_ID}")  # it asked the other region too
+
+
+def test_get_by_api_url(capsys, creds, regions):
+    us, eu = regions
+    code, out, _ = run(capsys, "get", f"{eu.url}/v1/conversations/{CONV_ID}",
+                       "--api-url", eu.url)
+    assert code == 0 and out == SEED_TREE
+    code, out, _ = run(capsys, "get", f"{eu.url}/v1/calls/{LEG_OUT}", "--api-url", eu.url)
+    assert code == 0 and out == SEED_TREE
+
+
+def test_get_refuses_a_url_on_a_host_that_is_not_vonage_without_sending_the_token(
+        capsys, creds, regions):
+    us, eu = regions
+    code, out, err = run(capsys, "get", f"{eu.url}/v1/conversations/{CONV_ID}")
+    assert code == 2 and out == "" and "is not a Vonage host" in err
+    assert eu.paths() == []
+    code, _, err = run(capsys, "get", f"https://api.example.com/v1/calls/{LEG_OUT}")
+    assert code == 2 and "api.example.com is not a Vonage host" in err
+
+
+def test_get_remembers_where_it_found_an_id(tmp_path):
+    convo.remember_region(CONV_ID, "https://api-eu-3.vonage.com")
+    convo.remember_region("CON-x", "http://planted.example")
+    import argparse
+    args = argparse.Namespace(api_url=None)
+    assert convo.candidate_hosts(args.api_url, None, CONV_ID)[0][0] == "https://api-eu-3.vonage.com"
+    assert convo.candidate_hosts(args.api_url, None, "CON-x")[0][0] == convo.API_URL  # never trusted
+
+
+# ---------------------------------------------------------------------------
+# calls
+# ---------------------------------------------------------------------------
 
 def test_calls_lists_live_calls_across_regions(capsys, creds, regions):
     us, eu = regions
@@ -1423,121 +1491,17 @@ def test_calls_one_region_failing_is_a_warning(capsys, creds, regions):
     assert code == 0 and CONV_ID in out and "warning: 127.0.0.1:" in err
 
 
-@pytest.mark.parametrize("leg", [LEG_IN, LEG_OUT, LEG_OUT.replace("-", ""), LEG_OUT.upper()])
-def test_get_by_leg_uuid_in_any_region(capsys, creds, regions, leg):
-    us, eu = regions
-    code, out, err = run(capsys, "get", leg, "--api-url", us.url, "--api-url", eu.url)
-    assert code == 0 and out == SEED_TREE
-    assert f"is in conversation {CONV_ID} (found in 127.0.0.1:{eu.url.rsplit(':', 1)[1]})" in err
+def test_a_call_listing_is_filtered_on_our_side(capsys, rsa_key, creds):
+    calls = [{**SEED["calls"][0], "conversation_uuid": None},
+             {**SEED["calls"][0], "uuid": "aaaa", "status": "completed"}]
+    with FakeVonage(rsa_key.public_key(), calls=calls) as fake:
+        code, out, err = run(capsys, "get", "--api-url", fake.url)
+    assert code == 1 and "(no conversation)" not in out + err and "no call in progress" in err
 
 
-def test_get_by_conversation_id_in_any_case_and_region(capsys, creds, regions):
-    us, eu = regions
-    code, out, err = run(capsys, "get", "con-" + CONV_ID[4:], "--api-url", us.url,
-                         "--api-url", eu.url)
-    assert code == 0 and out == SEED_TREE and "found in 127.0.0.1:" in err
-    assert us.paths(f"/v1/conversations/{CONV_ID}")  # it asked the other region too
-
-
-def test_get_by_api_url(capsys, creds, regions):
-    us, eu = regions
-    code, out, _ = run(capsys, "get", f"{eu.url}/v1/conversations/{CONV_ID}",
-                       "--api-url", eu.url)
-    assert code == 0 and out == SEED_TREE
-    code, out, _ = run(capsys, "get", f"{eu.url}/v1/calls/{LEG_OUT}", "--api-url", eu.url)
-    assert code == 0 and out == SEED_TREE
-
-
-def test_get_refuses_a_url_on_a_host_that_is_not_vonage_without_sending_the_token(
-        capsys, creds, regions):
-    us, eu = regions
-    code, out, err = run(capsys, "get", f"{eu.url}/v1/conversations/{CONV_ID}")
-    assert code == 2 and out == "" and "is not a Vonage host" in err
-    assert eu.paths() == []
-    code, _, err = run(capsys, "get", f"https://api.example.com/v1/calls/{LEG_OUT}")
-    assert code == 2 and "api.example.com is not a Vonage host" in err
-
-
-def test_get_without_id_picks_the_one_call_in_progress_or_asks(capsys, creds, regions):
-    us, eu = regions
-    code, out, err = run(capsys, "get", "--api-url", us.url, "--api-url", eu.url)
-    assert code == 0 and out == SEED_TREE and f"the call in progress: {CONV_ID}" in err
-    other = dict(SEED["calls"][0], uuid="aaaaaaaa-0000-4000-8000-000000000001",
-                 conversation_uuid=NO_CONV)
-    us.calls = [other]
-    code, out, err = run(capsys, "get", "--api-url", us.url, "--api-url", eu.url)
-    assert code == 2 and CONV_ID in out and NO_CONV in out
-    assert "2 conversations are in progress: pick one" in err
-
-
-@pytest.mark.parametrize("url", ["http://api.nexmo.com", "http://api.example.invalid:8080"])
-def test_plain_http_to_another_machine_is_refused(capsys, creds, url, monkeypatch):
-    code, _, err = run(capsys, "get", CONV_ID, "--api-url", url)
-    assert code == 2 and "plain http:// would send the token in clear text" in err
-    monkeypatch.setenv("VONAGE_API_URL", url)
-    code, _, err = run(capsys, "calls")
-    assert code == 2 and "VONAGE_API_URL" in err
-
-
-def test_get_remembers_where_it_found_an_id(tmp_path):
-    convo.remember_region(CONV_ID, "https://api-eu-3.vonage.com")
-    convo.remember_region("CON-x", "http://planted.example")
-    import argparse
-    args = argparse.Namespace(api_url=None)
-    assert convo.candidate_hosts(args.api_url, None, CONV_ID)[0][0] == "https://api-eu-3.vonage.com"
-    assert convo.candidate_hosts(args.api_url, None, "CON-x")[0][0] == convo.API_URL  # never trusted
-
-
-def test_get_interval_and_watch_options_are_checked(capsys, creds):
-    for argv, needle in ((["--watch", "--interval", "0.1"], "--interval must be 0.5 to 60"),
-                         (["--watch", "--interval", "61"], "--interval must be 0.5 to 60"),
-                         (["--watch", "--json", "--events"], "drop --events")):
-        code, _, err = run(capsys, "get", CONV_ID, *argv)
-        assert code == 2 and needle in err
-
-
-class Lines(io.TextIOBase):
-    """A stream that a test reads line by line as another thread writes it."""
-
-    encoding = "utf-8"
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.queue: queue.Queue[str] = queue.Queue()
-        self.partial = ""
-        self.seen: list[str] = []
-
-    def write(self, text: str) -> int:
-        self.partial += text
-        *lines, self.partial = self.partial.split("\n")
-        for line in lines:
-            self.queue.put(line)
-        return len(text)
-
-    def expect(self, needle: str, timeout: float = 10) -> list[str]:
-        """Read lines until one holds needle; return them."""
-        got = []
-        while True:
-            line = self.queue.get(timeout=timeout)
-            got.append(line)
-            self.seen.append(line)
-            if needle in line:
-                return got
-
-
-def pipe_lines(stream) -> Lines:
-    """Read a subprocess's pipe in a thread, so that a test waits for a line with a
-    deadline (Lines.expect) instead of blocking on readline forever."""
-    lines = Lines()
-    threading.Thread(target=lambda: [lines.write(line) for line in stream],
-                     daemon=True).start()
-    return lines
-
-
-class Utf8Out(io.StringIO):
-    """Captured output, as from a UTF-8 terminal that is not a terminal."""
-    encoding = "utf-8"
-
+# ---------------------------------------------------------------------------
+# Watching: get --watch and serve --watch
+# ---------------------------------------------------------------------------
 
 class WatchClock:
     """A watch's clock in a test: each sleep moves it on at once, then runs
@@ -1569,6 +1533,14 @@ def watch(clock: WatchClock, *argv: str) -> tuple[object, str]:
     except convo.ConvoError as e:
         result = e
     return result, out.getvalue()
+
+
+def test_get_interval_and_watch_options_are_checked(capsys, creds):
+    for argv, needle in ((["--watch", "--interval", "0.1"], "--interval must be 0.5 to 60"),
+                         (["--watch", "--interval", "61"], "--interval must be 0.5 to 60"),
+                         (["--watch", "--json", "--events"], "drop --events")):
+        code, _, err = run(capsys, "get", CONV_ID, *argv)
+        assert code == 2 and needle in err
 
 
 def test_watch_follows_the_seed_call_until_hang_up(creds, rsa_key):
@@ -1657,6 +1629,20 @@ def test_watch_ends_when_the_api_is_lost(creds, rsa_key):
     assert isinstance(result, convo.ConvoError) and "lost the API for over 0.6 s" in str(result)
 
 
+def test_odd_items_in_an_events_page_never_break_get_or_a_watch(capsys, rsa_key, creds):
+    with FakeVonage(rsa_key.public_key()) as fake:
+        fake.play(seed_call_steps(), step=8)
+        fake.script(f"/v1/conversations/{CONV_ID}/events",
+                    (200, {"_embedded": {"events": [1, "x", None, []]}, "_links": {}}))
+        code, out, err = run(capsys, "get", CONV_ID, "--events", "--api-url", fake.url)
+        assert code == 0 and "Traceback" not in err
+        fake.script(f"/v1/conversations/{CONV_ID}/events",
+                    (200, [1, "x", None, {"id": 99, "type": "odd"}]))
+        result, out = watch(WatchClock(lambda n: n == 2 and fake.advance()), CONV_ID,
+                            "--api-url", fake.url)
+        assert result == 0 and "hung up" in out
+
+
 def test_ctrl_c_ends_a_watch_with_its_summary(tmp_path, key_file, rsa_key):
     with FakeVonage(rsa_key.public_key()) as fake:
         fake.play(seed_call_steps(), step=8)
@@ -1678,58 +1664,193 @@ def test_ctrl_c_ends_a_watch_with_its_summary(tmp_path, key_file, rsa_key):
     assert err.endswith("convo: interrupted\n")
 
 
-def test_serve_watch_follows_each_call_it_answers(tmp_path, key_file, rsa_key):
-    with FakeVonage(rsa_key.public_key()) as fake:
-        fake.play(seed_call_steps(), step=8)
-        env = {**os.environ, "VONAGE_APPLICATION_ID": APP_ID,
-               "VONAGE_APPLICATION_PRIVATE_KEY_PATH": str(key_file),
-               "CONVO_STATE_DIR": str(tmp_path / "state")}
-        proc = subprocess.Popen([sys.executable, str(HERE / "convo.py"), "serve", "--port", "0",
-                                 "--to", "447700000003", "--watch", "--interval", "0.5",
-                                 "--api-url", fake.url], stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, env=env)
-        try:
-            port = int(proc.stdout.readline().rsplit(":", 1)[1].split()[0])
-            log = pipe_lines(proc.stderr)
-            server = type("Address", (), {"server_address": ("127.0.0.1", port)})
-            status, _, _ = request(server, "GET", "/webhooks/answer?" + urlencode(ANSWER_QUERY))
-            assert status == 200
-            tagged = [line for line in log.expect("[bc643220] Watching:") if "[bc643220] " in line]
-            assert any("Member MEM-f44c872e-cba9-444f-88ae-0bfa630865a6" in line
-                       for line in tagged)
-            fake.advance()  # hang-up
-            assert "[bc643220] hung up · watched " in log.expect(" watched ")[-1]
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(timeout=10)
-        finally:
-            proc.kill()
-    assert proc.returncode == 0
+# ---------------------------------------------------------------------------
+# get
+# ---------------------------------------------------------------------------
+
+def test_get_prints_the_tree(capsys, api, creds):
+    code, out, err = run(capsys, "get", CONV_ID, "--api-url", api.url)
+    assert (code, err) == (0, "")
+    assert out == SEED_TREE
+    assert set(api.paths()) == {  # fetched concurrently: the set is what counts
+        f"/v1/conversations/{CONV_ID}", f"/v1/conversations/{CONV_ID}/members?page_size=100",
+        *(f"/v1/conversations/{CONV_ID}/members/{m['id']}" for m in SEED["members"])}
 
 
-def test_serve_watch_without_credentials_exits_2(capsys):
-    code, _, err = run(capsys, "serve", "--to", "447700000003", "--watch")
-    assert code == 2 and "needs an application ID (--app-id or VONAGE_APPLICATION_ID) and a " \
-        "private key" in err
+def test_get_json_then_show_gives_the_same_tree(capsys, api, creds, tmp_path):
+    code, out, _ = run(capsys, "get", CONV_ID, "--api-url", api.url, "--json")
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["id"] == CONV_ID and doc["members"] == SEED["members"]  # field names untouched
+    copy = tmp_path / "saved.json"
+    copy.write_text(out)
+    assert run(capsys, "show", str(copy)) == (0, SEED_TREE, "")
 
 
-def test_token_source_renews_minted_tokens_and_stops_given_ones(capsys, creds, rsa_key):
-    tokens = convo.TokenSource(convo.resolve_credentials())
-    first = tokens.token()
-    tokens.expires = time.time() + 30  # within a minute of expiring: minted again
-    assert tokens.token() != first and tokens.expires > time.time() + 800
-    soon = _token(rsa_key, application_id=APP_ID, iat=int(time.time()),
-                  exp=int(time.time()) + 40)
-    given = convo.TokenSource(convo.resolve_credentials(token=soon))
-    assert given.token() == soon and "expires in 3" in capsys.readouterr().err
-    given.expires = time.time() - 1
-    with pytest.raises(convo.ConvoError, match="the token in --jwt expired"):
-        given.token()
+def test_get_follows_member_pages_on_its_own_origin(capsys, rsa_key, creds):
+    with FakeVonage(rsa_key.public_key(), members=many_members(7), page_limit=3) as fake:
+        code, out, err = run(capsys, "get", CONV_ID, "--api-url", fake.url)
+    assert code == 0, err
+    assert "7 members (7 JOINED)" in out
+    assert len(fake.paths(f"/v1/conversations/{CONV_ID}/members?")) == 3
+    assert all(sent for _, sent in fake.requests)  # the next links named api.nexmo.com
+
+
+def test_get_output_is_identical_whatever_the_concurrency(capsys, rsa_key, creds):
+    outs = set()
+    with FakeVonage(rsa_key.public_key(), members=many_members(20), page_limit=6) as fake:
+        for n in ("1", "3", "16"):
+            code, out, _ = run(capsys, "get", CONV_ID, "--api-url", fake.url, "--concurrency", n)
+            assert code == 0
+            outs.add(out)
+    assert len(outs) == 1 and "user19" in outs.pop()
+
+
+def test_get_uses_embedded_legacy_members(capsys, rsa_key, creds):
+    legacy = json.loads((HERE / "sample_response.json").read_text())
+    with FakeVonage(rsa_key.public_key(), conversation=legacy) as fake:
+        fake.conversation["id"] = CONV_ID  # the fake routes on id
+        code, out, _ = run(capsys, "get", CONV_ID, "--api-url", fake.url)
+    assert code == 0 and out == SAMPLE_TREE
+    assert not fake.paths(f"/v1/conversations/{CONV_ID}/members/")
+
+
+def test_get_member_gone_between_list_and_detail(capsys, api, creds):
+    api.script(f"/v1/conversations/{CONV_ID}/members/{SEED['members'][1]['id']}",
+               (404, problem_body(404, "conversation:error:member-not-found", "gone")))
+    code, out, _ = run(capsys, "get", CONV_ID, "--api-url", api.url)
+    assert code == 0
+    assert "left the call before its details could be fetched" in out
+    assert "2 members (2 JOINED) · 1 channel (1 phone)" in out
+
+
+@pytest.mark.parametrize("bad", ["CON-123", "bc643220-2542-499a-892e-c982c4150c0",
+                                 "CON-bc643220-2542-499a-892e-c982c4150c06/../x", "CON-\x1b[31m",
+                                 "https://api.nexmo.com/v2/calls/x"])
+def test_get_rejects_bad_ids(capsys, creds, bad):
+    code, out, err = run(capsys, "get", bad)
+    assert code == 2 and out == ""
+    assert "expected CON- and a UUID, e.g. CON-bc643220" in err and "\x1b" not in err
+
+
+def test_get_without_id_uses_the_state_file_or_asks(capsys, api, creds, tmp_path):
+    api.calls = []  # nothing recorded, and no call in progress
+    code, _, err = run(capsys, "get", "--api-url", api.url)
+    assert code == 1 and "no call in progress" in err
+    api.calls = copy.deepcopy(SEED["calls"])
+    convo.write_state({"conversation_uuid": CONV_ID, "region_url": "https://api-eu-1.vonage.com",
+                       "uuid": "797168e24c19a3c45e74e05b10fef2b5", "time": "2018-10-25T09:26:19Z"})
+    code, out, err = run(capsys, "get", "--api-url", api.url)
+    assert code == 0 and out == SEED_TREE
+    assert f"using the latest call that serve recorded: {CONV_ID}" in err
+
+
+def test_get_without_id_picks_the_one_call_in_progress_or_asks(capsys, creds, regions):
+    us, eu = regions
+    code, out, err = run(capsys, "get", "--api-url", us.url, "--api-url", eu.url)
+    assert code == 0 and out == SEED_TREE and f"the call in progress: {CONV_ID}" in err
+    other = dict(SEED["calls"][0], uuid="aaaaaaaa-0000-4000-8000-000000000001",
+                 conversation_uuid=NO_CONV)
+    us.calls = [other]
+    code, out, err = run(capsys, "get", "--api-url", us.url, "--api-url", eu.url)
+    assert code == 2 and CONV_ID in out and NO_CONV in out
+    assert "2 conversations are in progress: pick one" in err
+
+
+def test_get_survives_half_an_emoji_in_a_display_name(capsys, rsa_key, creds):
+    members = copy.deepcopy(SEED["members"])
+    members[0]["_embedded"]["user"]["display_name"] = "Ann \ud83d"
+    with FakeVonage(rsa_key.public_key(), members=members) as fake:
+        code, out, _ = run(capsys, "get", CONV_ID, "--api-url", fake.url)
+        assert code == 0 and '"Ann \\ud83d"' in out
+        code, out, _ = run(capsys, "get", CONV_ID, "--api-url", fake.url, "--json")
+        assert code == 0 and "\\ud83d" in out and "\ud83d" not in out
+        assert json.loads(out)["members"][0]["_embedded"]["user"]["display_name"] == "Ann \ud83d"
+
+
+SEED_EVENTS = """\
+Events (8)
+  ID  TIME          MEMBER                                      TYPE           WHAT
+  1   09:26:19.207  USR-33a51f4d-d06b-42f6-a525-90d2859ab9f6    member:joined  joined via phone 447700000001 → 447700000002
+  2   09:26:24.384  vapi-user-f59c1ff26c0543fdb6c02fd30617a1c0  sip:ringing    ringing 447700000003
+  3   09:26:30.277  vapi-user-f59c1ff26c0543fdb6c02fd30617a1c0  sip:answered   answered (outbound)
+  4   09:26:30.273  vapi-user-f59c1ff26c0543fdb6c02fd30617a1c0  member:joined  joined via phone Unknown → 447700000003
+  5   09:26:30.274  vapi-user-f59c1ff26c0543fdb6c02fd30617a1c0  member:media   audio on
+  6   09:26:30.340  USR-33a51f4d-d06b-42f6-a525-90d2859ab9f6    sip:answered   answered (inbound)
+  7   09:26:30.337  USR-33a51f4d-d06b-42f6-a525-90d2859ab9f6    member:joined  joined via phone 447700000001 → 447700000002
+  8   09:26:30.337  USR-33a51f4d-d06b-42f6-a525-90d2859ab9f6    member:media   audio on
+"""
+
+
+@pytest.mark.parametrize("wrapped", [False, True])
+def test_get_events_prints_the_seed_timeline(capsys, rsa_key, creds, wrapped):
+    with FakeVonage(rsa_key.public_key(), events_wrapped=wrapped) as fake:
+        code, out, err = run(capsys, "get", CONV_ID, "--api-url", fake.url, "--events")
+    assert code == 0, err
+    assert out == SEED_TREE + "\n" + SEED_EVENTS
+    assert f"/v1/conversations/{CONV_ID}/events?page_size=100" in fake.paths()
+
+
+def test_get_legs_under_their_channels_and_unmatched_apart(capsys, rsa_key, creds):
+    stray = dict(SEED["calls"][0], uuid="aaaaaaaa-0000-4000-8000-000000000009", status="failed")
+    with FakeVonage(rsa_key.public_key(), calls=[*SEED["calls"], stray]) as fake:
+        code, out, _ = run(capsys, "get", CONV_ID, "--api-url", fake.url, "--legs")
+    assert code == 0
+    assert ("│     └─ leg 797168e24c19a3c45e74e05b10fef2b5 · answered · inbound · "
+            "447700000001 → 447700000002 · started 09:26:18") in out
+    assert "└─ leg 30cecc87-7ac9-4d03-910a-e9d69558263c · answered · outbound" in out
+    assert ("Legs on no member's channel:\n  leg aaaaaaaa-0000-4000-8000-000000000009 · failed"
+            in out)
+    assert f"/v1/calls?conversation_uuid={CONV_ID}&page_size=100" in fake.paths()
+
+
+def test_get_events_and_legs_json_then_show(capsys, rsa_key, creds, tmp_path):
+    many = [dict(SEED["events"][i % 8], id=i + 1) for i in range(250)]
+    with FakeVonage(rsa_key.public_key(), events=many, page_limit=100) as fake:
+        code, out, _ = run(capsys, "get", CONV_ID, "--api-url", fake.url, "--events", "--legs",
+                           "--json")
+        code2, tree, _ = run(capsys, "get", CONV_ID, "--api-url", fake.url, "--events",
+                             "--legs")
+    assert code == code2 == 0
+    doc = json.loads(out)
+    assert len(doc["events"]) == 250 and doc["legs"] == SEED["calls"]
+    assert len(fake.paths(f"/v1/conversations/{CONV_ID}/events")) == 2 * 3  # ceil(250/100)
+    saved_file = tmp_path / "saved.json"
+    saved_file.write_text(out)
+    assert run(capsys, "show", str(saved_file))[1] == tree
 
 
 # ---------------------------------------------------------------------------
-# Webhooks: serve, a real server on 127.0.0.1:0, driven through real sockets
+# Webhooks, as serve, send and show read them
 # ---------------------------------------------------------------------------
 
+def test_check_number_strips_plus():
+    assert convo.check_number("+447700000003", "--to") == "447700000003"
+
+
+def test_replay_request_reads_what_serve_recorded():
+    assert convo.replay_request({"status": "started", "_webhook": "event", "_method": "GET",
+                                 "_received_at": "x"}) == ("event", "GET", {"status": "started"})
+    assert convo.replay_request({"to": "1", "uuid": "u"}) == ("answer", "GET", {"to": "1",
+                                                                                "uuid": "u"})
+    assert convo.replay_request({"recording_url": "r", "timestamp": "t"})[:2] == ("event",
+                                                                                 "POST")
+
+
+def test_call_steps_and_events_carry_vonage_types():
+    assert len(convo.call_steps(True)) == 8 and len(convo.call_steps(False)) == 4
+    leg = {"from": "1", "to": "2", "uuid": "u", "conversation_uuid": CONV_ID,
+           "direction": "inbound"}
+    event = convo.call_event(leg, "completed", now=FIXED_NOW + 125.5, answered_at=FIXED_NOW)
+    assert (event["duration"], event["rate"], event["price"]) == ("125", "0.00450000",
+                                                                  "0.00937500")
+    assert event["timestamp"] == event["end_time"] == "2023-11-14T22:15:25.500Z"
+    assert "duration" not in convo.call_event(leg, "ringing", now=FIXED_NOW, answered_at=None)
+
+
+# ---------------------------------------------------------------------------
+# serve: a real server on 127.0.0.1:0, driven through real sockets
+# ---------------------------------------------------------------------------
 
 SECRET = "s1gnature-secret-for-tests-0123456789"
 ANSWER_QUERY = {"to": "447700000002", "from": "447700000001",
@@ -1745,9 +1866,12 @@ def serving(state_dir: Path, **options):
     server = convo.make_server("127.0.0.1", 0, config)
     thread = threading.Thread(target=server.serve_forever, args=(POLL_S,), daemon=True)
     thread.start()
-    yield server
-    assert server.stop(grace_s=1.0) == 0, "a connection was left behind"
-    thread.join()
+    try:
+        yield server
+    finally:
+        left = server.stop(grace_s=1.0)
+        thread.join()
+    assert left == 0, "a connection was left behind"
 
 
 @pytest.fixture
@@ -1759,7 +1883,7 @@ def webhook(request, tmp_path, capsys):
         yield server
 
 
-def request(server, method: str, path: str, body=None, headers=None, conn=None):
+def http_request(server, method: str, path: str, body=None, headers=None, conn=None):
     """One request over http.client; returns (status, headers, body bytes)."""
     own = conn is None
     conn = conn or http.client.HTTPConnection(*server.server_address[:2], timeout=5)
@@ -1777,11 +1901,13 @@ def raw(server, data: bytes) -> bytes:
     with socket.create_connection(server.server_address[:2], timeout=5) as s:
         s.sendall(data)
         chunks = []
-        while True:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
             chunk = s.recv(65536)
             if not chunk:
                 return b"".join(chunks)
             chunks.append(chunk)
+        raise AssertionError("the server never closed the connection")
 
 
 def saved(server) -> list[dict]:
@@ -1795,8 +1921,18 @@ def ncco_validator():
     return jsonschema.Draft4Validator(schema)
 
 
-def test_answer_get_returns_a_valid_ncco_and_records_the_call(webhook, capsys):
-    status, headers, body = request(webhook, "GET", "/webhooks/answer?" + urlencode(ANSWER_QUERY))
+def _serve_process(tmp_path, *args: str) -> tuple[subprocess.Popen, int]:
+    env = {**os.environ, "CONVO_STATE_DIR": str(tmp_path / "state")}
+    proc = subprocess.Popen([sys.executable, str(HERE / "convo.py"), "serve", "--port", "0",
+                             *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=env)
+    first = proc.stdout.readline()  # the banner: serve is listening once it is printed
+    port = int(first.rsplit(":", 1)[1].split()[0])
+    return proc, port
+
+
+def test_serve_answer_get_returns_a_valid_ncco_and_records_the_call(webhook, capsys):
+    status, headers, body = http_request(webhook, "GET", "/webhooks/answer?" + urlencode(ANSWER_QUERY))
     assert status == 200 and headers["Content-Type"] == "application/json"
     ncco = json.loads(body)
     assert ncco == [{"action": "connect", "endpoint": [{"type": "phone", "number": "447700000003"}]}]
@@ -1811,7 +1947,7 @@ def test_answer_get_returns_a_valid_ncco_and_records_the_call(webhook, capsys):
     assert f"next: python3 convo.py get {CONV_ID}" in err
 
 
-def test_answer_post_json_with_from(tmp_path, rsa_key):
+def test_serve_answer_post_json_with_from(tmp_path, rsa_key):
     config = convo.ServeConfig(to="447700000003", from_="447700000002",
                                state_dir=str(tmp_path / "s"))
     assert json.loads(config.ncco_bytes) == [{"action": "connect", "from": "447700000002",
@@ -1819,8 +1955,8 @@ def test_answer_post_json_with_from(tmp_path, rsa_key):
     ncco_validator().validate(json.loads(config.ncco_bytes))
 
 
-def test_answer_post_json(webhook):
-    status, _, body = request(webhook, "POST", "/webhooks/answer", ANSWER_QUERY,
+def test_serve_answer_post_json(webhook):
+    status, _, body = http_request(webhook, "POST", "/webhooks/answer", ANSWER_QUERY,
                               {"Content-Type": "application/json"})
     assert status == 200 and json.loads(body)[0]["action"] == "connect"
     assert convo.read_state(webhook.config.state_dir)["conversation_uuid"] == CONV_ID
@@ -1832,15 +1968,15 @@ def test_answer_post_json(webhook):
     ("GET", "/webhooks/answer?from=447700000001", None),
     ("GET", "/webhooks/answer?conversation_uuid=CON-nope", None),
 ])
-def test_malformed_answer_still_connects_the_call(webhook, capsys, method, path, body):
-    status, _, data = request(webhook, method, path, body)
+def test_serve_malformed_answer_still_connects_the_call(webhook, capsys, method, path, body):
+    status, _, data = http_request(webhook, method, path, body)
     assert status == 200 and json.loads(data)[0]["action"] == "connect"
     assert "malformed request" in capsys.readouterr().err
     assert convo.read_state(webhook.config.state_dir) is None
     assert saved(webhook)[0]["_webhook"] == "answer"  # what came in is kept
 
 
-def test_http_1_0_closes_and_expect_100_continue(webhook):
+def test_serve_http_1_0_closes_and_expect_100_continue(webhook):
     reply = raw(webhook, b"GET /health HTTP/1.0\r\n\r\n")
     assert reply.startswith(b"HTTP/1.1 200 ") and b"Connection: close" in reply
     body = b'{"status":"started"}'
@@ -1849,19 +1985,19 @@ def test_http_1_0_closes_and_expect_100_continue(webhook):
     assert reply.startswith(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 ")
 
 
-def test_keep_alive_serves_many_requests_on_one_connection(webhook):
+def test_serve_keep_alive_serves_many_requests_on_one_connection(webhook):
     conn = http.client.HTTPConnection(*webhook.server_address[:2], timeout=5)
     for _ in range(3):
-        status, headers, _ = request(webhook, "GET", "/health", conn=conn)
+        status, headers, _ = http_request(webhook, "GET", "/health", conn=conn)
         assert status == 200 and "close" not in headers.get("Connection", "")
     conn.close()
 
 
-def test_event_post_is_saved_before_204_and_logged(webhook, capsys):
+def test_serve_event_post_is_saved_before_204_and_logged(webhook, capsys):
     event = json.loads((TESTDATA / "seed_events.jsonl").read_text().splitlines()[-2])
     for key in ("_webhook", "_received_at"):
         event.pop(key, None)
-    status, _, body = request(webhook, "POST", "/webhooks/event", event,
+    status, _, body = http_request(webhook, "POST", "/webhooks/event", event,
                               {"Content-Type": "application/json"})
     assert (status, body) == (204, b"")
     line = saved(webhook)[0]
@@ -1871,26 +2007,35 @@ def test_event_post_is_saved_before_204_and_logged(webhook, capsys):
            "(duration 311 s, price 0.02332500, disconnected by user)\n" in err
 
 
-def test_event_get_with_query(webhook):
-    status, _, _ = request(webhook, "GET", "/webhooks/event?status=ringing&uuid=x&"
+def test_serve_event_get_with_query(webhook):
+    status, _, _ = http_request(webhook, "GET", "/webhooks/event?status=ringing&uuid=x&"
                                            f"conversation_uuid={CONV_ID}")
     assert status == 204 and saved(webhook)[0]["status"] == "ringing"
 
 
 @pytest.mark.parametrize("body", [b"{bad", b"[1,2]", b""])
-def test_bad_event_json_gets_400_never_5xx(webhook, body):
-    status, _, data = request(webhook, "POST", "/webhooks/event", body)
+def test_serve_bad_event_json_gets_400_never_5xx(webhook, body):
+    status, _, data = http_request(webhook, "POST", "/webhooks/event", body)
     assert status == 400 and "error" in json.loads(data)
     assert saved(webhook) == []
 
 
-def test_routes_methods_and_headers(webhook):
-    status, headers, body = request(webhook, "GET", "/health")
+@pytest.mark.parametrize("body", [b'{"status": NaN}', b'{"status": "started", "n": Infinity}',
+                                  b'{"status": "started", "duration": 1e999}'])
+def test_serve_refuses_bodies_that_are_not_json(webhook, body):
+    status, _, reply = http_request(webhook, "POST", "/webhooks/event", body,
+                               {"Content-Type": "application/json"})
+    assert status == 400 and "invalid JSON" in json.loads(reply)["error"]
+    assert saved(webhook) == []
+
+
+def test_serve_routes_methods_and_headers(webhook):
+    status, headers, body = http_request(webhook, "GET", "/health")
     assert status == 200 and json.loads(body) == {"status": "ok"}
     assert headers["Server"] == "convo" and "Python" not in str(headers)
-    status, _, body = request(webhook, "GET", "/nope")
+    status, _, body = http_request(webhook, "GET", "/nope")
     assert status == 404 and json.loads(body)["error"] == "not found"
-    status, headers, body = request(webhook, "DELETE", "/webhooks/event")
+    status, headers, body = http_request(webhook, "DELETE", "/webhooks/event")
     assert status == 405 and headers["Allow"] == "GET, POST" and json.loads(body)
 
 
@@ -1912,12 +2057,12 @@ def test_routes_methods_and_headers(webhook):
     (b"GET /health HTTP/1.1\r\nHost: x\r\nX: y\r\n folded\r\n\r\n", 400),
     (b"GET /health HTTP/1.1 extra\r\n\r\n", 400),
 ])
-def test_malformed_http_gets_4xx_and_the_server_stays_up(webhook, data, status):
+def test_serve_malformed_http_gets_4xx_and_the_server_stays_up(webhook, data, status):
     reply = raw(webhook, data)
     assert reply.startswith(f"HTTP/1.1 {status} ".encode()) or reply.startswith(
         f"HTTP/1.0 {status} ".encode()), reply[:80]
     assert b"Content-Type: application/json" in reply and reply.rstrip().endswith(b"}")
-    assert request(webhook, "GET", "/health")[0] == 200
+    assert http_request(webhook, "GET", "/health")[0] == 200
 
 
 EVENT = b"POST /webhooks/event HTTP/1.1\r\nHost: x\r\n"
@@ -1968,12 +2113,12 @@ EVENT = b"POST /webhooks/event HTTP/1.1\r\nHost: x\r\n"
     (b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414),
     (b"GET /health HTTP/1.1\r\nHost: x\r\nX-A: 1", 408),  # stopped mid-head, and waits
 ])
-def test_strict_parser_refuses(webhook, capsys, data, status):
+def test_serve_strict_parser_refuses(webhook, capsys, data, status):
     reply = raw(webhook, data)
     assert reply.startswith(f"HTTP/1.1 {status} ".encode()), reply[:120]
     assert b"Connection: close" in reply and reply.rstrip().endswith(b"}")
     assert saved(webhook) == []
-    assert request(webhook, "GET", "/health")[0] == 200
+    assert http_request(webhook, "GET", "/health")[0] == 200
     assert "Traceback" not in capsys.readouterr().err
 
 
@@ -1985,13 +2130,13 @@ def test_strict_parser_refuses(webhook, capsys, data, status):
     b"GET /health HTTP/1.1\r\nHost: [::1]:3000\r\nX-A:\t padded \t\r\nX-B:\r\n\r\n",
     b"GET /health HTTP/1.1\r\nHost: x\r\nX-Latin: caf\xe9\r\n\r\n",  # obs-text in a value
 ])
-def test_strict_parser_accepts_what_rfc_9112_allows(webhook, data):
+def test_serve_strict_parser_accepts_what_rfc_9112_allows(webhook, data):
     with socket.create_connection(webhook.server_address[:2], timeout=5) as s:
         s.sendall(data)
         assert s.recv(4096).startswith(b"HTTP/1.1 200 ")
 
 
-def test_repeated_identical_content_length_is_one_body(webhook):
+def test_serve_repeated_identical_content_length_is_one_body(webhook):
     body = b'{"status":"ringing"}'
     n = str(len(body)).encode()
     reply = raw(webhook, EVENT + b"Content-Length: " + n + b"\r\nContent-Length: " + n
@@ -2000,14 +2145,14 @@ def test_repeated_identical_content_length_is_one_body(webhook):
     assert [w["status"] for w in saved(webhook)] == ["ringing"]
 
 
-def test_absolute_form_target_is_routed_by_its_path(webhook):
+def test_serve_absolute_form_target_is_routed_by_its_path(webhook):
     body = b'{"status":"answered"}'
     reply = raw(webhook, b"POST http://example.com/webhooks/event HTTP/1.1\r\nHost: x\r\n"
                 b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body))
     assert reply.startswith(b"HTTP/1.1 204 ") and saved(webhook)[0]["status"] == "answered"
 
 
-def test_a_head_over_the_limit_is_refused_before_it_is_read_whole(webhook):
+def test_serve_a_head_over_the_limit_is_refused_before_it_is_read_whole(webhook):
     """20 connections each sending 99 header lines of 60 KB (issue 8) hold little:
     each is refused at its first long line, before the rest is sent."""
     socks = [socket.create_connection(webhook.server_address[:2], timeout=5)
@@ -2022,7 +2167,7 @@ def test_a_head_over_the_limit_is_refused_before_it_is_read_whole(webhook):
             s.close()
 
 
-def test_trickling_client_is_cut_off(webhook):
+def test_serve_trickling_client_is_cut_off(webhook):
     started = time.monotonic()
     with socket.create_connection(webhook.server_address[:2], timeout=5) as s:
         reply = b""
@@ -2062,7 +2207,7 @@ def _busy(webhook) -> socket.socket:
 
 
 @pytest.mark.serve_config(max_connections=2)
-def test_connection_cap_closes_the_longest_idle_connection(webhook):
+def test_serve_connection_cap_closes_the_longest_idle_connection(webhook):
     oldest, newer = _keep_alive(webhook), _keep_alive(webhook)
     try:
         reply = raw(webhook, b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
@@ -2076,7 +2221,7 @@ def test_connection_cap_closes_the_longest_idle_connection(webhook):
 
 
 @pytest.mark.serve_config(max_connections=2, request_deadline_s=5.0)
-def test_connection_cap_refuses_only_when_every_connection_is_busy(webhook):
+def test_serve_connection_cap_refuses_only_when_every_connection_is_busy(webhook):
     held = [_busy(webhook), _busy(webhook)]
     try:
         reply = raw(webhook, b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -2094,21 +2239,21 @@ def test_connection_cap_refuses_only_when_every_connection_is_busy(webhook):
     ("/webhooks/events", "the event URL should end in /webhooks/event"),
     ("/", "serve answers /webhooks/answer, /webhooks/event and /health"),
 ])
-def test_an_unknown_path_is_logged_with_a_hint(webhook, capsys, path, hint):
+def test_serve_an_unknown_path_is_logged_with_a_hint(webhook, capsys, path, hint):
     convo.setup_logging(verbose=False)  # at normal verbosity
-    assert request(webhook, "GET", path)[0] == 404
+    assert http_request(webhook, "GET", path)[0] == 404
     assert hint in capsys.readouterr().err
 
 
-def test_event_lines_fit_100_columns_and_leave_missing_fields_blank(tmp_path, capsys):
+def test_serve_event_lines_fit_100_columns_and_leave_missing_fields_blank(tmp_path, capsys):
     convo.setup_logging(verbose=False)  # normal verbosity: -v would show everything
     server = convo.make_server("127.0.0.1", 0, convo.ServeConfig(
         to="447700000003", state_dir=str(tmp_path / "state"), idle_timeout_s=5.0))
     thread = threading.Thread(target=server.serve_forever, args=(POLL_S,), daemon=True)
     thread.start()
     try:
-        request(server, "POST", "/webhooks/event", {"status": "completed", "detail": "x" * 300})
-        request(server, "POST", "/webhooks/event", {"status": "ringing"})
+        http_request(server, "POST", "/webhooks/event", {"status": "completed", "detail": "x" * 300})
+        http_request(server, "POST", "/webhooks/event", {"status": "ringing"})
     finally:
         assert server.stop(grace_s=1.0) == 0
         thread.join()
@@ -2117,9 +2262,27 @@ def test_event_lines_fit_100_columns_and_leave_missing_fields_blank(tmp_path, ca
     assert lines[1].endswith(" event   ringing") and " - " not in lines[1]
 
 
-def test_control_characters_are_escaped_in_logs(webhook, capsys):
+@pytest.mark.parametrize("no_color", ["", "1"])
+def test_serve_colours_statuses_only_on_a_terminal(tmp_path, no_color):
+    def send_events(proc) -> None:
+        port = int(proc.stdout.readline().rsplit(b":", 1)[1].split()[0])
+        server = type("Address", (), {"server_address": ("127.0.0.1", port)})
+        for status in ("answered", "busy", "completed"):
+            assert http_request(server, "POST", "/webhooks/event",
+                           {"status": status, "uuid": "x"})[0] == 204
+
+    log = on_a_terminal(["serve", "--port", "0", "--to", "447700000003"],
+                        {"TERM": "xterm", "COLUMNS": "120", "NO_COLOR": no_color,
+                         "CONVO_STATE_DIR": str(tmp_path)},
+                        until=b"completed", stream="stderr", send=send_events)
+    colours = [b"\x1b[32manswered", b"\x1b[31mbusy", b"\x1b[2mcompleted"]
+    assert all(c in log for c in colours) == (not no_color)
+    assert (b"\x1b[" in log) == (not no_color)
+
+
+def test_serve_control_characters_are_escaped_in_logs(webhook, capsys):
     query = dict(ANSWER_QUERY, **{"from": "\x1b[31mevil\nFAKE LOG LINE"})
-    request(webhook, "GET", "/webhooks/answer?" + urlencode(query))
+    http_request(webhook, "GET", "/webhooks/answer?" + urlencode(query))
     err = capsys.readouterr().err
     assert "\x1b" not in err and "\\x1b[31mevil\\x0aFAKE LOG LINE" in err
 
@@ -2127,32 +2290,32 @@ def test_control_characters_are_escaped_in_logs(webhook, capsys):
 DEEP = b"[" * 100_000
 
 
-def test_deeply_nested_webhooks_are_bad_json_not_a_crash(webhook, capsys):
-    status, _, body = request(webhook, "POST", "/webhooks/event", DEEP)
+def test_serve_deeply_nested_webhooks_are_bad_json_not_a_crash(webhook, capsys):
+    status, _, body = http_request(webhook, "POST", "/webhooks/event", DEEP)
     assert status == 400 and b"nesting too deep" in body
-    status, _, body = request(webhook, "POST", "/webhooks/answer", DEEP)
+    status, _, body = http_request(webhook, "POST", "/webhooks/answer", DEEP)
     assert status == 200 and json.loads(body)[0]["action"] == "connect"  # calls still connect
     err = capsys.readouterr().err
     assert "Traceback" not in err and "nesting too deep" in err
     assert [w["_webhook"] for w in saved(webhook)] == ["answer"]  # the event was refused
 
 
-def test_a_lone_surrogate_is_stored_and_answered_like_any_webhook(webhook, capsys):
+def test_serve_a_lone_surrogate_is_stored_and_answered_like_any_webhook(webhook, capsys):
     body = b'{"status":"ringing","from":"\\ud800","to":"447700000002","uuid":"x"}'
-    status, _, _ = request(webhook, "POST", "/webhooks/event", body)
+    status, _, _ = http_request(webhook, "POST", "/webhooks/event", body)
     assert status == 204
     line = Path(webhook.events_path).read_text(encoding="utf-8").splitlines()[0]
     assert "\\ud800" in line and json.loads(line)["from"] == "\ud800"
     err = capsys.readouterr().err
     assert "Traceback" not in err and "\\ud800" in err
     query = urlencode(dict(ANSWER_QUERY, **{"from": "\ud83d"}), errors="surrogatepass")
-    assert request(webhook, "GET", "/webhooks/answer?" + query)[0] == 200
+    assert http_request(webhook, "GET", "/webhooks/answer?" + query)[0] == 200
 
 
-def test_every_unsafe_character_is_escaped_in_the_log(webhook, capsys):
+def test_serve_every_unsafe_character_is_escaped_in_the_log(webhook, capsys):
     hostile = "\x9b2J\u202eevil\u2066\x7f\x85"
     body = json.dumps({"status": hostile, "from": hostile, "to": "1", hostile: 1}).encode()
-    assert request(webhook, "POST", "/webhooks/event", body)[0] == 204
+    assert http_request(webhook, "POST", "/webhooks/event", body)[0] == 204
     err = capsys.readouterr().err
     for char in "\x9b\u202e\u2066\x7f\x85":
         assert char not in err
@@ -2169,19 +2332,19 @@ def signed(body: bytes = b"", *, method="POST", query="", secret=SECRET, **claim
             "Content-Type": "application/json"}
 
 
-@pytest.mark.serve_config(signature_secret=SECRET, api_key="abcd1234", app_id=APP_ID)
-def test_signed_webhooks_are_accepted(webhook):
-    body = json.dumps({"status": "started", "conversation_uuid": CONV_ID}).encode()
-    assert request(webhook, "POST", "/webhooks/event", body, signed(body))[0] == 204
-    query = urlencode(ANSWER_QUERY)
-    headers = signed(method="GET", query=query)
-    assert request(webhook, "GET", "/webhooks/answer?" + query, None, headers)[0] == 200
-    assert len(saved(webhook)) == 2
-    assert payload_hash_example() == hashlib.sha256(b'{"a":"1","b":"2"}').hexdigest()
-
-
 def payload_hash_example() -> str:
     return convo.payload_hash("GET", b"", "a=1&b=2")
+
+
+@pytest.mark.serve_config(signature_secret=SECRET, api_key="abcd1234", app_id=APP_ID)
+def test_serve_signed_webhooks_are_accepted(webhook):
+    body = json.dumps({"status": "started", "conversation_uuid": CONV_ID}).encode()
+    assert http_request(webhook, "POST", "/webhooks/event", body, signed(body))[0] == 204
+    query = urlencode(ANSWER_QUERY)
+    headers = signed(method="GET", query=query)
+    assert http_request(webhook, "GET", "/webhooks/answer?" + query, None, headers)[0] == 200
+    assert len(saved(webhook)) == 2
+    assert payload_hash_example() == hashlib.sha256(b'{"a":"1","b":"2"}').hexdigest()
 
 
 BODY = json.dumps({"status": "answered", "conversation_uuid": CONV_ID}).encode()
@@ -2204,9 +2367,9 @@ BODY = json.dumps({"status": "answered", "conversation_uuid": CONV_ID}).encode()
         algorithm="HS512")}, "bad token"),
 ])
 @pytest.mark.serve_config(signature_secret=SECRET, api_key="abcd1234", app_id=APP_ID)
-def test_signature_failures_get_the_same_401(webhook, capsys, make_headers, reason):
+def test_serve_signature_failures_get_the_same_401(webhook, capsys, make_headers, reason):
     headers = make_headers()
-    status, _, body = request(webhook, "POST", "/webhooks/event", BODY, headers)
+    status, _, body = http_request(webhook, "POST", "/webhooks/event", BODY, headers)
     assert (status, body) == (401, b'{"error":"unauthorized"}')
     err = capsys.readouterr().err
     assert reason in err and SECRET not in err
@@ -2215,15 +2378,15 @@ def test_signature_failures_get_the_same_401(webhook, capsys, make_headers, reas
 
 
 @pytest.mark.serve_config(signature_secret=SECRET)
-def test_replayed_jti_is_refused(webhook, capsys):
+def test_serve_replayed_jti_is_refused(webhook, capsys):
     headers = signed(BODY)
-    assert request(webhook, "POST", "/webhooks/event", BODY, headers)[0] == 204
-    assert request(webhook, "POST", "/webhooks/event", BODY, headers)[0] == 401
+    assert http_request(webhook, "POST", "/webhooks/event", BODY, headers)[0] == 204
+    assert http_request(webhook, "POST", "/webhooks/event", BODY, headers)[0] == 401
     assert "jti seen before" in capsys.readouterr().err
     assert len(saved(webhook)) == 1
 
 
-def test_replay_guard_remembers_as_long_as_a_token_is_accepted():
+def test_serve_replay_guard_remembers_as_long_as_a_token_is_accepted():
     """A token whose iat is a minute ahead is accepted for 6 minutes after it is first
     seen: the guard's window is never shorter than that."""
     guard = convo.ReplayGuard()
@@ -2237,18 +2400,26 @@ def test_replay_guard_remembers_as_long_as_a_token_is_accepted():
     assert guard.first_time("a", last_accepted + 1)
 
 
-def _serve_process(tmp_path, *args: str) -> tuple[subprocess.Popen, int]:
-    env = {**os.environ, "CONVO_STATE_DIR": str(tmp_path / "state")}
-    proc = subprocess.Popen([sys.executable, str(HERE / "convo.py"), "serve", "--port", "0",
-                             *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=env)
-    first = proc.stdout.readline()  # the banner: serve is listening once it is printed
-    port = int(first.rsplit(":", 1)[1].split()[0])
-    return proc, port
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_serve_stops_gracefully_on_a_signal_right_after_start(tmp_path, sig):
+    proc, _ = _serve_process(tmp_path, "--to", "447700000003")
+    proc.send_signal(sig)  # at once: the banner was printed, so the handlers are in
+    out, err = proc.communicate(timeout=10)
+    assert proc.returncode == 0 and out.rstrip().endswith("convo serve: stopped")
+    assert "Traceback" not in err
+
+
+def test_serve_warns_when_binding_all_interfaces(tmp_path):
+    proc, _ = _serve_process(tmp_path, "--to", "447700000003", "--host", "0.0.0.0")
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=10)
+    assert proc.returncode == 0
+    assert "listening on all interfaces (0.0.0.0): anyone on your network can reach it" in err
+    assert "webhooks are not verified" in err
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
-def test_shutdown_finishes_requests_in_flight(tmp_path, sig):
+def test_serve_shutdown_finishes_requests_in_flight(tmp_path, sig):
     proc, port = _serve_process(tmp_path, "--to", "447700000003")
     idle = socket.create_connection(("127.0.0.1", port), timeout=5)
     busy = socket.create_connection(("127.0.0.1", port), timeout=5)
@@ -2281,14 +2452,14 @@ def test_shutdown_finishes_requests_in_flight(tmp_path, sig):
     ("https://abc123.ngrok.app/webhooks/answer", "https://abc123.ngrok.app", True),
     ("https://abc123.ngrok.app:8443/webhooks/event/", "https://abc123.ngrok.app:8443", True),
 ])
-def test_public_url_is_reduced_to_its_origin(given, origin, noted):
+def test_serve_public_url_is_reduced_to_its_origin(given, origin, noted):
     assert convo.public_origin(given)[0] == origin
     assert (convo.public_origin(given)[1] is not None) == noted
 
 
 @pytest.mark.parametrize("given", ["https://abc123.ngrok.app/answer", "ftp://abc123.ngrok.app",
                                    "https://abc123.ngrok.app/?x=1", "abc123.ngrok.app"])
-def test_public_url_with_another_path_scheme_or_form_exits_2(capsys, given):
+def test_serve_public_url_with_another_path_scheme_or_form_exits_2(capsys, given):
     code, _, err = run(capsys, "serve", "--to", "447700000003", "--public-url", given)
     assert code == 2 and "--public-url" in err
 
@@ -2316,17 +2487,185 @@ def test_serve_port_in_use(capsys):
     assert code == 1 and "cannot listen on 127.0.0.1:" in err and "pick another --port" in err
 
 
-def test_check_number_strips_plus():
-    assert convo.check_number("+447700000003", "--to") == "447700000003"
+def _events_line(**fields) -> str:
+    return json.dumps({"conversation_uuid": CONV_ID, "uuid": "797168e24c19a3c45e74e05b10fef2b5",
+                       "timestamp": "2018-10-25T09:26:19.000Z", "_webhook": "event",
+                       "_method": "POST", **fields}) + "\n"
+
+
+def test_serve_reopens_the_events_file_when_it_is_deleted_rotated_or_its_directory_removed(
+        webhook, capsys):
+    path = Path(webhook.events_path)
+    post = lambda status: http_request(webhook, "POST", "/webhooks/event",
+                                  {"status": status, "conversation_uuid": CONV_ID})[0]
+    assert post("started") == 204
+    path.unlink()
+    assert post("ringing") == 204
+    assert [w["status"] for w in saved(webhook)] == ["ringing"]
+    path.rename(path.with_name("events.jsonl.1"))
+    assert post("answered") == 204
+    assert [w["status"] for w in saved(webhook)] == ["answered"]
+    path.rename(path.with_name("events.jsonl.2"))  # as logrotate does with `create`
+    path.write_text("")
+    assert post("answered") == 204
+    assert [w["status"] for w in saved(webhook)] == ["answered"]
+    import shutil
+    shutil.rmtree(path.parent)
+    assert post("completed") == 204
+    assert [w["status"] for w in saved(webhook)] == ["completed"]
+    err = capsys.readouterr().err
+    assert err.count("was deleted or moved: saving to a new file there") == 3
+    assert err.count("was replaced (rotated?): saving to a new file there") == 1
+    assert (path.stat().st_mode & 0o777) == 0o600
+
+
+def test_serve_starts_a_new_line_after_a_torn_one(tmp_path):
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "events.jsonl").write_text(_events_line(status="started") + '{"status": "ring')
+    with serving(state) as server:
+        assert http_request(server, "POST", "/webhooks/event",
+                       {"status": "answered", "conversation_uuid": CONV_ID})[0] == 204
+    lines = (state / "events.jsonl").read_text().splitlines()
+    assert lines[1] == '{"status": "ring' and json.loads(lines[2])["status"] == "answered"
+
+
+@contextlib.contextmanager
+def small_filesystem(tmp_path, size="64k"):
+    """A real, small tmpfs (root only): ENOSPC for real."""
+    mount = tmp_path / "small"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs",
+                           str(mount)], capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip() or done.returncode}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], capture_output=True)
+
+
+def fill(directory: Path) -> Path:
+    """Fill a file system until a write fails; return the filler to delete later."""
+    filler = directory / "filler"
+    with open(filler, "wb", buffering=0) as f:
+        try:
+            while True:
+                f.write(b"x" * 4096)
+        except OSError:
+            pass
+        try:
+            while True:
+                f.write(b"x")
+        except OSError:
+            pass
+    return filler
+
+
+def test_serve_on_a_full_disk_answers_503_and_never_tears_a_line(tmp_path, capsys):
+    with small_filesystem(tmp_path) as disk:
+        convo.setup_logging(verbose=False)
+        with serving(disk) as server:
+            # Each webhook over a page (4 KiB), so that none fits in the last one's.
+            event = lambda status: http_request(server, "POST", "/webhooks/event", {
+                "status": status, "conversation_uuid": CONV_ID, "pad": "y" * 5000})[0]
+            assert event("started") == 204
+            filler = fill(disk)
+            assert event("ringing") == 503  # Vonage retries it
+            status, _, ncco = http_request(server, "GET", "/webhooks/answer?" + urlencode(
+                {**ANSWER_QUERY, "pad": "y" * 5000}))
+            assert status == 200 and json.loads(ncco)[0]["action"] == "connect"
+            filler.unlink()
+            assert event("answered") == 204
+            lines = (disk / "events.jsonl").read_text().splitlines()
+        assert [json.loads(line)["status"] for line in lines] == ["started", "answered"]
+    err = capsys.readouterr().err
+    assert re.search(r"could not save an event \(No space left on device( \(a short write\))?\): "
+                     r"answered 503, so Vonage sends it again", err)
+    assert re.search(r"could not save the answer webhook \(No space left on device[^)]*\)+: "
+                     r"the NCCO was sent anyway, so the call connects", err)
+
+
+def test_serve_sigterm_to_serve_on_a_full_disk_is_one_line_and_exit_0(tmp_path):
+    with small_filesystem(tmp_path) as disk:
+        proc = subprocess.Popen([sys.executable, str(HERE / "convo.py"), "serve", "--port", "0",
+                                 "--to", "447700000003"], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True,
+                                env={**os.environ, "CONVO_STATE_DIR": str(disk)})
+        try:
+            port = int(proc.stdout.readline().rsplit(":", 1)[1].split()[0])
+            fill(disk)
+            server = type("Address", (), {"server_address": ("127.0.0.1", port)})
+            assert http_request(server, "POST", "/webhooks/event", {"status": "started"})[0] == 503
+            proc.send_signal(signal.SIGTERM)
+            out, err = proc.communicate(timeout=10)
+        finally:
+            proc.kill()
+    assert proc.returncode == 0 and out.endswith("convo serve: stopped\n")
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("case", ["under-a-file", "others-write", "events-fifo", "events-dir"])
+def test_serve_names_a_state_directory_it_cannot_use_before_binding(tmp_path, capsys, case):
+    state = tmp_path / "state"
+    if case == "under-a-file":
+        (tmp_path / "file").write_text("")
+        state = tmp_path / "file" / "state"
+    else:
+        state.mkdir()
+    if case == "others-write":
+        state.chmod(0o777)
+    if case == "events-fifo":
+        os.mkfifo(state / "events.jsonl")
+    if case == "events-dir":
+        (state / "events.jsonl").mkdir()
+    os.environ["CONVO_STATE_DIR"] = str(state)  # clean_env restores it
+    code, out, err = run(capsys, "serve", "--to", "447700000003", "--port", "0")
+    assert code == 2 and out == "" and "--port" not in err
+    assert err.count("\n") == 1 and "set CONVO_STATE_DIR" in err
+    assert {"under-a-file": "cannot write the state directory",
+            "others-write": "is writable by others (mode 0777)",
+            "events-fifo": "events.jsonl: is a FIFO (named pipe), not a regular file",
+            "events-dir": "events.jsonl: is a directory, not a regular file"}[case] in err
+
+
+def test_serve_watch_follows_each_call_it_answers(tmp_path, key_file, rsa_key):
+    with FakeVonage(rsa_key.public_key()) as fake:
+        fake.play(seed_call_steps(), step=8)
+        env = {**os.environ, "VONAGE_APPLICATION_ID": APP_ID,
+               "VONAGE_APPLICATION_PRIVATE_KEY_PATH": str(key_file),
+               "CONVO_STATE_DIR": str(tmp_path / "state")}
+        proc = subprocess.Popen([sys.executable, str(HERE / "convo.py"), "serve", "--port", "0",
+                                 "--to", "447700000003", "--watch", "--interval", "0.5",
+                                 "--api-url", fake.url], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=env)
+        try:
+            port = int(proc.stdout.readline().rsplit(":", 1)[1].split()[0])
+            log = pipe_lines(proc.stderr)
+            server = type("Address", (), {"server_address": ("127.0.0.1", port)})
+            status, _, _ = http_request(server, "GET", "/webhooks/answer?" + urlencode(ANSWER_QUERY))
+            assert status == 200
+            tagged = [line for line in log.expect("[bc643220] Watching:") if "[bc643220] " in line]
+            assert any("Member MEM-f44c872e-cba9-444f-88ae-0bfa630865a6" in line
+                       for line in tagged)
+            fake.advance()  # hang-up
+            assert "[bc643220] hung up · watched " in log.expect(" watched ")[-1]
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=10)
+        finally:
+            proc.kill()
+    assert proc.returncode == 0
+
+
+def test_serve_watch_without_credentials_exits_2(capsys):
+    code, _, err = run(capsys, "serve", "--to", "447700000003", "--watch")
+    assert code == 2 and "needs an application ID (--app-id or VONAGE_APPLICATION_ID) and a " \
+        "private key" in err
 
 
 # ---------------------------------------------------------------------------
-# send: a call played against convo serve and against servers that get it wrong
+# send: a call played against convo serve and against servers that get one thing wrong
 # ---------------------------------------------------------------------------
-
-def url_of(server) -> str:
-    return f"http://127.0.0.1:{server.server_address[1]}"
-
 
 def without_receipt(webhooks: list[dict]) -> list[dict]:
     return [{k: v for k, v in w.items() if k != "_received_at"} for w in webhooks]
@@ -2398,74 +2737,6 @@ def test_send_refused_by_serve_fails_the_call(webhook, capsys, argv):
     assert "error: HTTP 401, expected 200 with the NCCO (refused: if it checks signatures" in out
     assert "1 of 1 webhooks failed" in out and "no event was sent" in out
     assert SECRET not in out + err and saved(webhook) == []
-
-
-class ScriptedServer(http.server.ThreadingHTTPServer):
-    """A webhook server that answers each path as scripted: (status, Content-Type,
-    body, extra headers) or a function of the request giving one. It records every
-    request; anything not scripted is a 404."""
-
-    daemon_threads = True
-
-    def __init__(self, routes: dict):
-        self.routes = routes
-        self.received: list[tuple[str, str, dict, bytes]] = []
-        self.peers: set[int] = set()  # the client ports: one per connection
-        self.waiting = threading.Event()  # set when a slow route starts to wait
-        self.release = threading.Event()  # what a slow route waits for
-        super().__init__(("127.0.0.1", 0), ScriptedHandler)
-
-    def handle_error(self, request, client_address):
-        pass  # a slow reply written after send gave up: expected
-
-
-class ScriptedHandler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def _reply(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        self.server.received.append((self.command, self.path, dict(self.headers), body))
-        self.server.peers.add(self.client_address[1])
-        route = self.server.routes.get(self.path.split("?")[0], (404, "text/plain", b"no"))
-        status, ctype, data, *extra = route(self) if callable(route) else route
-        self.send_response(status)
-        if ctype:
-            self.send_header("Content-Type", ctype)
-        for name, value in (extra[0] if extra else {}).items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    do_GET = do_POST = _reply
-
-    def log_message(self, *args):
-        pass
-
-
-@contextlib.contextmanager
-def scripted(routes: dict):
-    server = ScriptedServer(routes)
-    thread = threading.Thread(target=server.serve_forever, args=(POLL_S,), daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.release.set()
-        server.shutdown()
-        server.server_close()
-        thread.join()
-
-
-JSON = "application/json"
-TALK = json.dumps([{"action": "talk", "text": "hello"}]).encode()
-NO_CONTENT = (204, None, b"")
-
-
-def slowly(handler):
-    handler.server.waiting.set()
-    handler.server.release.wait(10)  # set when the test ends, long after send gave up
-    return 200, JSON, TALK
 
 
 # Each server gets one thing wrong; the NCCO is talk-only unless the case says otherwise.
@@ -2544,6 +2815,20 @@ def test_send_follows_the_connect_event_url(capsys):
     assert legs.count(("GET", "/leg-events")) == 4 and legs.count(("POST", "/webhooks/event")) == 4
 
 
+def test_send_follows_an_ncco_event_url_only_to_the_server_it_tests(capsys):
+    ncco = [{"action": "connect", "eventUrl": ["https://hooks.example.invalid/ev"],
+             "endpoint": [{"type": "phone", "number": "447700000003"}]}]
+    bad = [{"action": "connect", "eventUrl": ["http://[::1"],
+            "endpoint": [{"type": "phone", "number": "447700000003"}]}]
+    for answer, needle in ((ncco, "is on another server than the one send tests"),
+                           (bad, "'http://[::1' is not an http(s) URL")):
+        with scripted({"/webhooks/answer": (200, JSON, json.dumps(answer).encode()),
+                       "/webhooks/event": NO_CONTENT}) as server:
+            code, out, _ = run(capsys, "send", url_of(server))
+        assert code == 1 and f"not sent: the NCCO's eventUrl" in out and needle in out
+        assert out.count("not sent:") == 4  # the outbound leg's four events
+
+
 def test_ctrl_c_during_send_keeps_what_was_done(tmp_path):
     """SIGINT while send waits for an event's reply: the steps done stay printed, then
     exit 130, with no traceback."""
@@ -2568,6 +2853,11 @@ def test_send_says_when_nothing_listens(capsys):
         code, out, err = run(capsys, "send", f"http://127.0.0.1:{s.getsockname()[1]}")
     assert code == 1 and "connection refused (is the server running?)" in out
     assert "Traceback" not in err
+
+
+def test_send_cuts_off_a_dripping_answer_at_its_budget(capsys, dripper):
+    code, out, _ = run(capsys, "send", dripper, "--answer-timeout", "0.3")
+    assert code == 1 and "error: no reply within 0.3 s: Vonage tries once more" in out
 
 
 @pytest.mark.parametrize("argv,needle", [
@@ -2635,6 +2925,35 @@ def test_send_with_an_empty_log_says_so(capsys, tmp_path):
     assert code == 2 and "empty.jsonl: no webhooks to send" in err
 
 
+def test_send_log_of_the_file_serve_writes_replays_a_snapshot(webhook, capsys):
+    """The README's replay aimed at the running serve: 9 lines are sent once, and both
+    sides say that the log is serve's own."""
+    Path(webhook.events_path).write_text("".join(_events_line(status=s) for s in (
+        "started", "ringing", "answered", "started", "ringing", "answered", "completed",
+        "completed", "completed")))
+    capsys.readouterr()
+    code, out, err = run(capsys, "send", url_of(webhook), "--log", webhook.events_path)
+    assert code == 0, out + err
+    assert len(STEP.findall(out)) == 9
+    assert len(saved(webhook)) == 18
+    assert "is the log this server writes to: send replayed the lines it held" in err
+    assert "send is replaying " in err and "the log serve writes to" in err
+
+
+def test_hostile_urls_and_logs_are_one_line_errors(capsys, tmp_path):
+    code, _, err = run(capsys, "get", f"https://[::1/v1/conversations/{CONV_ID}")
+    assert code == 2 and "is not an ID that get reads" in err
+    log = tmp_path / "events.jsonl"
+    log.write_text(_events_line(status="started", timestamp="1900-01-01T00:00:00.000Z")
+                   + _events_line(status="ringing", timestamp="2100-01-01T00:00:00.000Z"))
+    with scripted({"/webhooks/event": NO_CONTENT}) as server:
+        for speed in ("1", "1e-12"):
+            code, out, err = run(capsys, "send", url_of(server), "--log", str(log),
+                                 "--speed", speed)
+            assert code == 2 and "the next webhook would be sent in" in err
+            assert "give a higher --speed" in err and "Traceback" not in err
+
+
 # The hand-written NCCO rules, against the schema Vonage published for the actions
 # they share: every NCCO here is judged the same way by both.
 @pytest.mark.parametrize("ncco", [
@@ -2682,28 +3001,143 @@ def test_ncco_rules_beyond_the_schema(ncco, errors, warnings):
     assert (len(found), len(warned)) == (errors, warnings), (found, warned)
 
 
-def test_replay_request_reads_what_serve_recorded():
-    assert convo.replay_request({"status": "started", "_webhook": "event", "_method": "GET",
-                                 "_received_at": "x"}) == ("event", "GET", {"status": "started"})
-    assert convo.replay_request({"to": "1", "uuid": "u"}) == ("answer", "GET", {"to": "1",
-                                                                                "uuid": "u"})
-    assert convo.replay_request({"recording_url": "r", "timestamp": "t"})[:2] == ("event",
-                                                                                 "POST")
+# ---------------------------------------------------------------------------
+# show
+# ---------------------------------------------------------------------------
+
+def test_show_stdin(capsys, monkeypatch):
+    import io
+    monkeypatch.setattr("sys.stdin", io.StringIO((HERE / "sample_response.json").read_text()))
+    code, out, _ = run(capsys, "show", "-")
+    assert code == 0 and out == SAMPLE_TREE
 
 
-def test_call_steps_and_events_carry_vonage_types():
-    assert len(convo.call_steps(True)) == 8 and len(convo.call_steps(False)) == 4
-    leg = {"from": "1", "to": "2", "uuid": "u", "conversation_uuid": CONV_ID,
-           "direction": "inbound"}
-    event = convo.call_event(leg, "completed", now=FIXED_NOW + 125.5, answered_at=FIXED_NOW)
-    assert (event["duration"], event["rate"], event["price"]) == ("125", "0.00450000",
-                                                                  "0.00937500")
-    assert event["timestamp"] == event["end_time"] == "2023-11-14T22:15:25.500Z"
-    assert "duration" not in convo.call_event(leg, "ringing", now=FIXED_NOW, answered_at=None)
+@pytest.mark.parametrize("content,needle", [
+    ('{\n  "id": "CON-1",\n  "members": [,]\n}', "invalid JSON at line 3, column 15"),
+    ("", "is empty"),
+    ("[1, 2]", "expected a JSON object"),
+])
+def test_show_bad_documents(capsys, tmp_path, content, needle):
+    path = tmp_path / "bad.json"
+    path.write_text(content)
+    code, out, err = run(capsys, "show", str(path))
+    assert (code, out) == (2, "")
+    assert needle in err and err.count("\n") == 1
+
+
+def test_show_missing_file(capsys, tmp_path):
+    code, _, err = run(capsys, "show", str(tmp_path / "nope.json"))
+    assert code == 2 and err == f"convo: error: {tmp_path / 'nope.json'}: no such file\n"
+
+
+def test_show_says_what_it_reads_for_a_document_it_does_not(capsys, tmp_path):
+    path = tmp_path / "other.json"
+    path.write_text('{"foo": 1}')
+    code, out, err = run(capsys, "show", str(path))
+    assert code == 2 and out == ""
+    assert "neither a conversation nor webhooks: show reads a conversation" in err
+
+
+def test_show_of_deeply_nested_json_is_bad_json(capsys, tmp_path):
+    path = tmp_path / "deep.json"
+    path.write_bytes(b"[" * 100_000)
+    code, _, err = run(capsys, "show", str(path))
+    assert code == 2 and err.startswith(f"convo: error: {path}: invalid JSON")
+    assert "nesting too deep" in err and "Traceback" not in err
+    lines = tmp_path / "deep.jsonl"
+    lines.write_bytes(b"[" * 100_000 + b'\n{"conversation_uuid":"' + CONV_ID.encode()
+                      + b'","status":"ringing"}\n')
+    code, out, err = run(capsys, "show", str(lines))
+    assert code == 0 and "ringing" in out and "deep.jsonl:1: skipped: invalid JSON" in err
+
+
+SEED_WEBHOOKS = """\
+Conversation CON-bc643220-2542-499a-892e-c982c4150c06  (9 webhooks)
+  TIMESTAMP                 LEG       DIRECTION  FROM          TO            STATUS     NOTES
+  2018-10-25T09:26:18.991Z  797168e2  inbound    447700000001  447700000002  started
+  2018-10-25T09:26:18.991Z  797168e2  inbound    447700000001  447700000002  ringing
+  2018-10-25T09:26:19.827Z  797168e2  -          447700000001  447700000002  (answer)   answer webhook: the NCCO was sent
+  2018-10-25T09:26:24.384Z  30cecc87  outbound   Unknown       447700000003  started
+  2018-10-25T09:26:24.384Z  30cecc87  outbound   Unknown       447700000003  ringing
+  2018-10-25T09:26:30.277Z  30cecc87  outbound   Unknown       447700000003  answered
+  2018-10-25T09:26:30.340Z  797168e2  inbound    447700000001  447700000002  answered
+  2018-10-25T09:31:30.179Z  797168e2  inbound    447700000001  447700000002  completed  duration 311 s, price 0.02332500, disconnected by user
+  2018-10-25T09:31:30.179Z  30cecc87  outbound   Unknown       447700000003  completed  duration 300 s, price 0.06350000, disconnected by platform
+"""
+
+
+def test_show_webhook_log_renders_the_seed_table(capsys):
+    code, out, err = run(capsys, "show", str(TESTDATA / "seed_events.jsonl"))
+    assert (code, err) == (0, "")
+    assert out == SEED_WEBHOOKS
+
+
+def test_show_webhook_log_groups_filters_and_skips_bad_lines(capsys, monkeypatch, tmp_path):
+    import io
+    other = "CON-00000000-0000-4000-8000-000000000001"
+    lines = (TESTDATA / "seed_events.jsonl").read_text().splitlines()
+    lines[1] = '{"status": "ringing", '  # cut short
+    lines.insert(4, "[1, 2]")
+    lines.append(json.dumps({"conversation_uuid": other, "status": "teleported",
+                             "timestamp": "2026-01-01T00:00:00.000Z",
+                             "from": {"type": "phone", "number": "15550100"}, "to": "15550101"}))
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    code, out, err = run(capsys, "show", str(path))
+    assert code == 0
+    assert f"{path}:2: skipped: invalid JSON" in err and f"{path}:5: skipped: not a JSON object" in err
+    assert "(8 webhooks)" in out and f"Conversation {other}  (1 webhook)" in out
+    assert "-    -          15550100  15550101  teleported" in out  # unknown statuses shown
+    code, out, _ = run(capsys, "show", str(path), "--conversation", other)
+    assert code == 0 and CONV_ID not in out and "teleported" in out
+    monkeypatch.setattr("sys.stdin", io.StringIO(path.read_text()))
+    code, out, _ = run(capsys, "show", "-", "--json")
+    assert code == 0 and [g["conversation_uuid"] for g in json.loads(out)] == [CONV_ID, other]
+
+
+def test_show_saved_events_jsonl_from_serve(webhook, capsys):
+    http_request(webhook, "GET", "/webhooks/answer?" + urlencode(ANSWER_QUERY))
+    http_request(webhook, "POST", "/webhooks/event", {"status": "started", "direction": "inbound",
+                                                 "conversation_uuid": CONV_ID,
+                                                 "timestamp": "2018-10-25T09:26:18.991Z",
+                                                 "from": "447700000001", "to": "447700000002"})
+    capsys.readouterr()
+    code, out, _ = run(capsys, "show", webhook.events_path)
+    assert code == 0 and "(2 webhooks)" in out and "(answer)" in out and "started" in out
+
+
+def test_webhook_table_escapes_everything_a_stranger_sent(capsys, tmp_path):
+    log = tmp_path / "events.jsonl"
+    log.write_text(json.dumps({"conversation_uuid": CONV_ID, "status": UNSAFE,
+                               "from": UNSAFE, "to": "447700000002",
+                               "timestamp": UNSAFE, "detail": UNSAFE}) + "\n")
+    code, out, _ = run(capsys, "show", str(log))
+    assert code == 0 and "\x9b" not in out and "\u202e" not in out and UNSAFE_ESCAPED in out
+    code, out, _ = run(capsys, "show", "--json", str(log))
+    assert code == 0 and "\x9b" not in out and json.loads(out)[0]["webhooks"][0]["from"] == UNSAFE
+
+
+def test_show_webhook_log_errors_while_streaming(capsys, tmp_path):
+    code, _, err = run(capsys, "show", str(tmp_path / "none.jsonl"))
+    assert code == 2 and err == f"convo: error: {tmp_path / 'none.jsonl'}: no such file\n"
+    bad = tmp_path / "bad.jsonl"
+    bad.write_bytes(b'{"status": "started"}\n{"status": "ringing"}\n{"from": "\xff\xfe"}\n')
+    code, out, err = run(capsys, "show", str(bad))
+    assert code == 2 and out == "" and "not UTF-8 text" in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_nothing_convo_prints_as_json_holds_nan(capsys, tmp_path):
+    log = tmp_path / "events.jsonl"
+    log.write_text('{"status": "started", "conversation_uuid": "%s", "x": NaN}\n' % CONV_ID
+                   + _events_line(status="ringing"))
+    code, out, err = run(capsys, "show", str(log), "--json")
+    assert code == 0 and "NaN" not in out and json.loads(out)
+    assert "skipped: invalid JSON" in err
 
 
 # ---------------------------------------------------------------------------
-# The command line
+# The command line: help, flags, exit codes, signals
 # ---------------------------------------------------------------------------
 
 def test_help_lists_exit_codes_and_environment(capsys):
@@ -2744,419 +3178,15 @@ def test_usage_errors_are_one_line_exit_2(capsys, argv):
     assert err.startswith("convo: error: ") and err.count("\n") == 1
 
 
-SEED_TREE = """\
-Conversation CON-bc643220-2542-499a-892e-c982c4150c06  ACTIVE
-  name NAM-1b2c4274-e3f2-494e-89c4-46856ee84a8b · created 2018-10-25 09:26:18 UTC · sequence 8 · ttl 48h
-├─ Member MEM-f44c872e-cba9-444f-88ae-0bfa630865a6  JOINED
-│    user USR-33a51f4d-d06b-42f6-a525-90d2859ab9f6 · joined 09:26:30.334
-│  └─ phone channel 797168e24c19a3c45e74e05b10fef2b5: 447700000001 → 447700000002
-│     └─ leg 797168e24c19a3c45e74e05b10fef2b5
-└─ Member MEM-25ccda92-839d-4ac6-a7b2-de310224878b  JOINED
-     user vapi-user-f59c1ff26c0543fdb6c02fd30617a1c0 (USR-b9948493-…) · invited 09:26:19.385 · joined 09:26:30.270
-   └─ phone channel 30cecc87-7ac9-4d03-910a-e9d69558263c: Unknown → 447700000003 · ring timeout 60 s · max length 2 h
-      └─ leg 30cecc87-7ac9-4d03-910a-e9d69558263c
-1 conversation · 2 members (2 JOINED) · 2 channels (2 phone) · 2 legs
-"""
+@pytest.mark.parametrize("argv", [["-v", "jwt"], ["jwt", "-v"], ["jwt", "--verbose"]])
+def test_global_flags_work_before_or_after_the_command(capsys, key_file, argv):
+    code, _, err = run(capsys, *argv, "--app-id", APP_ID, "--key", str(key_file))
+    assert code == 0 and "application ID from --app-id" in err
 
 
-# ---------------------------------------------------------------------------
-# Robustness: every Python, real faults, hostile peers
-# ---------------------------------------------------------------------------
-
-def test_convo_compiles_with_warnings_as_errors_and_holds_no_surrogates():
-    """Python 3.13 refuses a lone surrogate in a docstring; a new SyntaxWarning (an
-    invalid escape) would be an error in some later Python."""
-    source = (HERE / "convo.py").read_text(encoding="utf-8")
-    check = subprocess.run([sys.executable, "-W", "error", "-c",
-                            "import sys; compile(sys.stdin.read(), 'convo.py', 'exec')"],
-                           input=source, text=True, capture_output=True, timeout=30)
-    assert check.returncode == 0, check.stderr
-    import ast
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            assert not any(0xD800 <= ord(c) <= 0xDFFF for c in node.value), node.lineno
-
-
-def _events_line(**fields) -> str:
-    return json.dumps({"conversation_uuid": CONV_ID, "uuid": "797168e24c19a3c45e74e05b10fef2b5",
-                       "timestamp": "2018-10-25T09:26:19.000Z", "_webhook": "event",
-                       "_method": "POST", **fields}) + "\n"
-
-
-def test_send_log_of_the_file_serve_writes_replays_a_snapshot(webhook, capsys):
-    """The README's replay aimed at the running serve: 9 lines are sent once, and both
-    sides say that the log is serve's own."""
-    Path(webhook.events_path).write_text("".join(_events_line(status=s) for s in (
-        "started", "ringing", "answered", "started", "ringing", "answered", "completed",
-        "completed", "completed")))
-    capsys.readouterr()
-    code, out, err = run(capsys, "send", url_of(webhook), "--log", webhook.events_path)
-    assert code == 0, out + err
-    assert len(STEP.findall(out)) == 9
-    assert len(saved(webhook)) == 18
-    assert "is the log this server writes to: send replayed the lines it held" in err
-    assert "send is replaying " in err and "the log serve writes to" in err
-
-
-def test_serve_reopens_the_events_file_when_it_is_deleted_rotated_or_its_directory_removed(
-        webhook, capsys):
-    path = Path(webhook.events_path)
-    post = lambda status: request(webhook, "POST", "/webhooks/event",
-                                  {"status": status, "conversation_uuid": CONV_ID})[0]
-    assert post("started") == 204
-    path.unlink()
-    assert post("ringing") == 204
-    assert [w["status"] for w in saved(webhook)] == ["ringing"]
-    path.rename(path.with_name("events.jsonl.1"))
-    assert post("answered") == 204
-    assert [w["status"] for w in saved(webhook)] == ["answered"]
-    path.rename(path.with_name("events.jsonl.2"))  # as logrotate does with `create`
-    path.write_text("")
-    assert post("answered") == 204
-    assert [w["status"] for w in saved(webhook)] == ["answered"]
-    import shutil
-    shutil.rmtree(path.parent)
-    assert post("completed") == 204
-    assert [w["status"] for w in saved(webhook)] == ["completed"]
-    err = capsys.readouterr().err
-    assert err.count("was deleted or moved: saving to a new file there") == 3
-    assert err.count("was replaced (rotated?): saving to a new file there") == 1
-    assert (path.stat().st_mode & 0o777) == 0o600
-
-
-def test_serve_starts_a_new_line_after_a_torn_one(tmp_path):
-    state = tmp_path / "state"
-    state.mkdir()
-    (state / "events.jsonl").write_text(_events_line(status="started") + '{"status": "ring')
-    with serving(state) as server:
-        assert request(server, "POST", "/webhooks/event",
-                       {"status": "answered", "conversation_uuid": CONV_ID})[0] == 204
-    lines = (state / "events.jsonl").read_text().splitlines()
-    assert lines[1] == '{"status": "ring' and json.loads(lines[2])["status"] == "answered"
-
-
-@contextlib.contextmanager
-def small_filesystem(tmp_path, size="64k"):
-    """A real, small tmpfs (root only): ENOSPC for real."""
-    mount = tmp_path / "small"
-    mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs",
-                           str(mount)], capture_output=True, text=True)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip() or done.returncode}")
-    try:
-        yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], capture_output=True)
-
-
-def fill(directory: Path) -> Path:
-    """Fill a file system until a write fails; return the filler to delete later."""
-    filler = directory / "filler"
-    with open(filler, "wb", buffering=0) as f:
-        try:
-            while True:
-                f.write(b"x" * 4096)
-        except OSError:
-            pass
-        try:
-            while True:
-                f.write(b"x")
-        except OSError:
-            pass
-    return filler
-
-
-def test_serve_on_a_full_disk_answers_503_and_never_tears_a_line(tmp_path, capsys):
-    with small_filesystem(tmp_path) as disk:
-        convo.setup_logging(verbose=False)
-        with serving(disk) as server:
-            # Each webhook over a page (4 KiB), so that none fits in the last one's.
-            event = lambda status: request(server, "POST", "/webhooks/event", {
-                "status": status, "conversation_uuid": CONV_ID, "pad": "y" * 5000})[0]
-            assert event("started") == 204
-            filler = fill(disk)
-            assert event("ringing") == 503  # Vonage retries it
-            status, _, ncco = request(server, "GET", "/webhooks/answer?" + urlencode(
-                {**ANSWER_QUERY, "pad": "y" * 5000}))
-            assert status == 200 and json.loads(ncco)[0]["action"] == "connect"
-            filler.unlink()
-            assert event("answered") == 204
-            lines = (disk / "events.jsonl").read_text().splitlines()
-        assert [json.loads(line)["status"] for line in lines] == ["started", "answered"]
-    err = capsys.readouterr().err
-    assert re.search(r"could not save an event \(No space left on device( \(a short write\))?\): "
-                     r"answered 503, so Vonage sends it again", err)
-    assert re.search(r"could not save the answer webhook \(No space left on device[^)]*\)+: "
-                     r"the NCCO was sent anyway, so the call connects", err)
-
-
-def test_sigterm_to_serve_on_a_full_disk_is_one_line_and_exit_0(tmp_path):
-    with small_filesystem(tmp_path) as disk:
-        proc = subprocess.Popen([sys.executable, str(HERE / "convo.py"), "serve", "--port", "0",
-                                 "--to", "447700000003"], stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True,
-                                env={**os.environ, "CONVO_STATE_DIR": str(disk)})
-        try:
-            port = int(proc.stdout.readline().rsplit(":", 1)[1].split()[0])
-            fill(disk)
-            server = type("Address", (), {"server_address": ("127.0.0.1", port)})
-            assert request(server, "POST", "/webhooks/event", {"status": "started"})[0] == 503
-            proc.send_signal(signal.SIGTERM)
-            out, err = proc.communicate(timeout=10)
-        finally:
-            proc.kill()
-    assert proc.returncode == 0 and out.endswith("convo serve: stopped\n")
-    assert "Traceback" not in err
-
-
-@pytest.mark.parametrize("case", ["under-a-file", "others-write", "events-fifo", "events-dir"])
-def test_serve_names_a_state_directory_it_cannot_use_before_binding(tmp_path, capsys, case):
-    state = tmp_path / "state"
-    if case == "under-a-file":
-        (tmp_path / "file").write_text("")
-        state = tmp_path / "file" / "state"
-    else:
-        state.mkdir()
-    if case == "others-write":
-        state.chmod(0o777)
-    if case == "events-fifo":
-        os.mkfifo(state / "events.jsonl")
-    if case == "events-dir":
-        (state / "events.jsonl").mkdir()
-    os.environ["CONVO_STATE_DIR"] = str(state)  # clean_env restores it
-    code, out, err = run(capsys, "serve", "--to", "447700000003", "--port", "0")
-    assert code == 2 and out == "" and "--port" not in err
-    assert err.count("\n") == 1 and "set CONVO_STATE_DIR" in err
-    assert {"under-a-file": "cannot write the state directory",
-            "others-write": "is writable by others (mode 0777)",
-            "events-fifo": "events.jsonl: is a FIFO (named pipe), not a regular file",
-            "events-dir": "events.jsonl: is a directory, not a regular file"}[case] in err
-
-
-def test_state_files_are_private_and_regions_survive_concurrent_writers(tmp_path):
-    state = tmp_path / "state"
-    convo.write_state({"conversation_uuid": CONV_ID}, str(state))
-    assert (state / "last_call.json").stat().st_mode & 0o777 == 0o600
-    writers = [threading.Thread(target=lambda n=n: [convo.remember_region(
-        f"CON-{n}-{i}", "https://api-eu-3.vonage.com") for i in range(15)]) for n in range(3)]
-    for t in writers:
-        t.start()
-    for t in writers:
-        t.join()
-    regions = json.loads((state / "regions.json").read_text())
-    assert len(regions) == 45
-    assert (state / "regions.json").stat().st_mode & 0o777 == 0o600
-    assert [p.name for p in state.iterdir() if p.name.startswith(".regions.json.")] == \
-        [".regions.json.lock"]
-
-
-@pytest.mark.parametrize("body", [b'{"status": NaN}', b'{"status": "started", "n": Infinity}',
-                                  b'{"status": "started", "duration": 1e999}'])
-def test_serve_refuses_bodies_that_are_not_json(webhook, body):
-    status, _, reply = request(webhook, "POST", "/webhooks/event", body,
-                               {"Content-Type": "application/json"})
-    assert status == 400 and "invalid JSON" in json.loads(reply)["error"]
-    assert saved(webhook) == []
-
-
-def test_nothing_convo_prints_as_json_holds_nan(capsys, tmp_path):
-    log = tmp_path / "events.jsonl"
-    log.write_text('{"status": "started", "conversation_uuid": "%s", "x": NaN}\n' % CONV_ID
-                   + _events_line(status="ringing"))
-    code, out, err = run(capsys, "show", str(log), "--json")
-    assert code == 0 and "NaN" not in out and json.loads(out)
-    assert "skipped: invalid JSON" in err
-
-
-class Dripper(http.server.ThreadingHTTPServer):
-    """A peer that answers a byte at a time, a byte every 0.05 s, and gives up after 20 s
-    (so a test of a broken deadline fails instead of hanging)."""
-    daemon_threads = True
-
-    def __init__(self):
-        super().__init__(("127.0.0.1", 0), _DripHandler)
-
-
-class _DripHandler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def _drip(self):
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        data = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 99999\r\n\r\n["
-        ends = time.monotonic() + 20
-        for byte in data + b" " * 99999:
-            if time.monotonic() > ends:
-                return
-            try:
-                self.wfile.write(bytes([byte]))
-                self.wfile.flush()
-            except OSError:
-                return
-            time.sleep(0.05)
-
-    do_GET = do_POST = _drip
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def dripper():
-    server = Dripper()
-    thread = threading.Thread(target=server.serve_forever, args=(POLL_S,), daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.mark.parametrize("argv", [["get", CONV_ID], ["calls"], ["get", CONV_ID, "--watch"]])
-def test_a_peer_that_drips_bytes_is_cut_off_at_the_deadline(capsys, creds, dripper, argv):
-    code, out, err = run(capsys, *argv, "--api-url", dripper, "--timeout", "0.3")
-    assert code == 1 and "did not answer within 0.3 s (see --timeout)" in err, err
-    assert err.count("\n") == 1 or argv[0] == "calls"
-
-
-def test_send_cuts_off_a_dripping_answer_at_its_budget(capsys, dripper):
-    code, out, _ = run(capsys, "send", dripper, "--answer-timeout", "0.3")
-    assert code == 1 and "error: no reply within 0.3 s: Vonage tries once more" in out
-
-
-@pytest.mark.parametrize("where", ["vonagerc", "config", "key-variable", "last-call"])
-def test_a_fifo_in_place_of_a_file_convo_looks_for_is_refused(capsys, tmp_path, where,
-                                                             monkeypatch, key_file):
-    fifo = {"vonagerc": tmp_path / "cwd" / ".vonagerc",
-            "config": tmp_path / "home" / ".vonage" / "config.json",
-            "key-variable": tmp_path / "key.fifo",
-            "last-call": tmp_path / "state" / "last_call.json"}[where]
-    fifo.parent.mkdir(parents=True, exist_ok=True)
-    os.mkfifo(fifo)
-    if where == "key-variable":
-        monkeypatch.setenv("VONAGE_APPLICATION_PRIVATE_KEY_PATH", str(fifo))
-    if where == "last-call":
-        monkeypatch.setenv("VONAGE_APPLICATION_PRIVATE_KEY_PATH", str(key_file))
-        monkeypatch.setenv("VONAGE_APPLICATION_ID", APP_ID)
-        code, _, err = run(capsys, "get", "--api-url", "http://127.0.0.1:1", "--timeout", "1")
-        assert f"ignoring the latest call: {fifo}: is a FIFO (named pipe), not a regular " \
-            "file" in err
-        return
-    code, out, err = run(capsys, "jwt", "--app-id", APP_ID)
-    assert code == 2 and f"{fifo}: is a FIFO (named pipe), not a regular file" in err
-
-
-def test_a_key_named_on_the_command_line_may_be_a_pipe_read_once(capsys, rsa_key):
-    """`--key <(…)`: read once, and kept for every token minted after."""
-    r, w = os.pipe()
-    os.write(w, _pem(rsa_key))
-    os.close(w)
-    try:
-        creds = convo.resolve_credentials(app_id=APP_ID, key_path=f"/dev/fd/{r}")
-        first, second = creds.mint(), creds.mint()
-    finally:
-        os.close(r)
-    assert first != second
-    for token in (first, second):
-        assert jwt.decode(token, rsa_key.public_key(), algorithms=["RS256"])["application_id"] \
-            == APP_ID
-
-
-def test_inputs_that_never_end_are_refused_or_bounded(tmp_path, key_file):
-    def convo_run(*argv, stdin=None):
-        return subprocess.run([sys.executable, str(HERE / "convo.py"), *argv], stdin=stdin,
-                              capture_output=True, text=True, timeout=30,
-                              env={**os.environ, "CONVO_STATE_DIR": str(tmp_path),
-                                   "VONAGE_APPLICATION_ID": APP_ID,
-                                   "VONAGE_APPLICATION_PRIVATE_KEY_PATH": str(key_file)})
-    for argv in (["show", "/dev/zero"], ["send", "http://127.0.0.1:1", "--log", "/dev/zero"]):
-        done = convo_run(*argv)
-        assert done.returncode == 2 and done.stderr == \
-            "convo: error: /dev/zero: is a device, not a regular file\n"
-    with open("/dev/zero") as zero:
-        done = convo_run("jwt", "--inspect", "-", stdin=zero)
-    assert done.returncode == 2 and done.stderr == \
-        "convo: error: <stdin>: over 16 KiB, too large for a token\n"
-    (tmp_path / "last_call.json").symlink_to("/dev/zero")
-    done = convo_run("get", "--api-url", "http://127.0.0.1:1")
-    assert done.returncode == 1 and "Traceback" not in done.stderr
-    assert "ignoring the latest call: " in done.stderr and "is a device" in done.stderr
-
-
-@pytest.mark.parametrize("token", ["eyJh.eyJi.c2ln\nX-Evil: 1", "eyJh .eyJi.sig",
-                                   "Bearer eyJh.eyJi.sig extra"])
-def test_a_token_with_a_line_break_or_space_is_not_a_jwt_and_never_echoed(capsys, token,
-                                                                          monkeypatch):
-    for argv in (["get", CONV_ID, "--jwt", token], ["calls", "--jwt", token]):
-        code, out, err = run(capsys, *argv)
-        assert code == 2 and "that is not a JWT" in err and "eyJ" not in err + out
-    monkeypatch.setenv("JWT", token)
-    code, _, err = run(capsys, "calls")
-    assert code == 2 and "eyJ" not in err
-
-
-def test_hostile_api_answers_are_one_line_errors(capsys, api, creds, monkeypatch):
-    assert convo.parse_retry_after("²", 0.0) is None
-    api.script(f"/v1/conversations/{CONV_ID}/members",
-               (200, {"_embedded": {"members": []}, "_links": {"next": {"href": "http://[::1/x"}}}))
-    code, _, err = run(capsys, "get", CONV_ID, "--api-url", api.url)
-    assert code == 1 and "the API's next link 'http://[::1/x' is not a URL" in err
-    api.script("/v1/x", *[(200, {"_embedded": {"items": list(range(100))},
-                                 "_links": {"next": {"href": f"/v1/x?cursor={i}"}}})
-                          for i in range(10)])
-    monkeypatch.setattr(convo, "MAX_ITEMS", 250)
-    client = convo.ApiClient(api.url, "t")
-    assert len(client.pages("/v1/x", lambda page: page["_embedded"]["items"])) == 300
-    assert "stopped after 3 pages and 300 items of /v1/x" in capsys.readouterr().err
-
-
-def test_odd_items_in_an_events_page_never_break_get_or_a_watch(capsys, rsa_key, creds):
-    with FakeVonage(rsa_key.public_key()) as fake:
-        fake.play(seed_call_steps(), step=8)
-        fake.script(f"/v1/conversations/{CONV_ID}/events",
-                    (200, {"_embedded": {"events": [1, "x", None, []]}, "_links": {}}))
-        code, out, err = run(capsys, "get", CONV_ID, "--events", "--api-url", fake.url)
-        assert code == 0 and "Traceback" not in err
-        fake.script(f"/v1/conversations/{CONV_ID}/events",
-                    (200, [1, "x", None, {"id": 99, "type": "odd"}]))
-        result, out = watch(WatchClock(lambda n: n == 2 and fake.advance()), CONV_ID,
-                            "--api-url", fake.url)
-        assert result == 0 and "hung up" in out
-
-
-def test_a_call_listing_is_filtered_on_our_side(capsys, rsa_key, creds):
-    calls = [{**SEED["calls"][0], "conversation_uuid": None},
-             {**SEED["calls"][0], "uuid": "aaaa", "status": "completed"}]
-    with FakeVonage(rsa_key.public_key(), calls=calls) as fake:
-        code, out, err = run(capsys, "get", "--api-url", fake.url)
-    assert code == 1 and "(no conversation)" not in out + err and "no call in progress" in err
-
-
-def test_hostile_urls_and_logs_are_one_line_errors(capsys, tmp_path):
-    code, _, err = run(capsys, "get", f"https://[::1/v1/conversations/{CONV_ID}")
-    assert code == 2 and "is not an ID that get reads" in err
-    log = tmp_path / "events.jsonl"
-    log.write_text(_events_line(status="started", timestamp="1900-01-01T00:00:00.000Z")
-                   + _events_line(status="ringing", timestamp="2100-01-01T00:00:00.000Z"))
-    with scripted({"/webhooks/event": NO_CONTENT}) as server:
-        for speed in ("1", "1e-12"):
-            code, out, err = run(capsys, "send", url_of(server), "--log", str(log),
-                                 "--speed", speed)
-            assert code == 2 and "the next webhook would be sent in" in err
-            assert "give a higher --speed" in err and "Traceback" not in err
-
-
-def test_send_follows_an_ncco_event_url_only_to_the_server_it_tests(capsys):
-    ncco = [{"action": "connect", "eventUrl": ["https://hooks.example.invalid/ev"],
-             "endpoint": [{"type": "phone", "number": "447700000003"}]}]
-    bad = [{"action": "connect", "eventUrl": ["http://[::1"],
-            "endpoint": [{"type": "phone", "number": "447700000003"}]}]
-    for answer, needle in ((ncco, "is on another server than the one send tests"),
-                           (bad, "'http://[::1' is not an http(s) URL")):
-        with scripted({"/webhooks/answer": (200, JSON, json.dumps(answer).encode()),
-                       "/webhooks/event": NO_CONTENT}) as server:
-            code, out, _ = run(capsys, "send", url_of(server))
-        assert code == 1 and f"not sent: the NCCO's eventUrl" in out and needle in out
-        assert out.count("not sent:") == 4  # the outbound leg's four events
+def test_debug_after_the_command_shows_the_traceback(key_file):
+    with pytest.raises(convo.ConvoError):
+        convo.main(["jwt", "--debug", "--key", str(key_file)])
 
 
 def test_sigterm_ends_get_watch_calls_and_send_as_ctrl_c_does(tmp_path, key_file, rsa_key):
@@ -3218,15 +3248,3 @@ def test_ctrl_c_while_python_imports_convo_is_one_line():
     done = subprocess.run([sys.executable, "-c", start, str(HERE / "convo.py"), "--version"],
                           capture_output=True, text=True, timeout=30)
     assert done.returncode == 130 and done.stderr == "convo: interrupted\n"
-
-
-def test_out_of_memory_is_one_line(tmp_path):
-    resource = pytest.importorskip("resource")
-    doc = tmp_path / "big.json"
-    doc.write_text("[" + ",".join(['{"id":1}'] * 4_000_000) + "]")
-
-    def limit():
-        resource.setrlimit(resource.RLIMIT_AS, (400 << 20, 400 << 20))
-    done = subprocess.run([sys.executable, str(HERE / "convo.py"), "show", str(doc)],
-                          capture_output=True, text=True, timeout=60, preexec_fn=limit)
-    assert done.returncode == 1 and done.stderr == "convo: error: out of memory\n", done.stderr
