@@ -1439,13 +1439,30 @@ def test_get_refuses_a_url_on_a_host_that_is_not_vonage_without_sending_the_toke
     assert code == 2 and "api.example.com is not a Vonage host" in err
 
 
-def test_get_remembers_where_it_found_an_id(tmp_path):
+def test_get_remembers_where_it_found_an_id(capsys, creds, regions, monkeypatch):
+    """Through main(): the first get asks api.nexmo.com ('us' here, which answers 404),
+    then the other regions, and finds it in 'eu'; the next get asks 'eu' first, and
+    only 'eu'. (The fakes stand in for Vonage's hosts: the list of hosts, and the rule
+    that trusts them, are pointed at the two fakes.)"""
+    us, eu = regions
+    monkeypatch.setattr(convo, "API_URL", us.url)
+    monkeypatch.setattr(convo, "REGIONAL_URLS", (eu.url,))
+    monkeypatch.setattr(convo, "is_vonage_url", lambda url: url in (us.url, eu.url))
+    code, out, err = run(capsys, "get", CONV_ID)
+    assert code == 0 and out == SEED_TREE and "found in 127.0.0.1" in err
+    assert us.paths(f"/v1/conversations/{CONV_ID}")  # asked first, answered 404
+    assert eu.paths(f"/v1/conversations/{CONV_ID}")
+    asked_us = len(us.requests)
+    code, out, err = run(capsys, "get", CONV_ID)
+    assert code == 0 and out == SEED_TREE and "found in" not in err
+    assert len(us.requests) == asked_us  # eu was asked first, and had it
+
+
+def test_a_remembered_host_is_trusted_only_if_it_is_vonage_s(tmp_path):
     convo.remember_region(CONV_ID, "https://api-eu-3.vonage.com")
     convo.remember_region("CON-x", "http://planted.example")
-    import argparse
-    args = argparse.Namespace(api_url=None)
-    assert convo.candidate_hosts(args.api_url, None, CONV_ID)[0][0] == "https://api-eu-3.vonage.com"
-    assert convo.candidate_hosts(args.api_url, None, "CON-x")[0][0] == convo.API_URL  # never trusted
+    assert convo.candidate_hosts(None, None, CONV_ID)[0][0] == "https://api-eu-3.vonage.com"
+    assert convo.candidate_hosts(None, None, "CON-x")[0][0] == convo.API_URL  # never trusted
 
 
 # ---------------------------------------------------------------------------
@@ -2386,6 +2403,25 @@ def test_serve_replayed_jti_is_refused(webhook, capsys):
     assert len(saved(webhook)) == 1
 
 
+def test_serve_checks_signed_webhooks_against_app_id_given_as_a_flag(tmp_path, capsys):
+    """serve --app-id was once read only from $VONAGE_APPLICATION_ID."""
+    other = "bbbbbbbb-bbbb-cccc-dddd-0123456789ab"
+    proc, port = _serve_process(tmp_path, "--to", "447700000003", "--signature-secret", SECRET,
+                                "--app-id", APP_ID)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        code, out, _ = run(capsys, "send", url, "--signature-secret", SECRET, "--api-key",
+                           "abcd1234", "--app-id", other)
+        assert code == 1 and "HTTP 401" in out
+        code, out, _ = run(capsys, "send", url, "--signature-secret", SECRET, "--api-key",
+                           "abcd1234", "--app-id", APP_ID)
+        assert code == 0, out
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=10)
+    assert "application_id does not match this application" in err
+
+
 def test_serve_replay_guard_remembers_as_long_as_a_token_is_accepted():
     """A token whose iat is a minute ahead is accepted for 6 minutes after it is first
     seen: the guard's window is never shorter than that."""
@@ -2918,6 +2954,20 @@ def test_send_replays_any_voice_webhook_lines(capsys, tmp_path):
     assert sent[-1] == json.loads((TESTDATA / "seed_events.jsonl").read_text().splitlines()[-1])
 
 
+def test_show_and_send_log_agree_on_what_an_answer_webhook_is(capsys, tmp_path):
+    """A saved answer webhook without serve's _webhook field (no status, no timestamp):
+    show once called it "(no status)" while send --log replayed it as an answer."""
+    log = tmp_path / "hooks.jsonl"
+    log.write_text(json.dumps({k: v for k, v in ANSWER_QUERY.items()}) + "\n")
+    code, out, _ = run(capsys, "show", str(log))
+    assert code == 0 and "(answer)" in out and "answer webhook: the NCCO was sent" in out
+    assert "(no status)" not in out
+    with scripted({"/webhooks/answer": (200, JSON, TALK)}) as server:
+        code, out, _ = run(capsys, "send", url_of(server), "--log", str(log))
+    assert code == 0 and [(m, p.split("?")[0]) for m, p, _, _ in server.received] == [
+        ("GET", "/webhooks/answer")]
+
+
 def test_send_with_an_empty_log_says_so(capsys, tmp_path):
     log = tmp_path / "empty.jsonl"
     log.write_text("")
@@ -3139,6 +3189,58 @@ def test_nothing_convo_prints_as_json_holds_nan(capsys, tmp_path):
 # ---------------------------------------------------------------------------
 # The command line: help, flags, exit codes, signals
 # ---------------------------------------------------------------------------
+
+def ascii_run(*argv: str, env: dict | None = None, **popen) -> subprocess.Popen:
+    """convo.py in a child whose standard streams take ASCII only."""
+    return subprocess.Popen([sys.executable, str(HERE / "convo.py"), *argv], text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**os.environ, "PYTHONIOENCODING": "ascii", "NO_COLOR": "1",
+                                 **(env or {})}, **popen)
+
+
+def assert_ascii(text: str) -> None:
+    assert text.isascii() and "\\u2" not in text and "\\xe2" not in text, text
+
+
+def test_every_command_falls_back_to_ascii(tmp_path, key_file, rsa_key):
+    """The tree, calls, the watch, send's table and serve's log, on streams that take
+    ASCII only: no UnicodeEncodeError, no escapes, `->` and `...` instead."""
+    env = {"VONAGE_APPLICATION_ID": APP_ID, "VONAGE_APPLICATION_PRIVATE_KEY_PATH": str(key_file),
+           "CONVO_STATE_DIR": str(tmp_path / "state")}
+    outputs = []
+    with FakeVonage(rsa_key.public_key()) as fake:
+        fake.play(seed_call_steps(), step=8)
+        for argv in (["show", str(HERE / "sample_response.json")],
+                     ["calls", "--api-url", fake.url]):
+            out, err = ascii_run(*argv, env=env).communicate(timeout=30)
+            outputs.append(out)
+            assert_ascii(out + err)
+        proc = ascii_run("get", CONV_ID, "--watch", "--api-url", fake.url, env=env)
+        try:
+            watched = pipe_lines(proc.stdout)
+            watched.expect("Watching:")
+            fake.advance()  # hang-up
+            watched.expect("hung up")
+            proc.wait(timeout=10)
+            assert_ascii("\n".join(watched.seen) + proc.stderr.read())
+        finally:
+            proc.kill()
+    assert "`- leg 30cecc87-7ac9-4d03-910a-e9d69558263c" in outputs[0]
+    assert "447700000001 -> 447700000002" in outputs[1]
+    serve = ascii_run("serve", "--port", "0", "--to", "447700000003", env=env)
+    try:
+        port = int(serve.stdout.readline().rsplit(":", 1)[1].split()[0])
+        sent, err = ascii_run("send", f"http://127.0.0.1:{port}").communicate(timeout=30)
+        assert_ascii(sent + err)
+        assert "connect -> phone 447700000003" in sent
+        address = type("Address", (), {"server_address": ("127.0.0.1", port)})
+        assert http_request(address, "GET", "/answer")[0] == 404
+    finally:
+        serve.terminate()
+        _, log = serve.communicate(timeout=10)
+    assert_ascii(log)
+    assert "GET /answer -> 404" in log and "447700000001 -> 447700000002" in log
+
 
 def test_help_lists_exit_codes_and_environment(capsys):
     code, out, _ = run(capsys, "--help")
