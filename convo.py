@@ -2424,23 +2424,35 @@ def search_hosts(hosts: Sequence[str], path: str, tokens: TokenSource, *,
 
 
 def locate(hosts: Sequence[str], named: bool, path: str, tokens: TokenSource, *,
-           timeout_s: float) -> tuple[str, Any] | None:
-    """Which host has `path`: the first host alone, then (when it answers 404) all the
-    others at once; named hosts are all asked at once. None when none has it."""
-    if named or len(hosts) == 1:
-        return search_hosts(hosts, path, tokens, timeout_s=timeout_s)
-    return (search_hosts(hosts[:1], path, tokens, timeout_s=timeout_s)
-            or search_hosts(hosts[1:], path, tokens, timeout_s=timeout_s))
+           timeout_s: float, first: Any = None, then: Any = None) -> tuple[str, Any] | None:
+    """Which host has `path`, and what it answered: the first host alone, then (when it
+    answers 404) all the others at once; named hosts are all asked at once. None when
+    none has it. `first(host)` asks the first host instead of a GET of `path` (to
+    fetch more at once), and `then(host, answer)` makes what a search found the same."""
+    if not named or len(hosts) == 1:
+        if first is None:
+            found = search_hosts(hosts[:1], path, tokens, timeout_s=timeout_s)
+        else:
+            try:
+                found = hosts[0], first(hosts[0])
+            except NotFound:
+                if len(hosts) == 1:
+                    raise  # first's own account of it is the one to give
+                found = None
+        if found or len(hosts) == 1:
+            return found
+        hosts = hosts[1:]
+    found = search_hosts(hosts, path, tokens, timeout_s=timeout_s)
+    return (found[0], then(*found)) if found and then else found
 
 
 def fetch_anywhere(conv_id: str, hosts: list[str], named: bool, tokens: TokenSource, *,
                    timeout_s: float, concurrency: int = DEFAULT_CONCURRENCY,
                    events: bool = False, legs: bool = False) -> tuple[dict[str, Any], str]:
-    """Fetch a conversation from the host that has it, and return that host too: the
-    whole conversation from the first host, and when it answers 404, the others are
-    searched at once (named hosts: all at once, first), and the one that has it
-    gives the rest. The host found is said, and remembered unless the user named it.
-    Raises NotFound if no host has it."""
+    """Fetch a conversation from the host that has it (locate), and return that host
+    too: the whole conversation from the first host, and when that one answers 404,
+    the host that a search finds gives the rest. The host found is said, and
+    remembered unless the user named it. Raises NotFound if no host has it."""
     def fetch(host: str, conv: Any = None) -> dict[str, Any]:
         client = ApiClient(host, tokens.token(), timeout_s=timeout_s, auth_hint=tokens.hint)
         try:
@@ -2449,25 +2461,20 @@ def fetch_anywhere(conv_id: str, hosts: list[str], named: bool, tokens: TokenSou
         finally:
             client.close()
 
-    candidates = hosts
-    if not named or len(hosts) == 1:
-        try:
-            return fetch(hosts[0]), hosts[0]
-        except NotFound:
-            if named or len(hosts) == 1:
-                raise
-        candidates = hosts[1:]
-    located = search_hosts(candidates, f"/v1/conversations/{conv_id}", tokens,
-                           timeout_s=timeout_s)
+    def found_elsewhere(host: str, conv: Any) -> dict[str, Any]:
+        _stderr(f"convo: found in {host_of(host)}")
+        if not named:
+            remember_region(conv_id, host)
+        return fetch(host, conv)
+
+    located = locate(hosts, named, f"/v1/conversations/{conv_id}", tokens,
+                     timeout_s=timeout_s, first=fetch, then=found_elsewhere)
     if located is None:
         raise NotFound(f"conversation {conv_id} not found at any of "
                        f"{', '.join(map(host_of, hosts))}: a call's conversation "
                        f"disappears when the call ends", status=404)
-    host, conv = located
-    _stderr(f"convo: found in {host_of(host)}")
-    if not named:
-        remember_region(conv_id, host)
-    return fetch(host, conv), host
+    host, doc = located
+    return doc, host
 
 
 # ############################################################################
