@@ -203,6 +203,21 @@ def loads(data: str | bytes) -> Any:
         raise json.JSONDecodeError("nesting too deep", "", 0) from None
 
 
+#: The JSON types by their names in JSON Schema, as Python decodes them.
+_JSON_TYPES: dict[str, Any] = {"string": str, "number": (int, float), "integer": int,
+                               "boolean": bool, "array": list, "object": dict}
+
+
+def json_type(value: Any) -> str:
+    """The JSON name of a decoded value's type: 'object', 'array', 'string', ..."""
+    if isinstance(value, bool):
+        return "boolean"
+    if value is None:
+        return "null"
+    return next((name for name, kind in _JSON_TYPES.items() if name != "integer"
+                 and isinstance(value, kind)), type(value).__name__)
+
+
 def _scalar(value: Any) -> str | None:
     """A JSON string or number as printable text; None for anything else or empty."""
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
@@ -926,6 +941,10 @@ def load_private_key(pem: bytes, label: str):
     from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
     from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
+    if b"-----BEGIN OPENSSH PRIVATE KEY-----" in pem:
+        raise ConvoError(f"private key {label} is in OpenSSH's format, which pyjwt does not "
+                         f"read: convert a copy to PEM with ssh-keygen -p -m PEM -f COPY, or "
+                         f"use the private.key Vonage gave you", EXIT_USAGE)
     if b"-----BEGIN" not in pem:
         raise ConvoError(f"private key {label} is not PEM: expected a "
                          f"'-----BEGIN PRIVATE KEY-----' block", EXIT_USAGE)
@@ -985,7 +1004,10 @@ def verify_signature(token: str, key) -> str | None:
 
 # -- where the credentials come from -------------------------------------------
 
-VONAGE_CLI_KEYS = ("app-id", "private-key", "api-key", "api-secret")  # vonage-cli's config.js
+#: The Vonage CLI's keys, each as `vonage auth set` writes it and as `vonage apps init`
+#: does; the CLI reads either (github.com/Vonage/vonage-cli, src/middleware/config.js).
+VONAGE_CLI_KEYS = {"app-id": "appId", "private-key": "privateKey", "api-key": "apiKey",
+                   "api-secret": "apiSecret"}
 
 
 class Credentials:
@@ -1012,9 +1034,14 @@ class Credentials:
         return self.key_path or self.sources.get("key", "the private key")
 
     def require_app_id(self) -> str:
-        if not self.app_id:
-            raise ConvoError("no application ID: pass --app-id ID or set VONAGE_APPLICATION_ID",
-                             EXIT_USAGE)
+        if not self.app_id or not self.has_key:
+            missing = [what for what, there in (
+                ("application ID (pass --app-id ID or set VONAGE_APPLICATION_ID)", self.app_id),
+                ("private key (pass --key private.key, or set "
+                 "VONAGE_APPLICATION_PRIVATE_KEY_PATH or VONAGE_PRIVATE_KEY)", self.has_key))
+                if not there]
+            raise ConvoError(f"no {' and no '.join(missing)}: the application's token is "
+                             f"made with both", EXIT_USAGE)
         return check_app_id(self.app_id, self.sources.get("app_id", "--app-id"))
 
     def private_key(self):
@@ -1064,14 +1091,23 @@ def read_vonage_cli_file() -> tuple[str, dict[str, str]] | None:
         if text is None:
             continue
         doc = parse_json(text, path) if text.strip() else None
+        expected = ", ".join(VONAGE_CLI_KEYS)
         if not isinstance(doc, dict):
             raise ConvoError(f"{path}: the Vonage CLI's credentials file should be a JSON "
-                             f"object with app-id and private-key", EXIT_USAGE)
-        for key in VONAGE_CLI_KEYS:
-            if key in doc and not isinstance(doc[key], str):
-                raise ConvoError(f"{path}: {key} must be text, not a JSON "
-                                 f"{type(doc[key]).__name__}", EXIT_USAGE)
-        return path, doc
+                             f"object with {expected}", EXIT_USAGE)
+        keys: dict[str, str] = {}
+        for key, camel in VONAGE_CLI_KEYS.items():
+            for name in (key, camel):
+                if name in doc and not isinstance(doc[name], str):
+                    raise ConvoError(f"{path}: {name} must be text, not a JSON "
+                                     f"{json_type(doc[name])}", EXIT_USAGE)
+            value = doc.get(key) or doc.get(camel)
+            if value and value.strip():
+                keys[key] = value
+        if not keys:
+            raise ConvoError(f"{path}: holds none of the keys convo.py reads ({expected}, or "
+                             f"appId, privateKey, apiKey, apiSecret)", EXIT_USAGE)
+        return path, keys
     return None
 
 
@@ -1087,6 +1123,9 @@ def resolve_credentials(*, app_id: str | None = None, key_path: str | None = Non
     import logging
     env = os.environ.get
     sources: dict[str, str] = {}
+    if app_id is not None and not app_id.strip():
+        raise ConvoError(f"{app_id_flag} is empty: give the application ID, or leave "
+                         f"{app_id_flag} out to use VONAGE_APPLICATION_ID", EXIT_USAGE)
     if app_id:
         sources["app_id"] = app_id_flag
     elif env("VONAGE_APPLICATION_ID"):
@@ -1112,6 +1151,12 @@ def resolve_credentials(*, app_id: str | None = None, key_path: str | None = Non
                 app_id, sources["app_id"] = doc["app-id"], f"{path} (app-id)"
             if not (key_path or key_pem) and doc.get("private-key", "").strip():
                 key_pem, sources["key"] = doc["private-key"], f"{path} (private-key)"
+    app_id = app_id.strip() if app_id else app_id  # a pasted ID often brings a space
+    if key_pem and "-----BEGIN" not in key_pem and "\n" not in key_pem.strip() and (
+            key_pem.strip().endswith((".key", ".pem")) or "/" in key_pem):
+        raise ConvoError(f"{sources['key']} looks like a file's path, not a key: set "
+                         f"VONAGE_APPLICATION_PRIVATE_KEY_PATH to the path instead "
+                         f"(VONAGE_PRIVATE_KEY holds the PEM text itself)", EXIT_USAGE)
     log = logging.getLogger("convo")
     for what, name in (("application ID", "app_id"), ("private key", "key"),
                        ("token", "token")):
@@ -1222,7 +1267,8 @@ def inspect_jwt(args: argparse.Namespace, out: TextIO) -> int:
     """Print a token's header, claims, time left and checks; exit 1 if one fails.
 
     The checks: expiry; with a key (--key or the environment), the signature; with
-    --app-id, the application_id claim.
+    an application ID (--app-id, the environment or the Vonage CLI's file), the
+    application_id claim, naming where the ID came from.
     """
     token = bearer_token(read_input("-", MAX_TOKEN_BYTES, "a token") if args.inspect == "-"
                          else args.inspect)
@@ -1232,7 +1278,7 @@ def inspect_jwt(args: argparse.Namespace, out: TextIO) -> int:
     said, expired = describe_expiry(expires, now)
     checks: dict[str, dict[str, Any]] = {
         "expiry": {"ok": not expired, "detail": said + (f" ({why})" if why else "")}}
-    creds = resolve_credentials(key_path=args.key)
+    creds = resolve_credentials(app_id=args.app_id, key_path=args.key)
     if creds.has_key:
         problem = verify_signature(token, creds.private_key())
         checks["signature"] = {"ok": problem is None,
@@ -1241,13 +1287,14 @@ def inspect_jwt(args: argparse.Namespace, out: TextIO) -> int:
     else:
         checks["signature"] = {"ok": None,
                                "detail": "not checked: pass --key private.key to verify it"}
-    if args.app_id:
-        wanted = check_app_id(args.app_id, "--app-id")
+    if creds.app_id:
+        source = creds.sources["app_id"]
+        wanted = check_app_id(creds.app_id, source)
         has = claims.get("application_id")
         checks["application_id"] = {
             "ok": has == wanted,
-            "detail": f"matches --app-id {wanted}" if has == wanted else
-            f"MISMATCH: the token is for {printable(has, 60)}, --app-id is {wanted}"}
+            "detail": f"matches {wanted} (from {source})" if has == wanted else
+            f"MISMATCH: the token is for {printable(has, 60)}, {source} is {wanted}"}
     failed = any(check["ok"] is False for check in checks.values())
     if args.json:
         out.write(dump_json({"header": header, "claims": claims, "expires": expires,
@@ -2288,7 +2335,7 @@ def fetch_conversation(client: ApiClient, conv_id: str, *,
             conv = result(conv_f) if conv_f else conv
             if not isinstance(conv, dict):
                 raise ConvoError(f"GET {base}: expected a JSON object, got a JSON "
-                                 f"{type(conv).__name__}")
+                                 f"{json_type(conv)}")
             if not isinstance(conv.get("members"), list):  # legacy documents embed them
                 details = [pool.submit(detail, entry) for entry in result(members_f)]
                 conv = {**conv, "members": [wait_for(f) for f in details]}
@@ -3064,7 +3111,7 @@ def webhook_params(method: str, body: bytes, query: str) -> tuple[dict[str, Any]
     except ValueError as e:
         return {}, f"invalid JSON: {printable(e, 80)}"
     if not isinstance(doc, dict):
-        return {}, f"expected a JSON object, got a JSON {type(doc).__name__}"
+        return {}, f"expected a JSON object, got a JSON {json_type(doc)}"
     return doc, None
 
 
@@ -4193,9 +4240,6 @@ MAX_REPLAY_WAIT_S = 24 * 3600     # send --log --speed: a longer wait is an erro
 # the clock and the IDs come in as arguments.
 
 #: JSON types by the names the NCCO schema uses.
-_JSON_TYPES: dict[str, Any] = {"string": str, "number": (int, float), "integer": int,
-                               "boolean": bool, "array": list, "object": dict}
-
 #: The NCCO actions send knows: action -> (required fields, other fields), each
 #: field with its JSON type ("a|b": either). Required fields and types are those
 #: of Vonage's NCCO schema (github.com/Nexmo/api-specification, ncco-schema.json;
@@ -4236,16 +4280,6 @@ NCCO_ENDPOINTS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
     "sip": ({"uri": "string"}, {"headers": "object", "standardHeaders": "object"}),
     "vbc": ({"extension": "string"}, {}),
 }
-
-
-def json_type(value: Any) -> str:
-    """The JSON name of a decoded value's type: 'object', 'array', 'string', ..."""
-    if isinstance(value, bool):
-        return "boolean"
-    if value is None:
-        return "null"
-    return next((name for name, kind in _JSON_TYPES.items() if name != "integer"
-                 and isinstance(value, kind)), type(value).__name__)
 
 
 def _has_type(value: Any, names: str) -> bool:
@@ -4889,7 +4923,7 @@ def cmd_show(args: argparse.Namespace, out: TextIO) -> int:
                          "conversation document", EXIT_USAGE)
     if not isinstance(doc, dict):
         raise ConvoError(f"{label}: expected a JSON object (a conversation), "
-                         f"found a JSON {type(doc).__name__}", EXIT_USAGE)
+                         f"found a JSON {json_type(doc)}", EXIT_USAGE)
     if doc and not doc.keys() & {"id", "uuid", "name", "members", "state", "timestamp"}:
         raise ConvoError(f"{label}: neither a conversation nor webhooks: show reads a "
                          f"conversation (the output of get --json, or the tutorial's "
@@ -5129,7 +5163,8 @@ def build_parser() -> argparse.ArgumentParser:
     opt("--claim", action="append", default=[], metavar="NAME=VALUE", help="any other claim")
     opt("--inspect", metavar="TOKEN",
         help="show a token's header, claims and expiry ('-' reads stdin); with --key, "
-             "verify its signature; with --app-id, its application_id")
+             "verify its signature; with an application ID (--app-id, "
+             "$VONAGE_APPLICATION_ID or the Vonage CLI's file), its application_id")
     opt("--json", action="store_true", help="with --inspect: one JSON object")
 
     opt = command("calls", cmd_calls, credentials, api)

@@ -584,13 +584,65 @@ def test_flags_and_variables_win_over_the_vonage_cli_file(capsys, monkeypatch, r
 
 @pytest.mark.parametrize("content,needle", [
     ("{not json", "invalid JSON at line 1"),
-    ("[1, 2]", "should be a JSON object with app-id and private-key"),
-    ('{"app-id": 42}', "app-id must be text, not a JSON int"),
+    ("[1, 2]", "should be a JSON object with app-id, private-key"),
+    ('{"app-id": 42}', "app-id must be text, not a JSON number"),
 ])
 def test_a_bad_vonage_cli_file_is_named(capsys, content, needle):
     Path(".vonagerc").write_text(content)
     code, _, err = run(capsys, "jwt")
     assert code == 2 and ".vonagerc" in err and needle in err and "Traceback" not in err
+
+
+def test_credentials_as_people_hold_them(capsys, monkeypatch, rsa_key, tmp_path, key_file):
+    pem = _pem(rsa_key).decode()
+    # the Vonage CLI's other spelling (vonage apps init writes appId and privateKey)
+    _vonage_cli_file(Path(".vonagerc"), appId=APP_ID, privateKey=pem)
+    code, out, _ = run(capsys, "jwt")
+    assert code == 0 and jwt.decode(out.strip(), rsa_key.public_key(),
+                                    algorithms=["RS256"])["application_id"] == APP_ID
+    _vonage_cli_file(Path(".vonagerc"), name="my app")
+    code, _, err = run(capsys, "jwt")
+    assert code == 2 and ".vonagerc: holds none of the keys convo.py reads (app-id, " \
+        "private-key, api-key, api-secret, or appId, privateKey, apiKey, apiSecret)" in err
+    Path(".vonagerc").unlink()
+    # an application ID pasted with spaces around it
+    code, out, _ = run(capsys, "jwt", "--app-id", f" {APP_ID} ", "--key", str(key_file))
+    assert code == 0
+    # nothing at all: one error names both
+    code, _, err = run(capsys, "jwt")
+    assert code == 2 and err.count("\n") == 1
+    assert "no application ID (pass --app-id ID" in err and "and no private key (pass --key" in err
+    # a path where the PEM text belongs
+    monkeypatch.setenv("VONAGE_PRIVATE_KEY", str(key_file))
+    code, _, err = run(capsys, "jwt", "--app-id", APP_ID)
+    assert code == 2 and "$VONAGE_PRIVATE_KEY looks like a file's path" in err
+    assert "set VONAGE_APPLICATION_PRIVATE_KEY_PATH to the path" in err
+    monkeypatch.delenv("VONAGE_PRIVATE_KEY")
+    # an OpenSSH key
+    openssh = tmp_path / "id_rsa"
+    openssh.write_bytes(rsa_key.private_bytes(serialization.Encoding.PEM,
+                                              serialization.PrivateFormat.OpenSSH,
+                                              serialization.NoEncryption()))
+    code, _, err = run(capsys, "jwt", "--app-id", APP_ID, "--key", str(openssh))
+    assert code == 2 and "OpenSSH's format" in err and "ssh-keygen -p -m PEM" in err
+    code, _, err = run(capsys, "jwt", "--app-id", "", "--key", str(key_file))
+    assert code == 2 and "--app-id is empty" in err
+
+
+def test_inspect_checks_the_application_id_wherever_it_comes_from(capsys, monkeypatch,
+                                                                 rsa_key):
+    token = _token(rsa_key, exp=int(time.time()) + 600)  # for APP_ID
+    other = "bbbbbbbb-bbbb-cccc-dddd-0123456789ab"
+    monkeypatch.setenv("VONAGE_APPLICATION_ID", other)
+    code, out, _ = run(capsys, "jwt", "--inspect", token)
+    assert code == 1 and f"MISMATCH: the token is for {APP_ID}, $VONAGE_APPLICATION_ID is " \
+        f"{other}" in out
+    monkeypatch.delenv("VONAGE_APPLICATION_ID")
+    _vonage_cli_file(Path(".vonagerc"), **{"app-id": APP_ID})
+    code, out, _ = run(capsys, "jwt", "--inspect", token)
+    assert code == 0 and f"matches {APP_ID} (from " in out and ".vonagerc (app-id))" in out
+    code, _, err = run(capsys, "jwt", "--inspect", token, "--app-id", "")
+    assert code == 2 and "--app-id is empty" in err
 
 
 def test_jwt_key_from_pem_environment_variable(capsys, monkeypatch, rsa_key):
