@@ -194,6 +194,30 @@ def _finite(text: str) -> float:
 _DECODER = json.JSONDecoder(parse_constant=_not_json, parse_float=_finite)
 
 
+#: Python's json messages, in the words of someone who wrote the JSON.
+_JSON_PROBLEMS = (("Expecting value", "a value (a string, a number, an object, ...) was "
+                                      "expected"),
+                  ("Extra data", "more follows the first JSON value"),
+                  ("Unterminated string", "a string is not closed"),
+                  ("Expecting ',' delimiter", "a comma is missing"),
+                  ("Expecting ':' delimiter", "a colon is missing after a key"),
+                  ("Expecting property name", "a key must be text in double quotes"),
+                  ("Invalid control character", "a control character inside a string"),
+                  ("Invalid \\escape", "a backslash escape that JSON does not have"))
+
+
+def json_problem(e: ValueError) -> str:
+    """What follows 'invalid JSON' to say why, in words: ' at line 1, column 1: a value
+    (...) was expected', or ': NaN is not JSON (...)'."""
+    if isinstance(e, json.JSONDecodeError):
+        said = next((words for start, words in _JSON_PROBLEMS if e.msg.startswith(start)),
+                    printable(e.msg, 60))
+        return f" at line {e.lineno}, column {e.colno}: {said}" if e.doc else f": {said}"
+    if isinstance(e, UnicodeDecodeError):
+        return f": not UTF-8 text (byte {e.start})"
+    return f": {printable(e, 80)}"
+
+
 def loads(data: str | bytes) -> Any:
     """json.loads for data from outside. Raises ValueError for anything that is not
     JSON: NaN, Infinity, numbers too large for a double and nesting too deep included."""
@@ -266,10 +290,12 @@ def format_iso(dt: datetime) -> str:
 
 
 def format_span(seconds: float, unit_sep: str = "") -> str:
-    """Format a duration in its two largest units: '14m 58s', '48h', or '60 s' with unit_sep=' '."""
+    """Format a duration in its two largest units: '14m 58s', '48h', '3d 2h', '2y 14d',
+    or '60 s' with unit_sep=' '. Hours up to 48, then days, and years past 365 days."""
     seconds = int(abs(seconds))
     parts: list[str] = []
-    for unit, size in (("h", 3600), ("m", 60), ("s", 1)):
+    units = (("y", 365 * 86400), ("d", 86400)) if seconds > 48 * 3600 else ()
+    for unit, size in (*units, ("h", 3600), ("m", 60), ("s", 1)):
         if seconds >= size or (unit == "s" and not parts):
             parts.append(f"{seconds // size}{unit_sep}{unit}")
             seconds %= size
@@ -632,10 +658,7 @@ def parse_json_values(text: str, label: str) -> tuple[Any, bool]:
 
 
 def _json_error(label: str, e: ValueError) -> ConvoError:
-    if isinstance(e, json.JSONDecodeError):
-        return ConvoError(f"{label}: invalid JSON at line {e.lineno}, column {e.colno}: "
-                          f"{e.msg}", EXIT_USAGE)
-    return ConvoError(f"{label}: invalid JSON: {printable(e, 80)}", EXIT_USAGE)
+    return ConvoError(f"{label}: invalid JSON{json_problem(e)}", EXIT_USAGE)
 
 # -- the state directory -------------------------------------------------------
 
@@ -750,7 +773,8 @@ TIME_CLAIMS = ("iat", "exp", "nbf")
 
 MAX_TOKEN_BYTES = 16 << 10    # a JWT given on the command line or in $JWT
 
-_TTL_RE = re.compile(r"(\d+)\s*([smhd]?)")
+_TTL_RE = re.compile(r"(?:\d+\s*[smhd]\s*)+|\d+")
+_TTL_PART = re.compile(r"(\d+)\s*([smhd])")
 
 
 _TTL_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -769,15 +793,17 @@ def check_app_id(app_id: str, source: str) -> str:
 
 
 def parse_ttl(text: str) -> int:
-    """Parse '900', '90s', '15m', '24h' or '1d' as seconds, within Vonage's 30 s to 24 h.
+    """Parse '900', '90s', '15m', '1h30m', '24h' or '1d' as seconds, within Vonage's 30 s
+    to 24 h.
 
     Raises ConvoError (exit 2) for anything else.
     """
-    m = _TTL_RE.fullmatch(text.strip().lower())
-    if not m:
-        raise ConvoError(f"--ttl {text!r} is not a duration: use e.g. 900, 90s, 15m, 24h or 1d",
-                         EXIT_USAGE)
-    seconds = int(m.group(1)) * _TTL_UNITS[m.group(2)]
+    text = text.strip().lower()
+    if not _TTL_RE.fullmatch(text):
+        raise ConvoError(f"--ttl {text!r} is not a duration: use e.g. 900, 90s, 15m, 1h30m, "
+                         f"24h or 1d", EXIT_USAGE)
+    seconds = int(text) if text.isdigit() else sum(
+        int(n) * _TTL_UNITS[unit] for n, unit in _TTL_PART.findall(text))
     if not MIN_TTL_S <= seconds <= MAX_TTL_S:
         raise ConvoError(
             f"--ttl {text} is outside 30s..24h: Vonage wants exp at least 30 s after iat "
@@ -1242,6 +1268,10 @@ def cmd_jwt(args: argparse.Namespace, out: TextIO) -> int:
             raise ConvoError(f"key given twice: --key {key_path} and {positional}", EXIT_USAGE)
         key_path, key_flag = positional, "the key argument"
     extra = parse_claim_args(rest + args.claim)
+    for flag, name, value in (("--sub", "sub", args.sub), ("--acl", "acl", args.acl)):
+        if value is not None and name in extra:
+            raise ConvoError(f"{name} given twice: {flag} and the claim {name}=…: give one",
+                             EXIT_USAGE)
     if args.sub:
         extra["sub"] = args.sub
     if args.acl:
@@ -2550,11 +2580,13 @@ def group_calls(calls: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, Any
 
 
 def render_calls(groups: dict[str, list[dict[str, Any]]], hosts: dict[str, str], now: float,
-                 style: Style) -> list[str]:
+                 style: Style, *, recent: bool = False) -> list[str]:
     """The calls list: per conversation its ID, then a line per leg: UUID, direction,
-    from → to, status, how long ago it started, and the host that listed it."""
+    from → to, status, how long ago it started, and the host that listed it. With
+    recent, the list holds the calls of the last hour too."""
     if not groups:
-        return ["No call in progress."]
+        return ["No call in progress, and none in the last hour." if recent
+                else "No call in progress."]
     lines: list[str] = []
     for conv, legs in groups.items():
         lines.append(f"{style.paint(printable(conv, 80), 'bold', 'cyan')}")
@@ -2650,7 +2682,8 @@ def cmd_calls(args: argparse.Namespace, out: TextIO) -> int:
         out.write(dump_json(groups) + "\n")
     else:
         style = style_for(out)
-        write_lines(out, render_calls(groups, listed_by, time.time(), style), style)
+        write_lines(out, render_calls(groups, listed_by, time.time(), style, recent=args.all),
+                    style)
     return EXIT_OK
 
 
@@ -3109,7 +3142,7 @@ def webhook_params(method: str, body: bytes, query: str) -> tuple[dict[str, Any]
     try:
         doc = loads(body)
     except ValueError as e:
-        return {}, f"invalid JSON: {printable(e, 80)}"
+        return {}, f"invalid JSON{json_problem(e)}"
     if not isinstance(doc, dict):
         return {}, f"expected a JSON object, got a JSON {json_type(doc)}"
     return doc, None
@@ -3226,7 +3259,7 @@ def iter_json_lines(lines: Iterable[str], label: str, skipped: list[str]
             continue
         except ValueError as e:
             if line.strip():
-                skipped.append(f"{label}:{number}: skipped: invalid JSON ({printable(e, 80)})")
+                skipped.append(f"{label}:{number}: skipped: invalid JSON{json_problem(e)}")
             continue
         if isinstance(value, dict):
             yield value
