@@ -4932,8 +4932,13 @@ def cmd_show(args: argparse.Namespace, out: TextIO) -> int:
 
     A conversation (a legacy beta/v0.1 document such as sample_response.json,
     or the output of get --json) as its tree; saved webhooks (serve's
-    events.jsonl) as the call-status table.
+    events.jsonl) as the call-status table. With no FILE, serve's events.jsonl.
     """
+    if args.file is None:
+        args.file = os.path.join(state_dir(), EVENTS_FILE)
+        if not os.path.exists(args.file):
+            raise ConvoError(f"{args.file}: no such file: serve saves every webhook there; "
+                             f"or give a FILE to show", EXIT_USAGE)
     label = "<stdin>" if args.file == "-" else args.file
     if args.file.endswith((".jsonl", ".ndjson")):  # a webhook log: stream it
         return _show_webhook_lines(input_lines(args.file), label, args, out)
@@ -4958,10 +4963,10 @@ def cmd_show(args: argparse.Namespace, out: TextIO) -> int:
         raise ConvoError(f"{label}: expected a JSON object (a conversation), "
                          f"found a JSON {json_type(doc)}", EXIT_USAGE)
     if doc and not doc.keys() & {"id", "uuid", "name", "members", "state", "timestamp"}:
-        raise ConvoError(f"{label}: neither a conversation nor webhooks: show reads a "
-                         f"conversation (the output of get --json, or the tutorial's "
-                         f"sample_response.json) or webhooks (serve's events.jsonl)",
-                         EXIT_USAGE)
+        raise ConvoError(f"{label}: neither a conversation nor webhooks ({looks_like(doc)}): "
+                         f"show reads a conversation (the output of get --json, or the "
+                         f"tutorial's sample_response.json) or webhooks (serve's "
+                         f"events.jsonl)", EXIT_USAGE)
     conv = normalize_conversation(doc)
     if args.json:
         out.write(dump_json(conv) + "\n")
@@ -4969,6 +4974,21 @@ def cmd_show(args: argparse.Namespace, out: TextIO) -> int:
         style = style_for(out)
         write_lines(out, render_document(conv, style), style)
     return EXIT_OK
+
+
+def looks_like(doc: dict[str, Any]) -> str:
+    """What a JSON object that show does not read seems to be, for its error."""
+    embedded = _dict(doc.get("_embedded"))
+    if "calls" in embedded:
+        return "it looks like the Voice API's list of calls: try get with one of them"
+    if "conversations" in embedded:
+        return "it looks like a list of conversations"
+    if "keys" in doc and "capabilities" in doc:
+        return "it looks like an application"
+    if "title" in doc and ("detail" in doc or "type" in doc):
+        return "it looks like an API error"
+    keys = ", ".join(printable(k, 30) for k in list(doc)[:5])
+    return f"an object with {keys}" + (", ..." if len(doc) > 5 else "")
 
 
 def _show_webhook_lines(lines: Iterable[str], label: str, args: argparse.Namespace,
@@ -5220,8 +5240,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="follow the call until it ends: a line per new event or change")
 
     opt = command("show", cmd_show)
-    opt("file", metavar="FILE", help="a JSON file, JSON lines of webhooks (such as serve's "
-        "events.jsonl), or - for standard input")
+    opt("file", metavar="FILE", nargs="?", help="a JSON file, JSON lines of webhooks (such as "
+        "serve's events.jsonl, the default), or - for standard input")
     opt("--json", action="store_true", help="print the normalised document")
     opt("--conversation", metavar="CON-ID",
         help="with a webhook log: only this conversation's webhooks")

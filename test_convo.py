@@ -3136,7 +3136,21 @@ def test_show_says_what_it_reads_for_a_document_it_does_not(capsys, tmp_path):
     path.write_text('{"foo": 1}')
     code, out, err = run(capsys, "show", str(path))
     assert code == 2 and out == ""
-    assert "neither a conversation nor webhooks: show reads a conversation" in err
+    assert "neither a conversation nor webhooks (an object with foo): show reads a " \
+        "conversation" in err
+    path.write_text(json.dumps({"_embedded": {"calls": []}, "count": 0}))
+    code, _, err = run(capsys, "show", str(path))
+    assert code == 2 and "it looks like the Voice API's list of calls" in err
+
+
+def test_show_with_no_file_shows_what_serve_saved(capsys, tmp_path):
+    code, _, err = run(capsys, "show")
+    assert code == 2 and "events.jsonl: no such file: serve saves every webhook there" in err
+    with serving(tmp_path / "state") as server:  # the state directory of clean_env
+        http_request(server, "POST", "/webhooks/event", {"status": "ringing",
+                                                        "conversation_uuid": CONV_ID})
+    code, out, _ = run(capsys, "show")
+    assert code == 0 and "ringing" in out and CONV_ID in out
 
 
 def test_show_of_deeply_nested_json_is_bad_json(capsys, tmp_path):
