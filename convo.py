@@ -1378,14 +1378,6 @@ MIN_INTERVAL_S, MAX_INTERVAL_S = 0.5, 60.0
 _CONV_ID_RE = re.compile("CON-" + UUID_PATTERN, re.IGNORECASE)
 
 
-def check_conversation_id(text: str) -> str:
-    """Return text if it is CON- and a UUID. Raises ConvoError (exit 2) showing the form."""
-    if not _CONV_ID_RE.fullmatch(text or ""):
-        raise ConvoError(f"'{printable(text, 80)}' is not a conversation ID: expected CON- and "
-                         f"a UUID, e.g. CON-bc643220-2542-499a-892e-c982c4150c06", EXIT_USAGE)
-    return text
-
-
 _CALL_UUID_RE = re.compile(UUID_PATTERN.replace("}-", "}-?"), re.IGNORECASE)  # dashes or not
 
 
@@ -1452,13 +1444,29 @@ def is_vonage_url(url: Any) -> bool:
                 and parts.port in (None, 443) and host.endswith(VONAGE_HOST_SUFFIXES))
 
 
-def check_http_url(url: str, source: str, example: str) -> str:
-    """Return an http(s) URL without its trailing slash. Raises ConvoError (exit 2)."""
+def typed_url(text: str) -> str:
+    """A URL as people type one, as httpie reads it: ':3000' is localhost:3000, and
+    without a scheme a host on this machine gets http:// and any other https://."""
+    text = text.strip()
+    if "://" in text or not text:
+        return text
+    if text.startswith(":"):
+        text = "localhost" + text
+    parts = split_url("//" + text)
+    host = parts.hostname if parts else None
+    if not host or ("." not in host and ":" not in host and host != "localhost"):
+        return text  # not a host name ('ngrok'): left for the check to refuse
+    return ("http://" if on_this_machine(parts) else "https://") + text
+
+
+def check_http_url(url: str, source: str, example: str, *, typed: str | None = None) -> str:
+    """Return an http(s) URL without its trailing slash. Raises ConvoError (exit 2),
+    quoting what the user typed (`typed`, when the URL was made from it)."""
     parts = split_url(url)
     valid = bool(parts and parts.scheme in ("http", "https") and parts.hostname
                  and parts.port != 0)
     if not valid:
-        raise ConvoError(f"{source} '{printable(url, 80)}' is not an http(s) URL, "
+        raise ConvoError(f"{source} '{printable(typed or url, 80)}' is not an http(s) URL, "
                          f"e.g. {example}", EXIT_USAGE)
     return url.rstrip("/")
 
@@ -2432,10 +2440,11 @@ def explicit_hosts(urls: Sequence[str] | None) -> list[str]:
         (url.strip(), "VONAGE_API_URL")
         for url in os.environ.get("VONAGE_API_URL", "").split(",") if url.strip()]
     hosts = []
-    for url, source in named:
-        url = check_http_url(url, source, "https://api-eu-3.vonage.com")
+    for typed, source in named:
+        url = check_http_url(typed_url(typed), source, "https://api-eu-3.vonage.com",
+                             typed=typed)
         if in_clear_elsewhere(url):
-            raise ConvoError(f"{source} {printable(url, 80)}: plain http:// would send the "
+            raise ConvoError(f"{source} {printable(typed, 80)}: plain http:// would send the "
                              f"token in clear text; use https:// (http:// is for 127.0.0.1 "
                              f"and localhost only)", EXIT_USAGE)
         hosts.append(url)
@@ -3116,7 +3125,8 @@ _NUMBER_RE = re.compile(r"[1-9]\d{6,14}")  # E.164 digits, as Vonage's SDKs chec
 
 def check_number(text: str, flag: str) -> str:
     """Return an E.164 number without its '+'. Raises ConvoError (exit 2) showing the form."""
-    number = (text or "").strip().removeprefix("+")
+    number = re.sub(r"[\s().-]", "", text or "").removeprefix("+")  # '+44 7700 900003'
+
     if not _NUMBER_RE.fullmatch(number):
         raise ConvoError(f"{flag} '{printable(text, 40)}' is not a phone number: use E.164 "
                          f"digits without '+', e.g. 447700000003", EXIT_USAGE)
@@ -3217,6 +3227,37 @@ class ReplayGuard:
                 return False
             self._seen[jti] = now
             return True
+
+
+class OneConversation:
+    """--conversation: a conversation ID, or its start as serve's log shows it
+    ('bc643220'). Called with a conversation ID, says whether it is the one meant;
+    raises ConvoError (exit 2) when the start fits two. Raises ConvoError (exit 2)
+    for text that is neither."""
+
+    def __init__(self, text: str) -> None:
+        typed = (text or "").strip()
+        core = (typed[4:] if typed[:4].upper() == "CON-" else typed).lower()
+        self.exact = "CON-" + core if _CONV_ID_RE.fullmatch("CON-" + core) else None
+        if not self.exact and not re.fullmatch(r"[0-9a-f][0-9a-f-]{3,35}", core):
+            raise ConvoError(f"'{printable(text, 80)}' is not a conversation ID: expected CON- "
+                             f"and a UUID, e.g. CON-bc643220-2542-499a-892e-c982c4150c06, or "
+                             f"its start as serve's log shows it, e.g. bc643220", EXIT_USAGE)
+        self.typed, self.prefix, self.found = typed, core, self.exact
+
+    def __call__(self, conv: str) -> bool:
+        if self.exact:
+            return conv == self.exact
+        if not conv[4:].startswith(self.prefix) or not conv.startswith("CON-"):
+            return False
+        if self.found and self.found != conv:
+            raise ConvoError(f"--conversation {printable(self.typed, 40)} fits {self.found} and "
+                             f"{conv}: give more of it", EXIT_USAGE)
+        self.found = conv
+        return True
+
+    def __str__(self) -> str:
+        return self.found or printable(self.typed, 80)
 
 
 def conversation_of(webhook: dict[str, Any]) -> str:
@@ -3384,13 +3425,13 @@ def webhook_row(event: dict[str, Any]) -> tuple[str, ...]:
     return (*row, notes)
 
 
-def group_webhooks(events: Iterable[dict[str, Any]], only: str | None = None
+def group_webhooks(events: Iterable[dict[str, Any]], only: Any = None
                    ) -> dict[str, list[tuple[str, ...]]]:
     """Turn webhooks into table rows, grouped by conversation in order of appearance."""
     groups: dict[str, list[tuple[str, ...]]] = {}
     for event in events:
         key = conversation_of(event)
-        if only and key != only:
+        if only and not only(key):
             continue
         rows = groups.get(key)
         if rows is None:
@@ -3450,7 +3491,8 @@ def public_origin(url: str) -> tuple[str, str | None]:
     ConvoError (exit 2) for any other path, scheme or form."""
     from urllib.parse import urlsplit
     url = url.strip()
-    checked = check_http_url(url, "--public-url", "https://abc123.ngrok.app")
+    checked = check_http_url(typed_url(url), "--public-url", "https://abc123.ngrok.app",
+                             typed=url)
     parts = urlsplit(checked)
     origin = f"{parts.scheme}://{parts.netloc}"
     path = parts.path.rstrip("/")
@@ -4041,6 +4083,8 @@ class WebhookRoutes:
 
     def route(self, method: str, path: str, query: str, body: bytes, *,
               authorization: str, client: str) -> tuple[int, Any, dict[str, str] | None]:
+        if path.endswith("/") and path.rstrip("/") in ROUTES:
+            path = path.rstrip("/")  # as pasted from the dashboard: /webhooks/answer/
         methods = ROUTES.get(path)
         if methods is None:
             self.log.info("%s %s %s 404: %s", method, printable(path, 80),
@@ -4423,16 +4467,17 @@ def foreign_event_url(url: str, answer_url: str) -> str | None:
             f"send tests ({host_of(answer_url)}): send sends nothing elsewhere")
 
 
-def check_send_url(url: str, flag: str, *, insecure: bool) -> str | None:
+def check_send_url(url: str, flag: str, *, insecure: bool, typed: str | None = None
+                   ) -> str | None:
     """Why send must not send to this URL, or None: it is not http(s), or it is plain
-    http:// to another machine without --insecure."""
+    http:// to another machine without --insecure. Messages quote `typed`, if given."""
     try:
-        check_http_url(url, flag, "http://127.0.0.1:3000")
+        check_http_url(url, flag, "http://127.0.0.1:3000", typed=typed)
     except ConvoError as e:
         return str(e)
     if in_clear_elsewhere(url) and not insecure:
-        return (f"{flag} '{printable(url, 80)}' is plain http:// to another machine: use "
-                f"https://, or --insecure if you mean it")
+        return (f"{flag} '{printable(typed or url, 80)}' is plain http:// to another machine: "
+                f"use https://, or --insecure if you mean it")
     return None
 
 
@@ -4579,7 +4624,7 @@ def replay_request(webhook: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
                           if k not in ("_webhook", "_received_at", "_method")}
 
 
-def replayable(lines: Iterable[str], label: str, only: str | None, skipped: list[str]
+def replayable(lines: Iterable[str], label: str, only: Any, skipped: list[str]
                ) -> Iterator[dict[str, Any]]:
     """The Voice webhooks in JSON lines, of conversation `only` if given; a warning
     for each line skipped is added to `skipped`."""
@@ -4587,7 +4632,7 @@ def replayable(lines: Iterable[str], label: str, only: str | None, skipped: list
     for doc in iter_json_lines(lines, label, skipped):
         if not is_webhook(doc):
             others += 1
-        elif not only or conversation_of(doc) == only:
+        elif not only or only(conversation_of(doc)):
             yield doc
     if others:
         skipped.append(f"{label}: skipped {others} JSON object{'s' if others > 1 else ''} "
@@ -4801,7 +4846,7 @@ def cmd_send(args: argparse.Namespace, out: TextIO) -> int:
     signed = f"signed as api_key {printable(sender.api_key, 40)}" if sender.secret \
         else "unsigned"
     label = "<stdin>" if args.log == "-" else args.log
-    only = check_conversation_id(args.conversation) if args.conversation else None
+    only = OneConversation(args.conversation) if args.conversation else None
     skipped: list[str] = []
     if args.log:
         if args.from_ or args.to or args.method:
@@ -4847,7 +4892,8 @@ def cmd_send(args: argparse.Namespace, out: TextIO) -> int:
 def send_urls(args: argparse.Namespace) -> tuple[str, str, str]:
     """send's base URL (or ''), answer URL and event URL, from URL or --answer-url
     and --event-url, checked with its other options. Raises ConvoError (exit 2)."""
-    base = (args.url or "").strip().rstrip("/")
+    typed = (args.url or "").strip()
+    base = typed_url(typed).rstrip("/")
     for name in ("/webhooks/answer", "/webhooks/event"):
         if base.endswith(name):  # a whole webhook URL, given as the base
             base = base[:-len(name)]
@@ -4856,11 +4902,12 @@ def send_urls(args: argparse.Namespace) -> tuple[str, str, str]:
     if not base and not (args.answer_url and args.event_url):
         raise ConvoError("give your webhook server's URL, e.g. send http://127.0.0.1:3000 "
                          "(or both --answer-url and --event-url)", EXIT_USAGE)
-    urls = (args.answer_url or f"{base}/webhooks/answer",
-            args.event_url or f"{base}/webhooks/event")
-    for url, flag in zip(urls, ("--answer-url" if args.answer_url else "URL",
-                                "--event-url" if args.event_url else "URL")):
-        problem = check_send_url(url, flag, insecure=args.insecure)
+    urls = (typed_url(args.answer_url) if args.answer_url else f"{base}/webhooks/answer",
+            typed_url(args.event_url) if args.event_url else f"{base}/webhooks/event")
+    for url, flag, given in zip(urls, ("--answer-url" if args.answer_url else "URL",
+                                       "--event-url" if args.event_url else "URL"),
+                                (args.answer_url, args.event_url)):
+        problem = check_send_url(url, flag, insecure=args.insecure, typed=given or typed)
         if problem:
             raise ConvoError(problem, EXIT_USAGE)
     for value, flag in ((args.answer_timeout, "--answer-timeout"),
@@ -5003,12 +5050,12 @@ def _show_webhook_lines(lines: Iterable[str], label: str, args: argparse.Namespa
 def show_webhooks(webhooks: Iterable[dict[str, Any]], args: argparse.Namespace,
                   out: TextIO) -> int:
     """Print saved webhooks as the call-status table, grouped by conversation."""
-    only = check_conversation_id(args.conversation) if args.conversation else None
+    only = OneConversation(args.conversation) if args.conversation else None
     if args.json:
         saved: dict[str, list[Any]] = {}
         for w in webhooks:
             key = conversation_of(w)
-            if not only or key == only:
+            if not only or only(key):
                 saved.setdefault(key, []).append(w)
         out.write(dump_json([{"conversation_uuid": k, "webhooks": v}
                              for k, v in saved.items()]) + "\n")

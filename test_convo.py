@@ -2537,6 +2537,7 @@ def test_serve_shutdown_finishes_requests_in_flight(tmp_path, sig):
     ("https://abc123.ngrok.app/", "https://abc123.ngrok.app", True),
     ("https://abc123.ngrok.app/webhooks/answer", "https://abc123.ngrok.app", True),
     ("https://abc123.ngrok.app:8443/webhooks/event/", "https://abc123.ngrok.app:8443", True),
+    ("abc123.ngrok.app", "https://abc123.ngrok.app", False),  # as people type it
 ])
 def test_serve_public_url_is_reduced_to_its_origin(given, origin, noted):
     assert convo.public_origin(given)[0] == origin
@@ -2544,7 +2545,7 @@ def test_serve_public_url_is_reduced_to_its_origin(given, origin, noted):
 
 
 @pytest.mark.parametrize("given", ["https://abc123.ngrok.app/answer", "ftp://abc123.ngrok.app",
-                                   "https://abc123.ngrok.app/?x=1", "abc123.ngrok.app"])
+                                   "https://abc123.ngrok.app/?x=1", "ngrok"])
 def test_serve_public_url_with_another_path_scheme_or_form_exits_2(capsys, given):
     code, _, err = run(capsys, "serve", "--to", "447700000003", "--public-url", given)
     assert code == 2 and "--public-url" in err
@@ -2945,6 +2946,33 @@ def test_send_says_when_nothing_listens(capsys):
 def test_send_cuts_off_a_dripping_answer_at_its_budget(capsys, dripper):
     code, out, _ = run(capsys, "send", dripper, "--answer-timeout", "0.2")
     assert code == 1 and "error: no reply within 0.2 s: Vonage tries once more" in out
+
+
+def test_urls_the_way_people_type_them(capsys, webhook, tmp_path):
+    port = webhook.server_address[1]
+    for typed, meant in ((f":{port}", "localhost"), (f"localhost:{port}", "localhost"),
+                         (f"127.0.0.1:{port}", "127.0.0.1")):
+        code, out, _ = run(capsys, "send", typed)
+        assert code == 0 and f"to http://{meant}:{port}," in out, out
+    assert convo.explicit_hosts(["api.nexmo.com"]) == ["https://api.nexmo.com"]
+    assert convo.explicit_hosts([f"127.0.0.1:{port}"]) == [f"http://127.0.0.1:{port}"]
+    code, _, err = run(capsys, "send", "localhost:abc")
+    assert code == 2 and "URL 'localhost:abc' is not an http(s) URL" in err
+    # a webhook path pasted with a trailing slash is the same path
+    status, _, _ = http_request(webhook, "POST", "/webhooks/event/",
+                                {"status": "ringing", "conversation_uuid": CONV_ID})
+    assert status == 204
+    # the start of a conversation ID, as serve's log shows it
+    log = Path(webhook.events_path)
+    code, out, _ = run(capsys, "show", str(log), "--conversation", CONV_ID[4:12])
+    assert code == 0 and f"Conversation {CONV_ID}" in out and out.count("Conversation ") == 1
+    other = tmp_path / "two.jsonl"
+    other.write_text(_events_line(status="started") + _events_line(
+        status="started", conversation_uuid=CONV_ID[:-1] + "7"))
+    code, _, err = run(capsys, "send", url_of(webhook), "--log", str(other),
+                       "--conversation", CONV_ID[4:12])
+    assert code == 2 and "fits CON-bc643220-" in err and "give more of it" in err
+    assert convo.check_number("+44 7700 900003", "--to") == "447700900003"
 
 
 @pytest.mark.parametrize("argv,needle", [
