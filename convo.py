@@ -2757,8 +2757,8 @@ def watch_summary(style: Style, *, reason: str, seconds: float, members: int, le
 
 class CallWatch:
     """Follow a conversation until it ends, as records with the API's fields untouched:
-    {"type": "snapshot"} first, then "event" and "change" records as they happen,
-    and "end" last.
+    {"type": "snapshot"} first, then "event" and "change" records as they happen (and
+    "retrying", once, when the API stops answering), and "end" last.
 
     Each poll asks for the events after the last one seen (one request while
     nothing happens, one more for the legs with legs=True); a member:* event
@@ -2822,7 +2822,9 @@ class CallWatch:
                     continue
                 if e.status is not None:
                     raise
-                failing_since = failing_since or self.clock()
+                if failing_since is None:  # said once, not at every poll of the outage
+                    failing_since = self.clock()
+                    yield {"type": "retrying", "reason": str(e)}
                 if self.clock() - failing_since > 3 * self.timeout_s:
                     raise ConvoError(f"lost the API for over {3 * self.timeout_s:g} s: {e}"
                                      ) from None
@@ -2938,6 +2940,9 @@ def watch_lines(record: dict[str, Any], watch: CallWatch, style: Style) -> list[
                             f"(Ctrl-C stops)", "dim")]
     if kind == "event":
         return [watch_event_line(record["event"], watch.members, style)]
+    if kind == "retrying":
+        return [style.paint(f"retrying: {record['reason']} (for up to "
+                            f"{format_span(3 * watch.timeout_s, ' ')})", "yellow")]
     if kind == "change":
         if "member" in record:
             member = normalize_member(record["member"])
@@ -4309,6 +4314,7 @@ ANSWER_TIMEOUT_S = 5.0            # Vonage's answer webhook budget (webhook refe
 EVENT_TIMEOUT_S = 10.0            # the event webhook's
 SEND_MAX_REPLY = 1 << 20          # bytes of a reply that send reads
 MAX_REPLAY_WAIT_S = 24 * 3600     # send --log --speed: a longer wait is an error
+QUIET_WAIT_S = 3.0                # ...and a longer one than this is announced
 
 # For `send`: the webhooks a real inbound call brings (Vonage's Voice API webhook
 # reference: the answer and event webhooks), in order, and the rules Vonage applies
@@ -4559,6 +4565,24 @@ def _status_problem(reply: Reply, expected: str) -> str:
     return f"HTTP {status}, expected {expected}{hint}"
 
 
+#: NCCO actions whose own webhooks send does not play: action -> what is not called.
+UNPLAYED = {"input": "its eventUrl (the caller's input)", "notify": "its eventUrl",
+            "record": "its eventUrl (the recording)", "stream": "nothing: its audio is not "
+            "fetched either"}
+
+
+def unplayed(ncco: list[Any]) -> list[str]:
+    """One note per action of an NCCO that send did not exercise, so that no flow it
+    did not run is reported as simply ok."""
+    notes = []
+    for i, action in enumerate(ncco, 1):
+        name = _dict(action).get("action")
+        if name in UNPLAYED:
+            notes.append(f"action {i} ({name}): {UNPLAYED[name]} was not called (send does "
+                         f"not play {name} yet)")
+    return notes
+
+
 def judge_answer(reply: Reply, budget_s: float) -> tuple[list[str], list[str], Any]:
     """Judge an answer webhook's reply as Vonage does (the webhook reference): (errors,
     warnings, the NCCO when it is one). Any error fails the call."""
@@ -4754,9 +4778,11 @@ class Step:
     (any fails the step), the warnings, and a note for its line."""
 
     def __init__(self, label: str, method: str, url: str, reply: Reply, errors: list[str],
-                 warnings: list[str] | None = None, note: str = "") -> None:
+                 warnings: list[str] | None = None, note: str = "",
+                 notes: list[str] | None = None) -> None:
         self.label, self.method, self.url, self.reply = label, method, url, reply
         self.errors, self.warnings, self.note = errors, warnings or [], note
+        self.notes = notes or []  # what was not exercised, and other things to know
 
 
 def play_call(sender: WebhookSender, answer_url: str, event_url: str, *, conv: str,
@@ -4772,7 +4798,8 @@ def play_call(sender: WebhookSender, answer_url: str, event_url: str, *, conv: s
     sent, reply = sender.send(method, answer_url, fields, answer_timeout_s)
     errors, warnings, ncco = judge_answer(reply, answer_timeout_s)
     yield Step("answer", method, sent, reply, errors, warnings,
-               describe_ncco(ncco, style) if ncco is not None else "")
+               describe_ncco(ncco, style) if ncco is not None else "",
+               unplayed(ncco) if ncco is not None else [])
     if errors:
         return
     legs = {"inbound": (inbound, event_url, "POST")}
@@ -4801,7 +4828,8 @@ def play_call(sender: WebhookSender, answer_url: str, event_url: str, *, conv: s
 
 def replay_log(sender: WebhookSender, webhooks: Iterable[dict[str, Any]], answer_url: str,
                event_url: str, *, speed: float, answer_timeout_s: float,
-               event_timeout_s: float, style: Style) -> Iterator[Step]:
+               event_timeout_s: float, style: Style, say: Any = lambda text: None
+               ) -> Iterator[Step]:
     """Send saved webhooks again, in order, judged as in a call. With a speed, keep
     their original spacing divided by it; at 0, send each as soon as the last is done."""
     first: float | None = None
@@ -4816,13 +4844,16 @@ def replay_log(sender: WebhookSender, webhooks: Iterable[dict[str, Any]], answer
                 raise ConvoError(f"at --speed {speed:g}, the next webhook would be sent in "
                                  f"{format_span(wait)}: give a higher --speed (0 sends each "
                                  f"at once)", EXIT_USAGE)
+            if wait > QUIET_WAIT_S:
+                say(f"next webhook in {format_span(wait, ' ')} (at --speed {speed:g})")
             if wait > 0:
                 time.sleep(wait)
         if kind == "answer":
             sent, reply = sender.send(method, answer_url, fields, answer_timeout_s)
             errors, warnings, ncco = judge_answer(reply, answer_timeout_s)
             yield Step("answer", method, sent, reply, errors, warnings,
-                       describe_ncco(ncco, style) if ncco is not None else "")
+                       describe_ncco(ncco, style) if ncco is not None else "",
+                       unplayed(ncco) if ncco is not None else [])
         else:
             sent, reply = sender.send(method, event_url, fields, event_timeout_s)
             yield Step(str(webhook_status(fields)), method, sent, reply,
@@ -4859,7 +4890,8 @@ def cmd_send(args: argparse.Namespace, out: TextIO) -> int:
         out.write(f"convo send: {printable(label, 80)} to {target}, {pace}, {signed}\n")
         steps = replay_log(sender, webhooks, answer_url, event_url, speed=args.speed,
                            answer_timeout_s=args.answer_timeout,
-                           event_timeout_s=args.event_timeout, style=style)
+                           event_timeout_s=args.event_timeout, style=style,
+                           say=lambda text: (out.write(f"       {text}\n"), out.flush()))
     else:
         if args.conversation or args.speed:
             raise ConvoError("--conversation and --speed go with --log", EXIT_USAGE)
@@ -4914,6 +4946,10 @@ def send_urls(args: argparse.Namespace) -> tuple[str, str, str]:
                         (args.event_timeout, "--event-timeout")):
         if not 0 < value <= 300:
             raise ConvoError(f"{flag} {value:g}: give seconds above 0, at most 300", EXIT_USAGE)
+    if args.answer_timeout > ANSWER_TIMEOUT_S:
+        _stderr(f"convo: note: Vonage itself gives up on the answer webhook after "
+                f"{ANSWER_TIMEOUT_S:g} s; --answer-timeout {args.answer_timeout:g} lets send "
+                f"wait longer than a real call would")
     if not 0 <= args.speed < float("inf"):
         raise ConvoError(f"--speed {args.speed:g}: 0 sends at once, 1 keeps the original "
                          f"pace, 2 is twice as fast", EXIT_USAGE)
@@ -4936,18 +4972,20 @@ def report_steps(steps: Iterable[Step], out: TextIO, style: Style, *, replay: bo
     Return the exit code: 0 when every step passed, 1 otherwise, None for no step.
     Ctrl-C prints the summary of what was done, then stops (exit 130)."""
     started = time.monotonic()
-    count = failed = warned = 0
+    count = failed = warned = unexercised = 0
     answer_failed = False
     try:
         for count, step in enumerate(steps, 1):
             out.write(step_line(count, step.label, step.method, step.url, step.reply,
                                 not step.errors, step.note, style) + "\n")
             for level, colour, messages in (("error", "red", step.errors),
-                                            ("warning", "yellow", step.warnings)):
+                                            ("warning", "yellow", step.warnings),
+                                            ("note", "cyan", step.notes)):
                 for message in messages:
                     out.write(f"       {style.paint(level, colour)}: {message}\n")
             failed += bool(step.errors)
             warned += len(step.warnings)
+            unexercised += sum(1 for n in step.notes if "was not called" in n)
             answer_failed = answer_failed or bool(step.errors and step.label == "answer")
     except KeyboardInterrupt:
         out.write(f"interrupted after {count} webhook{'' if count == 1 else 's'}\n")
@@ -4956,6 +4994,9 @@ def report_steps(steps: Iterable[Step], out: TextIO, style: Style, *, replay: bo
         return None
     took = f"in {time.monotonic() - started:.2f} s"
     warnings = f", {warned} warning{'' if warned == 1 else 's'}" if warned else ""
+    if unexercised:
+        warnings += (f"; {unexercised} action{'' if unexercised == 1 else 's'} of the NCCO "
+                     f"not exercised (see the notes)")
     if not failed:
         out.write(f"{style.paint('ok', 'green')}: {count} of {count} webhooks passed "
                   f"{took}{warnings}\n")

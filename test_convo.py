@@ -1685,9 +1685,11 @@ def test_watch_ends_when_the_api_is_lost(creds, rsa_key):
             if n == 1:
                 fake.server.shutdown()  # then every connection is refused
                 fake.server.server_close()
-        result, _ = watch(WatchClock(tick), CONV_ID, "--api-url", fake.url, "--timeout", "0.2",
-                          "--interval", "0.5")
+        result, out = watch(WatchClock(tick), CONV_ID, "--api-url", fake.url, "--timeout",
+                            "0.2", "--interval", "0.5")
     assert isinstance(result, convo.ConvoError) and "lost the API for over 0.6 s" in str(result)
+    # no silent wait: one line says it is retrying, and why
+    assert out.count("retrying: ") == 1 and "connection refused" in out
 
 
 def test_odd_items_in_an_events_page_never_break_get_or_a_watch(capsys, rsa_key, creds):
@@ -2933,6 +2935,32 @@ def test_ctrl_c_during_send_keeps_what_was_done(tmp_path, sig, code, words):
     assert proc.returncode == code and err == words
     assert STEP.findall(out)[0][1:] == ("answer", "GET", "/webhooks/answer", "200", "ok")
     assert out.endswith("interrupted after 1 webhook\n")
+
+
+def test_send_says_what_it_did_not_exercise(capsys):
+    ncco = [{"action": "talk", "text": "press 1"},
+            {"action": "input", "type": ["dtmf"], "eventUrl": ["https://example.invalid/in"]},
+            {"action": "notify", "payload": {}, "eventUrl": ["https://example.invalid/n"]}]
+    with scripted({"/webhooks/answer": (200, JSON, json.dumps(ncco).encode()),
+                   "/webhooks/event": NO_CONTENT}) as server:
+        code, out, _ = run(capsys, "send", url_of(server))
+    assert code == 0
+    assert "note: action 2 (input): its eventUrl (the caller's input) was not called (send " \
+        "does not play input yet)" in out
+    assert "note: action 3 (notify): its eventUrl was not called" in out
+    assert out.splitlines()[-1].endswith("; 2 actions of the NCCO not exercised (see the notes)")
+
+
+def test_send_never_waits_in_silence(capsys, tmp_path, monkeypatch):
+    monkeypatch.setattr(convo, "QUIET_WAIT_S", 0.05)  # a long wait, made short for the test
+    log = tmp_path / "spaced.jsonl"
+    log.write_text(_events_line(status="started", timestamp="2018-10-25T09:26:19.000Z")
+                   + _events_line(status="ringing", timestamp="2018-10-25T09:26:19.100Z"))
+    with scripted({"/webhooks/event": NO_CONTENT}) as server:
+        code, out, err = run(capsys, "send", url_of(server), "--log", str(log), "--speed", "1")
+        assert code == 0 and "next webhook in 0 s (at --speed 1)" in out
+        code, _, err = run(capsys, "send", url_of(server), "--answer-timeout", "100")
+    assert "Vonage itself gives up on the answer webhook after 5 s" in err
 
 
 def test_send_says_when_nothing_listens(capsys):
