@@ -338,6 +338,18 @@ FAILED_STATUSES = (*(s for s in ENDED_STATUSES if s not in ("completed", "machin
 _ANSI = re.compile("\033\\[[0-9;]*m")
 
 
+def _is_id(word: str) -> bool:
+    """Whether a word is an ID that may be shortened in the middle: a digit and a letter
+    or a dash in it (a UUID, CON-…, a leg), but no colon (a time) and not all digits
+    (a phone number)."""
+    return (any(c.isdigit() for c in word) and ":" not in word
+            and not word.lstrip("+(").rstrip("),").isdigit() and not _DATE.match(word)
+            and any(c.isalpha() or c == "-" for c in word))
+
+
+_DATE = re.compile(r"\d{4}-\d\d-\d\d")  # a date, which is never shortened
+
+
 class Style:
     """How output looks: ANSI colours (or none) and box-drawing glyphs (or ASCII)."""
 
@@ -357,21 +369,24 @@ class Style:
         self.arrow, self.more = glyphs["arrow"], glyphs["more"]
         self.sep = f" {glyphs['dot']} "
 
-    def fit(self, line: str) -> str:
-        """Shorten a line to the terminal's width by eliding the middle of its longest
-        IDs (words with a digit), so that the tree's glyphs stay in place; the end is
-        cut only when that is not enough. Without a width, the line as it is."""
-        if self.width is None or len(line) <= self.width:  # fast: escapes only add length
+    def fit(self, line: str, width: int | None = None, *, cut: bool = True) -> str:
+        """Shorten a line to the terminal's width (or `width`) by eliding the middle of
+        its longest IDs, so that the tree's glyphs stay in place; the end is cut only
+        when that is not enough, and never with cut=False (a log line keeps its
+        payload, and the terminal wraps it). Timestamps, phone numbers and statuses
+        are never shortened. Without a width, the line as it is."""
+        width = self.width if width is None else width
+        if width is None or len(line) <= width:  # fast: escapes only add length
             return line
         visible = len(_ANSI.sub("", line))
         words = line.split(" ")
-        ids = [i for i, word in enumerate(words) if any(c.isdigit() for c in word)]
+        ids = [i for i, word in enumerate(words) if _is_id(_ANSI.sub("", word))]
         for i in sorted(ids, key=lambda i: -len(words[i])):
-            if visible <= self.width:
+            if visible <= width:
                 break
             word = words[i]
             plain = _ANSI.sub("", word)
-            over = visible - self.width
+            over = visible - width
             room = len(plain) - 9  # keep at least 4 characters at each end, and the mark
             if room <= 0:
                 break
@@ -382,8 +397,8 @@ class Style:
             words[i] = word[:keep] + self.more + word[keep + cut:]
             visible -= cut - len(self.more)
         line = " ".join(words)
-        if visible > self.width:
-            line = _ANSI.sub("", line)[:self.width - len(self.more)] + self.more
+        if visible > width and cut:
+            line = _ANSI.sub("", line)[:width - len(self.more)] + self.more
         return line
 
     def paint(self, text: str, *names: str) -> str:
@@ -1596,7 +1611,13 @@ class Watchdog:
             self._armed.pop(ticket[0], None)
 
     def _run(self) -> None:
+        import signal
         import socket
+        if hasattr(signal, "pthread_sigmask"):
+            # Ctrl-C and SIGTERM must reach the main thread: the kernel may hand a signal
+            # to any thread that does not block it, and the main thread, blocked in a read,
+            # would then not notice it until the read ended (test_ctrl_c_during_send_…).
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
         with self._cond:
             while True:
                 now = time.monotonic()
@@ -3392,16 +3413,14 @@ def event_notes(event: dict[str, Any]) -> str:
     return ", ".join(notes)
 
 
-def webhook_event_line(event: dict[str, Any], style: Style, width: int | None = None) -> str:
+def webhook_event_line(event: dict[str, Any], style: Style) -> str:
     """One log line for an event webhook: its call, direction, from → to, status and
-    notes; a missing field is left out. With width, the notes are cut to fit."""
+    notes, whole; a missing field is left out."""
     status = printable(webhook_status(event), 40)
-    head = log_line("event", call_tag(event), printable(event.get("direction") or "", 20),
+    direction = printable(event.get("direction") or "", 20)
+    head = log_line("event", call_tag(event), direction and direction.ljust(len("outbound")),
                     _ends(event, style))
     notes = event_notes(event)
-    if width is not None and notes:
-        room = width - len(head) - len(status) - 6
-        notes = notes if len(notes) <= room else notes[:max(room - 1, 0)] + style.more
     return f"{head}  {style.status(status)}" + (f"  ({notes})" if notes else "")
 
 
@@ -3475,7 +3494,6 @@ MAX_FIELD_LINE = 8 << 10          # one header line; 431 over this
 MAX_FIELDS = 100                  # header lines in one request; 431 over this
 MAX_HEADER_BLOCK = 64 << 10       # request line and headers together; 431 over this
 EVENTS_FILE = "events.jsonl"      # every webhook received, one JSON line each
-LOG_WIDTH = 100                   # serve's log lines fit this, unless -v
 
 #: path -> the methods it answers
 ROUTES = {"/webhooks/answer": ("GET", "POST"), "/webhooks/event": ("GET", "POST"),
@@ -3603,8 +3621,8 @@ def body_length(head: RequestHead, limit: int) -> int:
     1*DIGIT, disagrees with another, or is over `limit`."""
     if "transfer-encoding" in head.fields:
         chunked = "chunked" in head.field_tokens("transfer-encoding")
-        raise Refusal(411 if chunked else 501,
-                         "send a Content-Length; chunked bodies are not accepted")
+        raise Refusal(411 if chunked else 501, "chunked bodies are refused: send a "
+                      "Content-Length (as Vonage does)")
     values = [v.strip(" \t") for v in head.field("content-length").split(",")] \
         if "content-length" in head.fields else []
     if not values:
@@ -3725,8 +3743,12 @@ def _server_class() -> Any:
                     self.close_connection = True  # the client went away mid-body
                     return
             except Refusal as e:
+                self.server.routes.refused(self.command, self.path, e.status, str(e))
                 return self.send_error(e.status, str(e))
             except self.conn.timeout_error:
+                self.server.routes.refused(self.command, self.path, 408, "request took too "
+                                           "long: the whole request must come within "
+                                           f"{self.server.config.request_deadline_s:g} s")
                 return self.send_error(HTTPStatus.REQUEST_TIMEOUT, "request took too long")
             except ConnectionError:
                 self.close_connection = True
@@ -4086,16 +4108,22 @@ class WebhookRoutes:
             headers = {**(headers or {}), REPLAY_HEADER: "own-log"}
         return status, payload, headers
 
+    def refused(self, method: str, path: str, status: int, reason: str) -> None:
+        """One log line for a request serve refused, with why: 'POST /webhooks/event
+        → 411: chunked bodies are refused: send a Content-Length'."""
+        self.log.info("%s %s %s %d: %s", method or "-", printable(path or "-", 80),
+                      self.config.style.arrow, status, reason)
+
     def route(self, method: str, path: str, query: str, body: bytes, *,
               authorization: str, client: str) -> tuple[int, Any, dict[str, str] | None]:
         if path.endswith("/") and path.rstrip("/") in ROUTES:
             path = path.rstrip("/")  # as pasted from the dashboard: /webhooks/answer/
         methods = ROUTES.get(path)
         if methods is None:
-            self.log.info("%s %s %s 404: %s", method, printable(path, 80),
-                          self.config.style.arrow, route_hint(path))
+            self.refused(method, path, 404, route_hint(path))
             return 404, {"error": "not found", "paths": list(ROUTES)}, None
         if method not in methods:
+            self.refused(method, path, 405, f"{path} answers {' and '.join(methods)}")
             return 405, {"error": "method not allowed"}, {"Allow": ", ".join(methods)}
         if path == "/health":
             return 200, b'{"status":"ok"}', None
@@ -4177,8 +4205,10 @@ class WebhookRoutes:
             self.log.error("could not save an event (%s): answered 503, so Vonage sends it "
                            "again", printable(e.strerror or e, 80))
             return 503, {"error": "could not save the event"}, None
-        width = None if self.verbose else LOG_WIDTH - CLOCK_WIDTH
-        self.log.info(webhook_event_line(params, self.config.style, width))
+        style = self.config.style  # on a terminal, IDs are shortened to fit; piped, never
+        line = webhook_event_line(params, style)
+        self.log.info("%s", style.fit(line, style.width and style.width - CLOCK_WIDTH,
+                                      cut=False))
         return 204, None, None
 
     def save_webhook(self, kind: str, method: str, payload: dict[str, Any]) -> None:

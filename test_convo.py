@@ -2072,7 +2072,8 @@ def test_serve_event_post_is_saved_before_204_and_logged(webhook, capsys):
     line = saved(webhook)[0]
     assert line["status"] == "completed" and line["_webhook"] == "event"
     err = capsys.readouterr().err
-    assert " event   bc643220/797168e2  inbound  447700000001 → 447700000002  completed  " \
+    # the direction padded to 'outbound', so that the numbers line up under each other
+    assert " event   bc643220/797168e2  inbound   447700000001 → 447700000002  completed  " \
            "(duration 311 s, price 0.02332500, disconnected by user)\n" in err
 
 
@@ -2314,21 +2315,22 @@ def test_serve_an_unknown_path_is_logged_with_a_hint(webhook, capsys, path, hint
     assert hint in capsys.readouterr().err
 
 
-def test_serve_event_lines_fit_100_columns_and_leave_missing_fields_blank(tmp_path, capsys):
+def test_serve_keeps_what_matters_in_its_log_and_lines_up_its_columns(tmp_path, capsys):
+    """Piped, a line is never cut: a completed call's duration, price and reason stay.
+    Missing fields are left out, and inbound and outbound lines line up."""
     convo.setup_logging(verbose=False)  # normal verbosity: -v would show everything
-    server = convo.make_server("127.0.0.1", 0, convo.ServeConfig(
-        to="447700000003", state_dir=str(tmp_path / "state"), idle_timeout_s=5.0))
-    thread = threading.Thread(target=server.serve_forever, args=(POLL_S,), daemon=True)
-    thread.start()
-    try:
+    with serving(tmp_path / "state") as server:
         http_request(server, "POST", "/webhooks/event", {"status": "completed", "detail": "x" * 300})
         http_request(server, "POST", "/webhooks/event", {"status": "ringing"})
-    finally:
-        assert server.stop(grace_s=1.0) == 0
-        thread.join()
+        for direction, caller in (("inbound", "447700000001"), ("outbound", "Unknown")):
+            http_request(server, "POST", "/webhooks/event", {
+                "status": "answered", "direction": direction, "from": caller,
+                "to": "447700000002", "conversation_uuid": CONV_ID, "uuid": "797168e2"})
     lines = capsys.readouterr().err.splitlines()
-    assert all(len(line) <= 100 for line in lines) and lines[0].endswith("…)")
+    assert len(lines[0]) > 100 and lines[0].endswith(f"(detail {'x' * 80}...)")  # text from
+    # outside is kept to 80 characters, and the line is not cut to fit 100 columns
     assert lines[1].endswith(" event   ringing") and " - " not in lines[1]
+    assert lines[2].index("447700000001") == lines[3].index("Unknown")
 
 
 @pytest.mark.parametrize("no_color", ["", "1"])
