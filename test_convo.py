@@ -2315,6 +2315,17 @@ def test_serve_an_unknown_path_is_logged_with_a_hint(webhook, capsys, path, hint
     assert hint in capsys.readouterr().err
 
 
+def test_serve_logs_every_refusal_with_its_reason(webhook, capsys):
+    raw(webhook, b"POST /webhooks/event HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+    raw(webhook, b"PUT /webhooks/event HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n"
+                 b"Connection: close\r\n\r\n")
+    raw(webhook, b"GET /health HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n")
+    err = capsys.readouterr().err
+    assert "POST /webhooks/event → 411: chunked bodies are refused: send a Content-Length" in err
+    assert "PUT /webhooks/event → 405: /webhooks/event answers GET and POST" in err
+    assert "GET /health → 400: an HTTP/1.1 request carries exactly one Host header" in err
+
+
 def test_serve_keeps_what_matters_in_its_log_and_lines_up_its_columns(tmp_path, capsys):
     """Piped, a line is never cut: a completed call's duration, price and reason stay.
     Missing fields are left out, and inbound and outbound lines line up."""
