@@ -3145,6 +3145,9 @@ def resolve_target(target: tuple[str, str, str | None] | None, state: dict[str, 
 #: send --log names the file it replays (file_identity) in this header; a serve that
 #: writes to that very file answers "own-log" in it.
 REPLAY_HEADER = "Convo-Replay-Of"
+#: How send's User-Agent ends: serve labels such a call "(played by send)", gives no
+#: `get` hint for it and does not record it as the latest call.
+SEND_AGENT_MARK = " (send)"
 
 _NUMBER_RE = re.compile(r"[1-9]\d{6,14}")  # E.164 digits, as Vonage's SDKs check them
 
@@ -3756,7 +3759,8 @@ def _server_class() -> Any:
             path, _, query = head.path.partition("?")
             status, payload, headers = self.server.routes.handle(
                 head.method, path, query, body, authorization=head.field("authorization"),
-                client=self.client_address[0], replay_of=head.field(REPLAY_HEADER.lower()))
+                client=self.client_address[0], replay_of=head.field(REPLAY_HEADER.lower()),
+                played=head.field("user-agent").endswith(SEND_AGENT_MARK))
             if self.server.stopping:
                 self.close_connection = True
             try:
@@ -4092,11 +4096,13 @@ class WebhookRoutes:
         self.events.close()
 
     def handle(self, method: str, path: str, query: str, body: bytes, *,
-               authorization: str, client: str, replay_of: str = ""
+               authorization: str, client: str, replay_of: str = "", played: bool = False
                ) -> tuple[int, Any, dict[str, str] | None]:
-        """Answer one request: (status, body as bytes or a JSON value or None, headers)."""
+        """Answer one request: (status, body as bytes or a JSON value or None, headers).
+        `played`: the request comes from convo.py send, not from Vonage."""
         status, payload, headers = self.route(method, path, query, body,
-                                              authorization=authorization, client=client)
+                                              authorization=authorization, client=client,
+                                              played=played)
         if replay_of and replay_of == self.events.identity:
             # send --log is replaying the very file we append to: tell it (it reads a
             # snapshot, so this ends), and say so here once.
@@ -4115,7 +4121,8 @@ class WebhookRoutes:
                       self.config.style.arrow, status, reason)
 
     def route(self, method: str, path: str, query: str, body: bytes, *,
-              authorization: str, client: str) -> tuple[int, Any, dict[str, str] | None]:
+              authorization: str, client: str, played: bool = False
+              ) -> tuple[int, Any, dict[str, str] | None]:
         if path.endswith("/") and path.rstrip("/") in ROUTES:
             path = path.rstrip("/")  # as pasted from the dashboard: /webhooks/answer/
         methods = ROUTES.get(path)
@@ -4137,7 +4144,7 @@ class WebhookRoutes:
                     problem, ", and the call fails" if path == "/webhooks/answer" else "")
                 return 401, b'{"error":"unauthorized"}', None
         if path == "/webhooks/answer":
-            return self.answer(method, body, query)
+            return self.answer(method, body, query, played=played)
         return self.event(method, body, query)
 
     def signature_problem(self, method: str, body: bytes, query: str,
@@ -4167,7 +4174,7 @@ class WebhookRoutes:
             return "jti seen before: a replay"
         return None
 
-    def answer(self, method: str, body: bytes, query: str
+    def answer(self, method: str, body: bytes, query: str, *, played: bool = False
                ) -> tuple[int, Any, dict[str, str] | None]:
         params, problem = webhook_params(method, body, query)
         conv = params.get("conversation_uuid")
@@ -4176,6 +4183,9 @@ class WebhookRoutes:
             self.log.warning("%s", log_line("answer", f"malformed request ({what}); sent the "
                                                       f"NCCO anyway"))
             saved = params if not problem else {"_raw": body[:4096].decode("utf-8", "replace")}
+        elif played:  # a call that send made up: the API has never heard of it
+            saved = params
+            self.log.info("%s  (played by send)", answer_webhook_line(params, self.config.style))
         else:
             saved = params
             self.log.info("%s\n%snext: %s get %s", answer_webhook_line(params, self.config.style),
@@ -4723,7 +4733,7 @@ class WebhookSender:
         """Send one webhook's fields; return the URL it went to and the reply."""
         from urllib.parse import urlsplit
         sent, body = webhook_request(method, url, fields)
-        headers = {"User-Agent": f"convo.py/{__version__} (send)"}
+        headers = {"User-Agent": f"convo.py/{__version__}{SEND_AGENT_MARK}"}
         if self.replaying:
             headers[REPLAY_HEADER] = self.replaying
             headers["Content-Type"] = "application/json"
@@ -5207,7 +5217,7 @@ class _Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
-        _stderr(f"convo: error: {message} (see: {self.prog} --help)")
+        _stderr(f"convo: error: {message} (see: python3 {self.prog} --help)")
         raise SystemExit(EXIT_USAGE)
 
 
@@ -5373,9 +5383,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     previous = None
     try:
         try:
-            args = build_parser().parse_args(argv)
+            args, extras = build_parser().parse_known_args(argv)
         except SystemExit as e:  # --help, --version and usage errors
             return e.code if isinstance(e.code, int) else EXIT_USAGE
+        if extras:  # a flag the command does not know: point to that command's help
+            _stderr(f"convo: error: unrecognized arguments: {' '.join(extras)} (see: {PROG} "
+                    f"{args.command} --help)")
+            return EXIT_USAGE
         debug = args.debug
         if args.command != "serve" and \
                 threading_is_main():  # serve stops gracefully on SIGTERM by itself
