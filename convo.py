@@ -2767,12 +2767,24 @@ def call_leg_line(old: dict[str, Any] | None, new: dict[str, Any], style: Style
 
 
 def watch_summary(style: Style, *, reason: str, seconds: float, members: int, legs: int,
-                  events: int) -> str:
-    """The last line of a watch: 'hung up · watched 1m 12s · 2 members · 2 legs · 8 events'."""
+                  events: int, missed: bool = False) -> str:
+    """The last line of a watch: 'hung up · watched 1m 12s · 2 members · 2 legs · 8 events',
+    and with missed, that events may have come after the last poll that saw them."""
     def n(count: int, noun: str) -> str:
         return f"{count} {noun}{'' if count == 1 else 's'}"
     return style.sep.join([reason, f"watched {format_span(seconds)}", n(members, "member"),
-                           n(legs, "leg"), n(events, "event")])
+                           n(legs, "leg"), n(events, "event")] + (
+        ["events between the last poll and the hang-up may be missing (the API forgets a "
+         "conversation when its call ends)"] if missed else []))
+
+
+def ended_conversation(doc: dict[str, Any]) -> dict[str, Any]:
+    """A conversation as it stands once the API has forgotten it (its call has ended):
+    state ENDED, and every member that was in it LEFT. As far as is known: what the
+    last poll saw is all there is."""
+    members = [{**m, "state": "LEFT"} if isinstance(m, dict) and str(m.get("state", "")
+               ).upper() in ("JOINED", "INVITED") else m for m in _list(doc.get("members"))]
+    return {**doc, "state": "ENDED", "members": members}
 
 # -- following -----------------------------------------------------------------
 
@@ -2858,9 +2870,19 @@ class CallWatch:
                 return
 
     def _end(self, reason: str) -> dict[str, Any]:
+        summary = self.summary(reason)
+        if reason == "hung up":  # the conversation is gone: say how it ended, as far as known
+            if self.follow_legs:
+                try:
+                    list(self._leg_changes())  # the Voice API keeps a call after it ends
+                except ConvoError:
+                    pass
+            self.doc = ended_conversation(self.doc)
+            self.members = [normalize_member(m) for m in _list(self.doc.get("members"))]
+            summary["missed"] = True
         if self.follow_legs:
             self.doc["legs"] = list(self.legs.values())
-        return {"type": "end", "conversation": self.doc, "summary": self.summary(reason)}
+        return {"type": "end", "conversation": self.doc, "summary": summary}
 
     def _poll(self) -> Iterator[dict[str, Any]]:
         client = self.client

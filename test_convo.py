@@ -1626,8 +1626,12 @@ def test_watch_follows_the_seed_call_until_hang_up(creds, rsa_key):
         assert any(line.startswith(f"{step}  09:26:30") for line in lines)
     assert "→ leg 797168e2… answered" in lines  # event 6
     assert result == 0
-    assert lines[-1].startswith("hung up · watched ") and lines[-1].endswith(
-        "2 members · 2 legs · 8 events")
+    assert lines[-1].startswith("hung up · watched ") and "2 members · 2 legs · 8 events · " \
+        "events between the last poll and the hang-up may be missing" in lines[-1]
+    # the final tree is the end, not the last poll's picture of a live call
+    final = after[after.rindex("Conversation CON-"):]
+    assert final.startswith(f"Conversation {CONV_ID}  ENDED")
+    assert "JOINED" not in final and final.count("  LEFT") == 2
 
 
 def test_watch_costs_one_request_per_interval_while_nothing_happens(creds, rsa_key):
@@ -1656,6 +1660,9 @@ def test_watch_legs_follows_the_voice_api_and_json_lines(creds, rsa_key):
     assert changes[0]["leg"]["uuid"] == LEG_OUT and changes[0]["to"] == "ringing"
     assert (changes[1]["from"], changes[1]["to"]) == ("ringing", "answered")
     assert result == 0 and records[-1]["summary"]["reason"] == "hung up"
+    end = records[-1]["conversation"]  # the end as far as known: the legs completed
+    assert end["state"] == "ENDED" and {leg["status"] for leg in end["legs"]} == {"completed"}
+    assert records[-1]["summary"]["missed"] is True
     assert {r["type"] for r in records} == {"snapshot", "event", "change", "end"}
 
 
