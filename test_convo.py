@@ -3389,6 +3389,31 @@ def test_every_command_falls_back_to_ascii(tmp_path, key_file, rsa_key, monkeypa
     assert "GET /answer -> 404" in log and "447700000001 -> 447700000002" in log
 
 
+def test_the_fake_api_can_be_run_by_hand(capsys, monkeypatch):
+    """python3 testdata/fake_vonage.py: it says how to point convo.py at it, and moves
+    the call on at a signal (Enter, on a terminal)."""
+    proc = subprocess.Popen([sys.executable, str(TESTDATA / "fake_vonage.py")], text=True,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    try:
+        said = pipe_lines(proc.stdout)
+        told = "\n".join(said.expect("to move the call on"))
+        for name in ("VONAGE_APPLICATION_ID", "VONAGE_APPLICATION_PRIVATE_KEY_PATH",
+                     "VONAGE_API_URL"):
+            monkeypatch.setenv(name, re.search(rf"export {name}=(\S+)", told).group(1))
+        code, out, _ = run(capsys, "get", CONV_ID)
+        assert code == 0 and "Member MEM-f44c872e" in out and "MEM-25ccda92" not in out
+        proc.send_signal(signal.SIGUSR1)
+        said.expect("step 2: 2 events")
+        code, out, _ = run(capsys, "get", CONV_ID)
+        assert code == 0 and "Member MEM-25ccda92-839d-4ac6-a7b2-de310224878b  INVITED" in out
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        proc.kill()
+        os.unlink(os.environ["VONAGE_APPLICATION_PRIVATE_KEY_PATH"])
+
+
 def test_help_lists_exit_codes_and_environment(capsys):
     code, out, _ = run(capsys, "--help")
     assert code == 0

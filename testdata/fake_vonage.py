@@ -48,7 +48,8 @@ class FakeVonage:
 
     def __init__(self, public_key, *, app_id: str = APP_ID, conversation=None, members=None,
                  events=None, calls=None, page_limit: int = 100, events_wrapped: bool = False,
-                 latency_s: float = 0.0, connect_latency_s: float = 0.0, tls=None) -> None:
+                 latency_s: float = 0.0, connect_latency_s: float = 0.0, tls=None,
+                 port: int = 0) -> None:
         self.public_key, self.app_id = public_key, app_id
         self.conversation = copy.deepcopy(SEED["conversation"] if conversation is None
                                           else conversation)
@@ -61,7 +62,7 @@ class FakeVonage:
         self.requests: list[tuple[str, bool]] = []  # (path, sent a token)
         self.connections = 0
         self.lock = threading.Lock()
-        self.server = _QuietServer(("127.0.0.1", 0), partial(_FakeHandler, fake=self))
+        self.server = _QuietServer(("127.0.0.1", port), partial(_FakeHandler, fake=self))
         self.server.daemon_threads = True
         if tls:
             self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
@@ -286,3 +287,70 @@ def seed_call_steps() -> list[dict]:
              for c in (inbound, outbound)]
     steps.append({"conversation": None, "members": [], "events": [], "calls": ended})
     return steps
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serve the seed's call by hand, for a contributor trying convo.py without an
+    account: python testdata/fake_vonage.py [--key private.key] [--port 8765]."""
+    import argparse
+    import os
+    import signal
+    import sys
+    import tempfile
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    parser = argparse.ArgumentParser(description=main.__doc__.split("\n")[0])
+    parser.add_argument("--key", help="the application's private key (default: a new one, "
+                        "written to a temporary file)")
+    parser.add_argument("--port", type=int, default=0, help="default: any free port")
+    args = parser.parse_args(argv)
+    if args.key:
+        key_path = args.key
+        key = serialization.load_pem_private_key(open(key_path, "rb").read(), None)
+    else:
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        fd, key_path = tempfile.mkstemp(prefix="fake-vonage-", suffix=".key")
+        os.write(fd, key.private_bytes(serialization.Encoding.PEM,
+                                       serialization.PrivateFormat.PKCS8,
+                                       serialization.NoEncryption()))
+        os.close(fd)
+    fake = FakeVonage(key.public_key(), port=args.port)
+    steps = seed_call_steps()
+    fake.play(steps, step=1)
+    moved = threading.Event()
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with it ignored
+    if hasattr(signal, "SIGUSR1"):
+        signal.signal(signal.SIGUSR1, lambda *_: moved.set())
+    with fake:
+        print(f"A fake Vonage API at {fake.url}, playing the seed's call ({CONV_ID}).\n"
+              f"Point convo.py at it, in another terminal:\n\n"
+              f"  export VONAGE_APPLICATION_ID={APP_ID}\n"
+              f"  export VONAGE_APPLICATION_PRIVATE_KEY_PATH={key_path}\n"
+              f"  export VONAGE_API_URL={fake.url}\n"
+              f"  python3 convo.py calls\n"
+              f"  python3 convo.py get {CONV_ID}\n"
+              f"  python3 convo.py get --watch\n\n"
+              f"Press Enter (or send SIGUSR1 to {os.getpid()}) to move the call on a step; "
+              f"Ctrl-C stops.", flush=True)
+        try:
+            while fake.step < len(steps) - 1:
+                if sys.stdin.isatty() or not hasattr(signal, "SIGUSR1"):
+                    sys.stdin.readline()
+                else:
+                    moved.wait()
+                    moved.clear()
+                fake.advance()
+                said = ("hung up: the conversation is gone (404), both legs completed"
+                        if fake.step == len(steps) - 1 else
+                        f"step {fake.step}: {fake.step} events")
+                print(said, flush=True)
+            print("The call has ended; Ctrl-C stops the fake.", flush=True)
+            signal.pause() if hasattr(signal, "pause") else input()
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+    sys.exit(main())
