@@ -340,14 +340,14 @@ _ANSI = re.compile("\033\\[[0-9;]*m")
 
 def _is_id(word: str) -> bool:
     """Whether a word is an ID that may be shortened in the middle: a digit and a letter
-    or a dash in it (a UUID, CON-…, a leg), but no colon (a time) and not all digits
-    (a phone number)."""
-    return (any(c.isdigit() for c in word) and ":" not in word
-            and not word.lstrip("+(").rstrip("),").isdigit() and not _DATE.match(word)
+    or a dash in it (a UUID, CON-…, a leg), but not a time or a date, and not all
+    digits (a phone number)."""
+    return (any(c.isdigit() for c in word) and not _TIME.search(word)
+            and not word.lstrip("+(").rstrip("),:").isdigit()
             and any(c.isalpha() or c == "-" for c in word))
 
 
-_DATE = re.compile(r"\d{4}-\d\d-\d\d")  # a date, which is never shortened
+_TIME = re.compile(r"\d\d:\d\d|^\d{4}-\d\d-\d\d")  # a time or a date: never shortened
 
 
 class Style:
@@ -369,12 +369,11 @@ class Style:
         self.arrow, self.more = glyphs["arrow"], glyphs["more"]
         self.sep = f" {glyphs['dot']} "
 
-    def fit(self, line: str, width: int | None = None, *, cut: bool = True) -> str:
+    def fit(self, line: str, width: int | None = None) -> str:
         """Shorten a line to the terminal's width (or `width`) by eliding the middle of
-        its longest IDs, so that the tree's glyphs stay in place; the end is cut only
-        when that is not enough, and never with cut=False (a log line keeps its
-        payload, and the terminal wraps it). Timestamps, phone numbers and statuses
-        are never shortened. Without a width, the line as it is."""
+        its longest IDs, so that the tree's glyphs stay in place. Nothing else is ever
+        shortened (times, numbers, statuses, a command to copy): when eliding IDs is not
+        enough, the terminal wraps what is left. Without a width, the line as it is."""
         width = self.width if width is None else width
         if width is None or len(line) <= width:  # fast: escapes only add length
             return line
@@ -390,16 +389,13 @@ class Style:
             room = len(plain) - 9  # keep at least 4 characters at each end, and the mark
             if room <= 0:
                 break
-            cut = min(over + len(self.more), room)
-            keep = (len(word) - cut) // 2
-            if "\033" in word[keep:keep + cut]:
+            drop = min(over + len(self.more), room)
+            keep = (len(word) - drop) // 2
+            if "\033" in word[keep:keep + drop]:
                 continue  # do not cut through a colour
-            words[i] = word[:keep] + self.more + word[keep + cut:]
-            visible -= cut - len(self.more)
-        line = " ".join(words)
-        if visible > width and cut:
-            line = _ANSI.sub("", line)[:width - len(self.more)] + self.more
-        return line
+            words[i] = word[:keep] + self.more + word[keep + drop:]
+            visible -= drop - len(self.more)
+        return " ".join(words)
 
     def paint(self, text: str, *names: str) -> str:
         if not self.color or not text:
@@ -439,12 +435,20 @@ def style_for(stream: TextIO | io.TextIOBase) -> Style:
         unicode = False
     width = None
     if hasattr(stream, "isatty") and stream.isatty():  # piped output is never shortened
-        try:
-            width = int(os.environ.get("COLUMNS", "")) or os.get_terminal_size(
-                stream.fileno()).columns
-        except (ValueError, OSError):
-            width = None
+        width = terminal_width(stream)
     return Style(color=bool(color), unicode=unicode, width=width)
+
+
+def terminal_width(stream: Any = None) -> int | None:
+    """A terminal's columns: $COLUMNS when it holds a number (as shells export it), else
+    the terminal's own size; None when `stream` (default: stdout) is no terminal."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    try:
+        return os.get_terminal_size((stream or sys.stdout).fileno()).columns or None
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def write_lines(out: TextIO | io.TextIOBase, lines: Iterable[str], style: Style) -> None:
@@ -4239,8 +4243,7 @@ class WebhookRoutes:
             return 503, {"error": "could not save the event"}, None
         style = self.config.style  # on a terminal, IDs are shortened to fit; piped, never
         line = webhook_event_line(params, style)
-        self.log.info("%s", style.fit(line, style.width and style.width - CLOCK_WIDTH,
-                                      cut=False))
+        self.log.info("%s", style.fit(line, style.width and style.width - CLOCK_WIDTH))
         return 204, None, None
 
     def save_webhook(self, kind: str, method: str, payload: dict[str, Any]) -> None:
@@ -5221,14 +5224,37 @@ exit codes:
 
 
 class _Formatter(argparse.RawDescriptionHelpFormatter):
-    """argparse's formatter, sized without shutil (which argparse imports to do it)."""
+    """argparse's formatter, sized to the terminal without shutil (which argparse
+    imports to do it); descriptions and epilogs keep their lines, each wrapped to fit."""
 
     def __init__(self, prog: str) -> None:
-        try:
-            width = int(os.environ.get("COLUMNS", "")) or os.get_terminal_size().columns
-        except (ValueError, OSError):
-            width = 80
-        super().__init__(prog, width=max(width - 2, 40))
+        super().__init__(prog, width=max((terminal_width() or 80) - 2, 40))
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        return "\n".join(indent + wrapped for line in text.splitlines()
+                         for wrapped in wrap_line(line, width))
+
+
+def wrap_line(line: str, width: int) -> list[str]:
+    """A line of help wrapped at spaces to `width`; continued under its second column
+    when it has one (two spaces after its first word: 'NAME  meaning'), else under
+    its own indent. (Without textwrap, which costs start-up time.)"""
+    if len(line) <= width:
+        return [line]
+    column = re.match(r"(\s*\S.*?\s{2,})(?=\S)", line)
+    indent = len(line) - len(line.lstrip())
+    hang = " " * (len(column.group(1)) if column else indent)
+    if len(hang) > width // 2:  # a narrow terminal: the second column starts further left
+        hang = " " * (indent + 4)
+    out: list[str] = []
+    current = ""
+    for word in re.split(r"(?<=\S) (?=\S)", line):
+        if current and len(current) + 1 + len(word) > width and current.strip() != "":
+            out.append(current)
+            current = hang + word.lstrip()
+        else:
+            current = f"{current} {word}" if current else word
+    return out + [current]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -5249,16 +5275,8 @@ def environment_help(command: str | None = None) -> str:
     rows = [(name, meaning) for name, commands, meaning in ENVIRONMENT
             if command is None or command in commands.split()]
     width = max(len(name) for name, _ in rows) + 2
-    lines = ["environment:"]
-    for name, meaning in rows:  # wrapped at 79 columns, without importing textwrap
-        line = f"  {name:<{width}}"
-        for word in meaning.split():
-            if len(line) + len(word) >= 79 and not line.endswith("  "):
-                lines.append(line)
-                line = " " * (width + 2)
-            line += word if line.endswith("  ") else " " + word
-        lines.append(line)
-    return "\n".join(lines) + "\n\n" + EXIT_HELP
+    lines = ["environment:", *(f"  {name:<{width}}{meaning}" for name, meaning in rows)]
+    return "\n".join(lines) + "\n\n" + EXIT_HELP  # wrapped to the terminal by _Formatter
 
 
 def build_parser() -> argparse.ArgumentParser:
