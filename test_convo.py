@@ -161,16 +161,26 @@ class Utf8Out(io.StringIO):
 
 
 def on_a_terminal(argv: list[str], env: dict, *, until: bytes, stream: str = "stdout",
-                  send=None) -> bytes:
-    """Run convo.py with stdout or stderr on a pseudo-terminal; return what it wrote
-    there, up to and including `until` (the process is stopped then)."""
+                  send=None, columns: int | None = None) -> bytes:
+    """Run convo.py with stdout or stderr on a pseudo-terminal (of `columns`, with
+    COLUMNS unset, when given); return what it wrote there, up to and including
+    `until` (the process is stopped then)."""
+    import fcntl
     import pty
     import select
+    import struct
+    import termios
     master, slave = pty.openpty()
+    if columns:
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
+        env = {**env, "COLUMNS": ""}
+    environment = {**os.environ, **env}
+    if columns:
+        environment.pop("COLUMNS", None)
     proc = subprocess.Popen([sys.executable, str(HERE / "convo.py"), *argv],
                             stdout=slave if stream == "stdout" else subprocess.PIPE,
                             stderr=slave if stream == "stderr" else subprocess.PIPE,
-                            env={**os.environ, **env})
+                            env=environment)
     os.close(slave)
     got = b""
     try:
@@ -1350,7 +1360,10 @@ def test_on_a_narrow_terminal_ids_are_shortened_not_wrapped(tmp_path):
     env = {"TERM": "xterm", "COLUMNS": "60", "NO_COLOR": ""}
     shown = on_a_terminal(argv, env, until=b"2 channels").decode()
     plain = re.sub("\x1b\\[[0-9;]*m", "", shown).replace("\r", "").splitlines()
-    assert all(len(line) <= 60 for line in plain) and "…" in shown
+    # IDs shortened in the middle; a line too long even then keeps its times and numbers
+    # (and the summary its counts): the terminal wraps it
+    assert all(len(line) <= 60 for line in plain if re.search(r"\w{8}-\w{4}-", line))
+    assert "CON-bc643220-2542-499a-892e-c982c4150c06" in shown and "…" in shown
     assert "\x1b[" in shown  # a terminal, and NO_COLOR empty: colour
     assert any(line.startswith("│  └─ phone channel 79716") for line in plain)  # glyphs kept
     quiet = on_a_terminal(argv, {**env, "NO_COLOR": "1"}, until=b"2 channels").decode()
@@ -3412,6 +3425,48 @@ def test_the_fake_api_can_be_run_by_hand(capsys, monkeypatch):
     finally:
         proc.kill()
         os.unlink(os.environ["VONAGE_APPLICATION_PRIVATE_KEY_PATH"])
+
+
+def visible(data: bytes) -> list[str]:
+    """The lines a terminal shows, without colours."""
+    return [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in
+            data.decode().replace("\r", "").split("\n")]
+
+
+@pytest.mark.parametrize("columns", [60, 120])
+def test_narrow_and_wide_terminals(tmp_path, columns):
+    """On a real pseudo-terminal of 60 and of 120 columns, COLUMNS unset: the tree and
+    --help fit; times, numbers and statuses are never shortened; serve's log keeps a
+    completed call's duration and price, and its hint whole."""
+    env = {"NO_COLOR": "1", "CONVO_STATE_DIR": str(tmp_path / "state")}
+    tree = visible(on_a_terminal(["show", str(HERE / "sample_response.json")], env,
+                                 until=b"2 legs", columns=columns))
+    # IDs are shortened in the middle; what is left of a line too long even then wraps
+    assert ("  name NAM-…" in "\n".join(tree)) == (columns == 60)
+    if columns == 120:
+        assert "\n".join(tree).strip() == SAMPLE_TREE.strip()  # it all fits: nothing shortened
+    assert any("447700000001 → 447700000002" in line for line in tree)
+    assert any("09:26:30.334" in line for line in tree)
+    assert any("JOINED" in line for line in tree)
+    helped = visible(on_a_terminal(["--help"], env, until=b"130", columns=columns))
+    assert max(map(len, helped)) <= columns and any(len(line) > 50 for line in helped)
+
+    def call(proc):
+        port = None
+        deadline = time.monotonic() + 10
+        while port is None and time.monotonic() < deadline:
+            line = proc.stdout.readline().decode()
+            found = re.search(r"listening on http://127.0.0.1:(\d+)", line)
+            port = found and int(found.group(1))
+        server = type("Address", (), {"server_address": ("127.0.0.1", port)})
+        http_request(server, "GET", "/webhooks/answer?" + urlencode(ANSWER_QUERY))
+        event = json.loads((TESTDATA / "seed_events.jsonl").read_text().splitlines()[-2])
+        http_request(server, "POST", "/webhooks/event", event)
+    log = visible(on_a_terminal(["serve", "--port", "0", "--to", "447700000003"], env,
+                                until=b"disconnected by user", stream="stderr", send=call,
+                                columns=columns))
+    assert any(f"next: python3 convo.py get {CONV_ID}" in line for line in log)
+    assert any("duration 311 s, price 0.02332500" in line for line in log)
 
 
 def test_help_lists_exit_codes_and_environment(capsys):
