@@ -986,22 +986,22 @@ def load_private_key(pem: bytes, label: str):
     from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
     from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
-    if b"-----BEGIN OPENSSH PRIVATE KEY-----" in pem:
-        raise ConvoError(f"private key {label} is in OpenSSH's format, which pyjwt does not "
-                         f"read: convert a copy to PEM with ssh-keygen -p -m PEM -f COPY, or "
-                         f"use the private.key Vonage gave you", EXIT_USAGE)
-    if b"-----BEGIN" not in pem:
-        raise ConvoError(f"private key {label} is not PEM: expected a "
-                         f"'-----BEGIN PRIVATE KEY-----' block", EXIT_USAGE)
-    for marker, what in ((b"PUBLIC KEY-----", "a public key"),
-                         (b"CERTIFICATE-----", "a certificate")):
-        if marker in pem and b"PRIVATE KEY-----" not in pem:
-            raise ConvoError(f"{label} is {what}, not a private key: convo.py signs with the "
-                             f"application's private key (the private.key Vonage gave you "
-                             f"when you created the application)", EXIT_USAGE)
-    if b"PRIVATE KEY-----" not in pem:
-        raise ConvoError(f"{label} holds no private key (a public key or certificate?); "
-                         f"use the private.key Vonage gave you", EXIT_USAGE)
+    private = b"PRIVATE KEY-----" in pem
+    instead = ("the private.key Vonage gave you when you created the application: convo.py "
+               "signs with the application's private key")
+    problem = next((said for wrong, said in (  # what a file that is no such key holds
+        (b"-----BEGIN OPENSSH PRIVATE KEY-----" in pem,
+         f"private key {label} is in OpenSSH's format, which pyjwt does not read: convert a "
+         f"copy to PEM with ssh-keygen -p -m PEM -f COPY, or use {instead}"),
+        (b"-----BEGIN" not in pem,
+         f"private key {label} is not PEM: expected a '-----BEGIN PRIVATE KEY-----' block"),
+        (not private and b"PUBLIC KEY-----" in pem,
+         f"{label} is a public key, not a private key: use {instead}"),
+        (not private and b"CERTIFICATE-----" in pem,
+         f"{label} is a certificate, not a private key: use {instead}"),
+        (not private, f"{label} holds no private key: use {instead}")) if wrong), None)
+    if problem:
+        raise ConvoError(problem, EXIT_USAGE)
     password = _passphrase(pem, label)
     try:
         key = load_pem_private_key(pem, password, **_rsa_load_options())
