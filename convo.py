@@ -4106,10 +4106,8 @@ class WebhookRoutes:
 
     def __init__(self, config: ServeConfig) -> None:
         import logging
-        import threading
         self.config = config
         self.log = logging.getLogger("convo")
-        self.verbose = self.log.isEnabledFor(logging.DEBUG)
         self.replays = ReplayGuard()
         self._last_call: tuple[Any, ...] = ()
         self._calls_seen: set[str] = set()

@@ -2949,7 +2949,7 @@ def test_send_follows_an_ncco_event_url_only_to_the_server_it_tests(capsys):
         with scripted({"/webhooks/answer": (200, JSON, json.dumps(answer).encode()),
                        "/webhooks/event": NO_CONTENT}) as server:
             code, out, _ = run(capsys, "send", url_of(server))
-        assert code == 1 and f"not sent: the NCCO's eventUrl" in out and needle in out
+        assert code == 1 and "not sent: the NCCO's eventUrl" in out and needle in out
         assert out.count("not sent:") == 4  # the outbound leg's four events
 
 
