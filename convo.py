@@ -1464,13 +1464,14 @@ def is_vonage_url(url: Any) -> bool:
 
 
 def typed_url(text: str) -> str:
-    """A URL as people type one, as httpie reads it: ':3000' is localhost:3000, and
-    without a scheme a host on this machine gets http:// and any other https://."""
+    """A URL as people type one, as httpie reads it: ':3000' is this machine's port 3000
+    (127.0.0.1, where serve listens), and without a scheme a host on this machine
+    gets http:// and any other https://."""
     text = text.strip()
     if "://" in text or not text:
         return text
     if text.startswith(":"):
-        text = "localhost" + text
+        text = "127.0.0.1" + text
     parts = split_url("//" + text)
     host = parts.hostname if parts else None
     if not host or ("." not in host and ":" not in host and host != "localhost"):

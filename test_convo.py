@@ -3013,7 +3013,7 @@ def test_send_cuts_off_a_dripping_answer_at_its_budget(capsys, dripper):
 
 def test_urls_the_way_people_type_them(capsys, webhook, tmp_path):
     port = webhook.server_address[1]
-    for typed, meant in ((f":{port}", "localhost"), (f"localhost:{port}", "localhost"),
+    for typed, meant in ((f":{port}", "127.0.0.1"), (f"localhost:{port}", "localhost"),
                          (f"127.0.0.1:{port}", "127.0.0.1")):
         code, out, _ = run(capsys, "send", typed)
         assert code == 0 and f"to http://{meant}:{port}," in out, out
