@@ -317,10 +317,11 @@ def main(argv: list[str] | None = None) -> int:
     fake = FakeVonage(key.public_key(), port=args.port)
     steps = seed_call_steps()
     fake.play(steps, step=1)
-    moved = threading.Event()
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with it ignored
-    if hasattr(signal, "SIGUSR1"):
-        signal.signal(signal.SIGUSR1, lambda *_: moved.set())
+    by_signal = hasattr(signal, "SIGUSR1") and not sys.stdin.isatty()
+    if by_signal:  # taken with sigwait, not a handler: a handler that set an Event could
+        # deadlock on the Event's own lock, held by the wait it interrupts
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1, signal.SIGINT})
     with fake:
         print(f"A fake Vonage API at {fake.url}, playing the seed's call ({CONV_ID}).\n"
               f"Point convo.py at it, in another terminal:\n\n"
@@ -334,18 +335,21 @@ def main(argv: list[str] | None = None) -> int:
               f"Ctrl-C stops.", flush=True)
         try:
             while fake.step < len(steps) - 1:
-                if sys.stdin.isatty() or not hasattr(signal, "SIGUSR1"):
-                    sys.stdin.readline()
+                if by_signal:  # (sigwait is not interrupted by Ctrl-C: it waits for both)
+                    if signal.sigwait({signal.SIGUSR1, signal.SIGINT}) == signal.SIGINT:
+                        raise KeyboardInterrupt
                 else:
-                    moved.wait()
-                    moved.clear()
+                    sys.stdin.readline()
                 fake.advance()
                 said = ("hung up: the conversation is gone (404), both legs completed"
                         if fake.step == len(steps) - 1 else
                         f"step {fake.step}: {fake.step} events")
                 print(said, flush=True)
             print("The call has ended; Ctrl-C stops the fake.", flush=True)
-            signal.pause() if hasattr(signal, "pause") else input()
+            if by_signal:
+                signal.sigwait({signal.SIGINT})
+            else:
+                signal.pause() if hasattr(signal, "pause") else input()
         except KeyboardInterrupt:
             pass
     return 0
