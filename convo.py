@@ -32,6 +32,7 @@ try:
     import json
     import os
     import re
+    import stat  # loaded by os already: free
     import time
     from datetime import datetime, timedelta, timezone
 except KeyboardInterrupt:  # Ctrl-C while Python starts: one line, as everywhere else
@@ -519,7 +520,6 @@ def _input_error(path: str, e: Exception) -> ConvoError:
 
 def _file_kind(mode: int) -> str | None:
     """What a file that is not a regular file is, in words; None for a regular file."""
-    import stat
     if stat.S_ISREG(mode):
         return None
     for test, name in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
@@ -536,10 +536,10 @@ def open_input(path: str, *, given: bool = True, label: str | None = None) -> An
     Only regular files, so that nothing blocks or never ends: a FIFO in place of a
     credentials or state file would wait forever for a writer, /dev/zero never
     ends. A path the user gave on the command line (given=True) may also be a pipe
-    (`--key <(pass show key)`), read once. The open itself never blocks (O_NONBLOCK,
-    cleared once the file is known to be one to read).
+    (`--key <(pass show key)`), read once. Other opens never block (O_NONBLOCK,
+    cleared once the file is known to be one to read); a named pipe the user gave
+    waits for its writer, as the user asked.
     """
-    import stat
     label = label or path
     flags = os.O_RDONLY | getattr(os, "O_NOCTTY", 0)
     try:
@@ -606,7 +606,6 @@ def input_lines(path: str, *, snapshot: bool = False) -> Iterator[str]:
     """
     if path == "-":
         return _lines_of(_stdin(), "<stdin>", None)
-    import stat
     f = open_input(path)
     info = os.fstat(f.fileno())
     return _lines_of(f, path, info.st_size if snapshot and stat.S_ISREG(info.st_mode) else None)
@@ -634,7 +633,6 @@ def _lines_of(f: Any, label: str, size: int | None) -> Iterator[str]:
 
 def file_identity(path: str) -> str | None:
     """'device:inode' of a regular file, to tell whether two paths are one file."""
-    import stat
     try:
         info = os.stat(path)
     except (OSError, ValueError):
@@ -697,7 +695,6 @@ def state_dir() -> str:
 def check_state_dir(directory: str) -> str:
     """Make the state directory (0700) if it is missing and check that convo.py can use
     it: a directory, not writable by others, writable by us. Raises ConvoError (exit 2)."""
-    import stat
     try:
         os.makedirs(directory, mode=0o700, exist_ok=True)
         info = os.stat(directory)
