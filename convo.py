@@ -2294,14 +2294,29 @@ def describe_conversation_event(event: dict[str, Any], style: Style) -> str:
     return " ".join(scalars[:4]) or "-"
 
 
-def event_member(event: dict[str, Any], members: list[dict[str, Any]]
-                 ) -> dict[str, Any] | None:
-    """The member an event is about: the owner of its channel, else who caused it."""
+def channel_owner(event: dict[str, Any], members: list[dict[str, Any]]
+                  ) -> tuple[str, dict[str, Any] | None]:
+    """The channel an event is about (its ID, or '') and the member it belongs to."""
     channel_id = _scalar(_dict(_dict(event.get("body")).get("channel")).get("id")) or ""
     for member in members:
         channel = member.get("channel") or {}
         if channel_id and channel_id in (channel.get("id"), *channel.get("leg_ids", [])):
-            return member
+            return channel_id, member
+    return channel_id, None
+
+
+def unowned_channel(event: dict[str, Any], members: list[dict[str, Any]]) -> bool:
+    """Whether an event is on a channel that none of `members` has."""
+    channel_id, owner = channel_owner(event, members)
+    return bool(channel_id) and owner is None
+
+
+def event_member(event: dict[str, Any], members: list[dict[str, Any]]
+                 ) -> dict[str, Any] | None:
+    """The member an event is about: the owner of its channel, else who caused it."""
+    owner = channel_owner(event, members)[1]
+    if owner:
+        return owner
     sender = _scalar(event.get("from"))
     return next((m for m in members if sender and m.get("id") == sender), None)
 
@@ -2729,7 +2744,9 @@ def watch_event_line(event: dict[str, Any], members: list[dict[str, Any]],
                      style: Style) -> str:
     """A new event while watching: the timeline's columns, at fixed widths."""
     ident, when, who, kind, what = timeline_row(event, members, style)
-    return f"{ident:>4}  {when:<12}  {who[:28]:<28}  {kind:<16}  {what}"
+    if len(who) > 28:
+        who = who[:28 - len(style.more)] + style.more
+    return f"{ident:>4}  {when:<12}  {who:<28}  {kind:<16}  {what}"
 
 
 def event_leg_status(event: dict[str, Any]) -> tuple[str, str] | None:
@@ -2892,20 +2909,23 @@ class CallWatch:
                                        f"&page_size={PAGE_SIZE}", events_of)
                if isinstance(e, dict)]
         new = [e for e in new if not is_int(e.get("id")) or e["id"] > self.last_id]
-        members_changed = False
+        # The members are asked for after a member:* event, or an event on a channel
+        # no known member has (a member invited with no event of its own), and before
+        # the events are shown, so that each is put down to the member `get --events`
+        # names; what changed in the members is said after the events that tell of it.
+        members_changed = any((_scalar(e.get("type")) or "").startswith("member:")
+                              or unowned_channel(e, self.members) for e in new)
+        changes = list(self._member_changes()) if members_changed else []
         for event in new:
             if is_int(event.get("id")):
                 self.last_id = max(self.last_id, event["id"])
             self.doc["events"].append(event)
             yield {"type": "event", "event": event}
-            kind = _scalar(event.get("type")) or ""
-            members_changed |= kind.startswith("member:")
             said = None if self.follow_legs else event_leg_status(event)
             if said:  # without --legs, the event is all there is to say of its leg
                 yield {"type": "change", "leg": {"uuid": said[0], "status": said[1]},
                        "from": None, "to": said[1], "event_id": event.get("id")}
-        if members_changed:
-            yield from self._member_changes()
+        yield from changes
         if self.follow_legs:
             yield from self._leg_changes()
 
@@ -3290,6 +3310,8 @@ class OneConversation:
 
     def __init__(self, text: str) -> None:
         typed = (text or "").strip()
+        for mark in ("…", "..."):  # as serve's log shows it: 'bc643220…'
+            typed = typed[:-len(mark)] if typed.endswith(mark) else typed
         core = (typed[4:] if typed[:4].upper() == "CON-" else typed).lower()
         self.exact = "CON-" + core if _CONV_ID_RE.fullmatch("CON-" + core) else None
         if not self.exact and not re.fullmatch(r"[0-9a-f][0-9a-f-]{3,35}", core):
@@ -3391,12 +3413,13 @@ def sign_webhook(claims: dict[str, Any], secret: str) -> str:
 
 # -- their lines and table (pure) ----------------------------------------------
 
-def call_tag(webhook: dict[str, Any]) -> str:
-    """A webhook's call in short: 'bc643220/797168e2' (conversation/leg), or what exists."""
+def call_tag(webhook: dict[str, Any], style: Style) -> str:
+    """A webhook's call in short: 'bc643220…/797168e2…' (conversation/leg), or what
+    exists. (`send --conversation` takes the first part as it is shown.)"""
     conv = _scalar(webhook.get("conversation_uuid")) or ""
     leg = _scalar(webhook.get("uuid")) or _scalar(webhook.get("call_uuid")) or ""
-    return "/".join(x for x in (conv[4:12] if conv.startswith("CON-") else conv[:8], leg[:8])
-                    if x)
+    return "/".join(short_id(x, style) for x in (conv[4:] if conv.startswith("CON-") else conv,
+                                                 leg) if x)
 
 
 def _ends(webhook: dict[str, Any], style: Style) -> str:
@@ -3422,7 +3445,7 @@ def log_line(kind: str, *parts: str) -> str:
 def answer_webhook_line(params: dict[str, Any], style: Style) -> str:
     """One log line for an answer webhook: its call, from → to and region."""
     region = host_of(str(params.get("region_url"))) if _scalar(params.get("region_url")) else ""
-    return log_line("answer", call_tag(params), _ends(params, style), region)
+    return log_line("answer", call_tag(params, style), _ends(params, style), region)
 
 
 #: An event's fields worth a note beside its status, in the order they are said.
@@ -3445,7 +3468,7 @@ def webhook_event_line(event: dict[str, Any], style: Style) -> str:
     notes, whole; a missing field is left out."""
     status = printable(webhook_status(event), 40)
     direction = printable(event.get("direction") or "", 20)
-    head = log_line("event", call_tag(event), direction and direction.ljust(len("outbound")),
+    head = log_line("event", call_tag(event, style), direction and direction.ljust(len("outbound")),
                     _ends(event, style))
     notes = event_notes(event)
     return f"{head}  {style.status(status)}" + (f"  ({notes})" if notes else "")
@@ -3454,13 +3477,15 @@ def webhook_event_line(event: dict[str, Any], style: Style) -> str:
 _NOTE_KEYS = frozenset(NOTE_FIELDS)
 
 
-def webhook_row(event: dict[str, Any]) -> tuple[str, ...]:
-    """One row of the call-status table: timestamp, leg, direction, from, to, status, notes."""
+def webhook_row(event: dict[str, Any], more: str = "…") -> tuple[str, ...]:
+    """One row of the call-status table: timestamp, leg (its start, then `more`),
+    direction, from, to, status, notes."""
     get = event.get
     answer = webhook_kind(event) == "answer"
     leg = get("uuid") or get("call_uuid") or "-"
     row = (get("timestamp") or get("_received_at") or "-",
-           leg[:8] if isinstance(leg, str) else leg, get("direction") or "-",
+           leg[:8] + more if isinstance(leg, str) and len(leg) > 9 else leg,
+           get("direction") or "-",
            get("from") or "-", get("to") or "-", get("status") or webhook_status(event))
     # Speed (bench/timeline.py): nearly every cell is short plain text, so one check
     # in C for the whole row; a TypeError means a number or an object in a cell.
@@ -3469,16 +3494,17 @@ def webhook_row(event: dict[str, Any]) -> tuple[str, ...]:
     except TypeError:
         plain = False
     if not plain:
-        row = (printable(row[0], 40), printable(row[1], 8), printable(row[2], 20),
+        row = (printable(row[0], 40), printable(row[1], 12), printable(row[2], 20),
                _party(row[3]), _party(row[4]), printable(row[5], 30))
     notes = ("answer webhook: the NCCO was sent" if answer
              else "" if _NOTE_KEYS.isdisjoint(event) else event_notes(event))
     return (*row, notes)
 
 
-def group_webhooks(events: Iterable[dict[str, Any]], only: Any = None
+def group_webhooks(events: Iterable[dict[str, Any]], only: Any = None, more: str = "…"
                    ) -> dict[str, list[tuple[str, ...]]]:
-    """Turn webhooks into table rows, grouped by conversation in order of appearance."""
+    """Turn webhooks into table rows, grouped by conversation in order of appearance;
+    `more` is the style's mark for a shortened ID."""
     groups: dict[str, list[tuple[str, ...]]] = {}
     for event in events:
         key = conversation_of(event)
@@ -3487,7 +3513,7 @@ def group_webhooks(events: Iterable[dict[str, Any]], only: Any = None
         rows = groups.get(key)
         if rows is None:
             rows = groups[key] = []
-        rows.append(webhook_row(event))
+        rows.append(webhook_row(event, more))
     return groups
 
 
@@ -5166,17 +5192,17 @@ def show_webhooks(webhooks: Iterable[dict[str, Any]], args: argparse.Namespace,
     # Speed (bench/timeline.py): rows are tuples of strings, with no cycles to
     # collect, and the collector would otherwise rescan every surviving row again
     # and again (superlinear time).
+    style = style_for(out)
     enabled = gc.isenabled()
     gc.disable()
     try:
-        groups = group_webhooks(webhooks, only)
+        groups = group_webhooks(webhooks, only, style.more)
     finally:
         if enabled:
             gc.enable()
     if not groups:
         out.write("No webhooks" + (f" for {only}" if only else "") + ".\n")
     else:
-        style = style_for(out)
         write_lines(out, render_webhook_log(groups, style), style)
     return EXIT_OK
 

@@ -1624,7 +1624,7 @@ def test_watch_follows_the_seed_call_until_hang_up(creds, rsa_key):
     assert "Member MEM-25ccda92-839d-4ac6-a7b2-de310224878b  INVITED" in before
     lines = [line.strip() for line in after.splitlines()]
     joined = next(i for i, line in enumerate(lines) if line.startswith("4  "))
-    assert lines[joined].split()[:3] == ["4", "09:26:30.273", "vapi-user-f59c1ff26c0543fdb6"]
+    assert lines[joined].split()[:3] == ["4", "09:26:30.273", "vapi-user-f59c1ff26c0543fdb…"]
     assert lines[joined + 1] == "→ MEM-25ccda92… INVITED → JOINED"
     # a change costs only what changed: the events, then the member list
     assert asked[4][:2] == [f"/v1/conversations/{CONV_ID}/events",
@@ -1639,6 +1639,26 @@ def test_watch_follows_the_seed_call_until_hang_up(creds, rsa_key):
     final = after[after.rindex("Conversation CON-"):]
     assert final.startswith(f"Conversation {CONV_ID}  ENDED")
     assert "JOINED" not in final and final.count("  LEFT") == 2
+
+
+def test_watch_and_events_name_the_same_member_for_every_event(capsys, creds, rsa_key):
+    with FakeVonage(rsa_key.public_key()) as fake:
+        code, table, _ = run(capsys, "get", CONV_ID, "--api-url", fake.url, "--events")
+        fake.play(seed_call_steps(), step=0)
+        result, out = watch(WatchClock(lambda n: fake.advance()), CONV_ID, "--api-url",
+                            fake.url)
+    assert code == 0 and result == 0
+    timeline = table[table.index("Events (8)"):].splitlines()[2:]
+    events = {line.split()[0]: line.split()[2] for line in timeline}
+    watched = {}
+    for line in out.split("Watching:")[1].splitlines():
+        words = line.split()
+        if len(words) > 2 and words[0] in events and words[1].startswith("09:26"):
+            watched[words[0]] = words[2]
+    assert sorted(watched) == sorted(events)
+    for ident, who in events.items():
+        shown = watched[ident]
+        assert shown == who or (shown.endswith("…") and who.startswith(shown[:-1])), ident
 
 
 def test_watch_costs_one_request_per_interval_while_nothing_happens(creds, rsa_key):
@@ -2026,7 +2046,7 @@ def test_serve_answer_get_returns_a_valid_ncco_and_records_the_call(webhook, cap
     assert saved(webhook)[0]["conversation_uuid"] == CONV_ID
     assert saved(webhook)[0]["_webhook"] == "answer"
     err = capsys.readouterr().err
-    assert " answer  bc643220/797168e2  447700000001 → 447700000002  api-eu-1.vonage.com\n" in err
+    assert " answer  bc643220…/797168e2…  447700000001 → 447700000002  api-eu-1.vonage.com\n" in err
     assert f"next: python3 convo.py get {CONV_ID}" in err
 
 
@@ -2087,7 +2107,7 @@ def test_serve_event_post_is_saved_before_204_and_logged(webhook, capsys):
     assert line["status"] == "completed" and line["_webhook"] == "event"
     err = capsys.readouterr().err
     # the direction padded to 'outbound', so that the numbers line up under each other
-    assert " event   bc643220/797168e2  inbound   447700000001 → 447700000002  completed  " \
+    assert " event   bc643220…/797168e2…  inbound   447700000001 → 447700000002  completed  " \
            "(duration 311 s, price 0.02332500, disconnected by user)\n" in err
 
 
@@ -2811,7 +2831,7 @@ def test_send_plays_the_seed_call_against_serve(webhook, capsys):
     assert answer["region_url"] == "https://api-eu-1.vonage.com"
     # a call that send made up is not the latest real call, and gets no `get` hint
     assert convo.read_state(webhook.config.state_dir) is None
-    assert f"{conv[4:12]}/" in err and "(played by send)" in err and "next:" not in err
+    assert f"{conv[4:12]}…/" in err and "(played by send)" in err and "next:" not in err
     outbound = [e for e in events if e["direction"] == "outbound"]
     assert {(e["from"], e["to"]) for e in outbound} == {("Unknown", "447700000003")}
     assert len({e["uuid"] for e in events}) == 2
@@ -3022,8 +3042,10 @@ def test_urls_the_way_people_type_them(capsys, webhook, tmp_path):
     assert status == 204
     # the start of a conversation ID, as serve's log shows it
     log = Path(webhook.events_path)
-    code, out, _ = run(capsys, "show", str(log), "--conversation", CONV_ID[4:12])
-    assert code == 0 and f"Conversation {CONV_ID}" in out and out.count("Conversation ") == 1
+    for typed in (CONV_ID[4:12], CONV_ID[4:12] + "…"):  # copied with its mark, too
+        code, out, _ = run(capsys, "show", str(log), "--conversation", typed)
+        assert code == 0 and f"Conversation {CONV_ID}" in out
+        assert out.count("Conversation ") == 1
     other = tmp_path / "two.jsonl"
     other.write_text(_events_line(status="started") + _events_line(
         status="started", conversation_uuid=CONV_ID[:-1] + "7"))
@@ -3254,16 +3276,16 @@ def test_show_of_deeply_nested_json_is_bad_json(capsys, tmp_path):
 
 SEED_WEBHOOKS = """\
 Conversation CON-bc643220-2542-499a-892e-c982c4150c06  (9 webhooks)
-  TIMESTAMP                 LEG       DIRECTION  FROM          TO            STATUS     NOTES
-  2018-10-25T09:26:18.991Z  797168e2  inbound    447700000001  447700000002  started
-  2018-10-25T09:26:18.991Z  797168e2  inbound    447700000001  447700000002  ringing
-  2018-10-25T09:26:19.827Z  797168e2  -          447700000001  447700000002  (answer)   answer webhook: the NCCO was sent
-  2018-10-25T09:26:24.384Z  30cecc87  outbound   Unknown       447700000003  started
-  2018-10-25T09:26:24.384Z  30cecc87  outbound   Unknown       447700000003  ringing
-  2018-10-25T09:26:30.277Z  30cecc87  outbound   Unknown       447700000003  answered
-  2018-10-25T09:26:30.340Z  797168e2  inbound    447700000001  447700000002  answered
-  2018-10-25T09:31:30.179Z  797168e2  inbound    447700000001  447700000002  completed  duration 311 s, price 0.02332500, disconnected by user
-  2018-10-25T09:31:30.179Z  30cecc87  outbound   Unknown       447700000003  completed  duration 300 s, price 0.06350000, disconnected by platform
+  TIMESTAMP                 LEG        DIRECTION  FROM          TO            STATUS     NOTES
+  2018-10-25T09:26:18.991Z  797168e2…  inbound    447700000001  447700000002  started
+  2018-10-25T09:26:18.991Z  797168e2…  inbound    447700000001  447700000002  ringing
+  2018-10-25T09:26:19.827Z  797168e2…  -          447700000001  447700000002  (answer)   answer webhook: the NCCO was sent
+  2018-10-25T09:26:24.384Z  30cecc87…  outbound   Unknown       447700000003  started
+  2018-10-25T09:26:24.384Z  30cecc87…  outbound   Unknown       447700000003  ringing
+  2018-10-25T09:26:30.277Z  30cecc87…  outbound   Unknown       447700000003  answered
+  2018-10-25T09:26:30.340Z  797168e2…  inbound    447700000001  447700000002  answered
+  2018-10-25T09:31:30.179Z  797168e2…  inbound    447700000001  447700000002  completed  duration 311 s, price 0.02332500, disconnected by user
+  2018-10-25T09:31:30.179Z  30cecc87…  outbound   Unknown       447700000003  completed  duration 300 s, price 0.06350000, disconnected by platform
 """
 
 
