@@ -341,14 +341,42 @@ _ANSI = re.compile("\033\\[[0-9;]*m")
 
 def _is_id(word: str) -> bool:
     """Whether a word is an ID that may be shortened in the middle: a digit and a letter
-    or a dash in it (a UUID, CON-…, a leg), but not a time or a date, and not all
-    digits (a phone number)."""
+    or a dash in it (a UUID, CON-…, a leg), but not a time or a date, not all digits
+    (a phone number), and not a URL, a host or a path (made to be copied)."""
     return (any(c.isdigit() for c in word) and not _TIME.search(word)
+            and "/" not in word and "." not in word
             and not word.lstrip("+(").rstrip("),:").isdigit()
             and any(c.isalpha() or c == "-" for c in word))
 
 
 _TIME = re.compile(r"\d\d:\d\d|^\d{4}-\d\d-\d\d")  # a time or a date: never shortened
+
+
+def wrap_line(line: str, width: int, hang: str | None = None) -> list[str]:
+    """A line wrapped at spaces to `width` columns (colours take none); continued
+    under `hang`, else under its second column when it has one (two spaces after its
+    first word: 'NAME  meaning'), else under its own indent. Words are never cut:
+    a URL or a command to copy longer than the line stays whole. (Without textwrap,
+    which costs start-up time.)"""
+    def size(text: str) -> int:
+        return len(_ANSI.sub("", text)) if "\033" in text else len(text)
+    if size(line) <= width:
+        return [line]
+    if hang is None:
+        column = re.match(r"(\s*\S.*?\s{2,})(?=\S)", _ANSI.sub("", line))
+        indent = len(line) - len(line.lstrip())
+        hang = " " * (len(column.group(1)) if column else indent)
+        if len(hang) > width // 2:  # a narrow terminal: the second column starts further left
+            hang = " " * (indent + 4)
+    out: list[str] = []
+    current = ""
+    for word in re.split(r"(?<=\S) (?=\S)", line):
+        if current and size(current) + 1 + size(word) > width and current.strip() != "":
+            out.append(current)
+            current = hang + word.lstrip()
+        else:
+            current = f"{current} {word}" if current else word
+    return out + [current]
 
 
 class Style:
@@ -398,6 +426,13 @@ class Style:
             visible -= drop - len(self.more)
         return " ".join(words)
 
+    def wrap(self, line: str, hang: str | None = None) -> str:
+        """A line of prose wrapped at spaces to the terminal's width (wrap_line), every
+        word whole; piped, the line as it is."""
+        if self.width is None or len(line) <= self.width:
+            return line
+        return "\n".join(wrap_line(line, self.width, hang))
+
     def paint(self, text: str, *names: str) -> str:
         if not self.color or not text:
             return text
@@ -417,8 +452,14 @@ class Style:
 # -- the terminal and the log --------------------------------------------------
 
 def _stderr(message: str) -> None:
-    """Write a message for a person to stderr, escaped as everything shown is."""
-    print(printable_lines(message), file=sys.stderr, flush=True)
+    """Write a message for a person to stderr, escaped as everything shown is; on a
+    terminal, wrapped to its width."""
+    text = printable_lines(message)
+    width = terminal_width(sys.stderr) if getattr(sys.stderr, "isatty", bool)() else None
+    if width:
+        text = "\n".join(part for line in text.split("\n")
+                         for part in wrap_line(line, width, "  "))
+    print(text, file=sys.stderr, flush=True)
 
 
 def warn(message: str) -> None:
@@ -4317,7 +4358,10 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
                              f"{printable(e.strerror or e, 80)}; pick another --port or --host"
                              ) from None
         host, port = server.server_address[:2]
-        out.write("\n".join(serve_banner(config, host, port, public, server.events_path)) + "\n")
+        style = style_for(out)
+        out.write("".join(f"{style.wrap(line, None if line[0] == ' ' else '  ')}\n"
+                          for line in serve_banner(config, host, port, public,
+                                                   server.events_path)))
         out.flush()
         if not config.signature_secret:
             warn("webhooks are not verified: anyone who finds the URL can post to it; set "
@@ -4719,7 +4763,8 @@ def step_line(number: int, label: str, method: str, url: str, reply: Reply, pass
     status = str(reply.status) if reply.status else "---"
     verdict = style.paint("ok", "green") if passed else style.paint("FAIL", "bold", "red")
     ms = f"{reply.elapsed_s * 1000:.0f} ms"
-    return (f"{number:>3}  {printable(label, 12):<10} {method:<4} {path:<18} {status}  "
+    count = f"{number:>3}  " if number < 1000 else f"{number:>4} "  # the same width to 9999
+    return (f"{count}{printable(label, 12):<10} {method:<4} {path:<18} {status}  "
             f"{ms:>7}  {verdict}" + (f"  {note}" if note else ""))
 
 
@@ -4974,19 +5019,21 @@ def cmd_send(args: argparse.Namespace, out: TextIO) -> int:
         sender.replaying = file_identity(args.log)
         webhooks = replayable(lines, label, only, skipped)
         pace = f"at {args.speed:g}x the original pace" if args.speed else "at once"
-        out.write(f"convo send: {printable(label, 80)} to {target}, {pace}, {signed}\n")
+        out.write(style.wrap(f"convo send: {printable(label, 80)} to {target}, {pace}, "
+                             f"{signed}", "  ") + "\n")
         steps = replay_log(sender, webhooks, answer_url, event_url, speed=args.speed,
                            answer_timeout_s=args.answer_timeout,
                            event_timeout_s=args.event_timeout, style=style,
-                           say=lambda text: (out.write(f"       {text}\n"), out.flush()))
+                           say=lambda text: (out.write(style.wrap(f"       {text}") + "\n"),
+                                             out.flush()))
     else:
         if args.conversation or args.speed:
             raise ConvoError("--conversation and --speed go with --log", EXIT_USAGE)
         from_ = check_number(args.from_ or SEED_CALLER, "--from")
         to = check_number(args.to or SEED_NUMBER, "--to")
         conv = f"CON-{uuid.uuid4()}"
-        out.write(f"convo send: a call from {from_} to {to} ({conv}) to {target}, "
-                  f"{signed}\n")
+        out.write(style.wrap(f"convo send: a call from {from_} to {to} ({conv}) to {target}, "
+                             f"{signed}", "  ") + "\n")
         steps = play_call(sender, answer_url, event_url, conv=conv, method=args.method or "GET",
                           from_=from_, to=to, answer_timeout_s=args.answer_timeout,
                           event_timeout_s=args.event_timeout, insecure=args.insecure,
@@ -5063,13 +5110,20 @@ def report_steps(steps: Iterable[Step], out: TextIO, style: Style, *, replay: bo
     answer_failed = False
     try:
         for count, step in enumerate(steps, 1):
-            out.write(step_line(count, step.label, step.method, step.url, step.reply,
-                                not step.errors, step.note, style) + "\n")
+            line = step_line(count, step.label, step.method, step.url, step.reply,
+                             not step.errors, step.note, style)
+            if style.width and step.note and len(_ANSI.sub("", line)) > style.width:
+                # too wide for the terminal: the note under the line, the columns kept
+                line = step_line(count, step.label, step.method, step.url, step.reply,
+                                 not step.errors, "", style) + "\n" + style.wrap(
+                                     f"       {step.note}", " " * 7)
+            out.write(line + "\n")
             for level, colour, messages in (("error", "red", step.errors),
                                             ("warning", "yellow", step.warnings),
                                             ("note", "cyan", step.notes)):
                 for message in messages:
-                    out.write(f"       {style.paint(level, colour)}: {message}\n")
+                    out.write(style.wrap(f"       {style.paint(level, colour)}: {message}",
+                                         " " * 9) + "\n")
             failed += bool(step.errors)
             warned += len(step.warnings)
             unexercised += sum(1 for n in step.notes if "was not called" in n)
@@ -5255,28 +5309,6 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
     def _fill_text(self, text: str, width: int, indent: str) -> str:
         return "\n".join(indent + wrapped for line in text.splitlines()
                          for wrapped in wrap_line(line, width))
-
-
-def wrap_line(line: str, width: int) -> list[str]:
-    """A line of help wrapped at spaces to `width`; continued under its second column
-    when it has one (two spaces after its first word: 'NAME  meaning'), else under
-    its own indent. (Without textwrap, which costs start-up time.)"""
-    if len(line) <= width:
-        return [line]
-    column = re.match(r"(\s*\S.*?\s{2,})(?=\S)", line)
-    indent = len(line) - len(line.lstrip())
-    hang = " " * (len(column.group(1)) if column else indent)
-    if len(hang) > width // 2:  # a narrow terminal: the second column starts further left
-        hang = " " * (indent + 4)
-    out: list[str] = []
-    current = ""
-    for word in re.split(r"(?<=\S) (?=\S)", line):
-        if current and len(current) + 1 + len(word) > width and current.strip() != "":
-            out.append(current)
-            current = hang + word.lstrip()
-        else:
-            current = f"{current} {word}" if current else word
-    return out + [current]
 
 
 class _Parser(argparse.ArgumentParser):

@@ -3149,6 +3149,17 @@ def test_send_log_of_the_file_serve_writes_replays_a_snapshot(webhook, capsys):
     assert "send is replaying " in err and "the log serve writes to" in err
 
 
+def test_send_numbering_keeps_its_columns_past_999(capsys, tmp_path):
+    log = tmp_path / "events.jsonl"
+    log.write_text(_events_line(status="started") * 1001)
+    with scripted({"/webhooks/event": NO_CONTENT}) as server:
+        code, out, err = run(capsys, "send", url_of(server), "--log", str(log))
+    assert code == 0, err
+    rows = out.splitlines()[1:-1]
+    assert len(rows) == 1001 and rows[999].startswith("1000 started ")
+    assert len({row.index("POST") for row in rows}) == 1
+
+
 def test_hostile_urls_and_logs_are_one_line_errors(capsys, tmp_path):
     code, _, err = run(capsys, "get", f"https://[::1/v1/conversations/{CONV_ID}")
     assert code == 2 and "is not an ID that get reads" in err
@@ -3444,6 +3455,13 @@ def test_the_fake_api_can_be_run_by_hand(capsys, monkeypatch):
         os.unlink(os.environ["VONAGE_APPLICATION_PRIVATE_KEY_PATH"])
 
 
+def fit(lines: list[str], columns: int) -> bool:
+    """Whether each line fits in `columns`, but for a word too long to fit anywhere
+    (a path or a URL: never cut)."""
+    return all(len(line) <= columns or len(max(line.split(), key=len)) > columns // 2
+               for line in lines)
+
+
 def visible(data: bytes) -> list[str]:
     """The lines a terminal shows, without colours."""
     return [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in
@@ -3451,7 +3469,7 @@ def visible(data: bytes) -> list[str]:
 
 
 @pytest.mark.parametrize("columns", [60, 120])
-def test_narrow_and_wide_terminals(tmp_path, columns):
+def test_narrow_and_wide_terminals(tmp_path, columns, webhook):
     """On a real pseudo-terminal of 60 and of 120 columns, COLUMNS unset: the tree and
     --help fit; times, numbers and statuses are never shortened; serve's log keeps a
     completed call's duration and price, and its hint whole."""
@@ -3485,6 +3503,26 @@ def test_narrow_and_wide_terminals(tmp_path, columns):
                                 columns=columns))
     assert any(f"next: python3 convo.py get {CONV_ID}" in line for line in log)
     assert any("duration 311 s, price 0.02332500" in line for line in log)
+    # messages wrap to fit: not the log's lines, whose IDs alone may be shortened,
+    # nor a command to copy, which the terminal wraps whole
+    said = [line for line in log if not re.match(r"\d\d:\d\d:\d\d|\s+next: ", line)]
+    assert any(line.startswith("convo: warning: ") for line in said)
+    assert fit(said, columns)
+    public = "https://abc123.ngrok-free.app"
+    banner = visible(on_a_terminal(["serve", "--port", "0", "--to", "447700000003",
+                                    "--public-url", public], env, until=b"signatures",
+                                   columns=columns))
+    assert fit(banner, columns)
+    assert f"  answer URL  {public}/webhooks/answer" in banner  # whole, to be pasted
+    assert any(re.search(r"listening on http://127\.0\.0\.1:\d+ ", line) for line in banner)
+    # send's table: every column kept, the note under its line when there is no room
+    table = visible(on_a_terminal(["send", url_of(webhook)], env, until=b"webhooks passed",
+                                  columns=columns))
+    assert fit(table, columns)
+    rows = [line for line in table if re.match(r" +\d+  \w", line)]
+    assert len(rows) == 9 and len({line.index(" ms ") for line in rows}) == 1
+    assert any("connect → phone 447700000003" in line for line in table)
+    assert ("connect" in rows[0]) == (columns == 120)
 
 
 def test_help_lists_exit_codes_and_environment(capsys):
