@@ -1875,7 +1875,8 @@ class ApiClient:
         while True:
             started = time.monotonic()
             status, headers, body = self._exchange(origin, target)
-            self.log.debug("GET %s -> %d (%.0f ms)", printable(target), status,
+            self.log.debug("GET %s://%s%s -> %d (%.0f ms)", origin[0], self._where(origin),
+                           printable(target, None), status,
                            (time.monotonic() - started) * 1000)
             if status in (301, 302, 303, 307, 308) and headers.get("Location"):
                 redirects += 1
@@ -3234,6 +3235,19 @@ REPLAY_HEADER = "Convo-Replay-Of"
 #: `get` hint for it and does not record it as the latest call.
 SEND_AGENT_MARK = " (send)"
 
+#: Headers that carry a secret (a signed webhook's token, Basic auth, a cookie).
+SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
+
+
+def shown_header(name: str, value: str) -> str:
+    """A header's value as it may be shown: a secret's kept to its scheme,
+    'Bearer …(redacted)'."""
+    if name.lower() not in SECRET_HEADERS:
+        return value
+    scheme = value.split(" ", 1)[0] if " " in value.strip() else ""
+    return f"{scheme} …(redacted)".lstrip()
+
+
 _NUMBER_RE = re.compile(r"[1-9]\d{6,14}")  # E.164 digits, as Vonage's SDKs check them
 
 
@@ -3921,7 +3935,7 @@ def _server_class() -> Any:
                 lines.append("Connection: close")
             if self.server.verbose:
                 self.server.log.debug("%s %s %s -> %d", self.client_address[0],
-                                      self.command or "-", printable(self.path or "-", 200),
+                                      self.command or "-", printable(self.path or "-", None),
                                       code)
             head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
             if not self.close_connection:
@@ -4589,6 +4603,24 @@ def describe_ncco(ncco: list[Any], style: Style) -> str:
 
 # -- the call's webhooks and the verdicts (pure) -------------------------------
 
+def wire_lines(method: str, url: str, headers: Iterable[tuple[str, str]], body: bytes,
+               reply: Reply) -> str:
+    """What send -v logs of one exchange: the request (method, URL, headers, body),
+    then the reply (status, time, headers, body, the NCCO for an answer webhook),
+    secrets redacted and every line escaped (a body stays on its line)."""
+    def block(pairs: Iterable[tuple[str, str]], data: bytes) -> list[str]:
+        lines = [f"    {printable(k, 80)}: {printable(shown_header(k, v), None)}"
+                 for k, v in pairs]
+        if data:
+            lines.append("    " + printable(data.decode("utf-8", "replace"), None))
+        return lines
+    took = f"({reply.elapsed_s * 1000:.0f} ms)"
+    answer = [f"  <- {reply.status} {took}"] if reply.status else [
+        f"  <- no reply {took}: {reply.problem}"]
+    return "\n".join([f"  -> {method} {printable(url, None)}", *block(headers, body),
+                      *answer, *block(reply.headers, reply.body)])
+
+
 def foreign_event_url(url: str, answer_url: str) -> str | None:
     """Why send must not follow an NCCO's eventUrl, or None. The NCCO comes from the
     server under test, so its eventUrl goes only where that server is: the answer
@@ -4676,8 +4708,10 @@ class Reply:
 
     def __init__(self, *, status: int = 0, content_type: str | None = None,
                  location: str | None = None, body: bytes = b"", elapsed_s: float = 0.0,
-                 problem: str | None = None, transient: bool = False) -> None:
+                 problem: str | None = None, transient: bool = False,
+                 headers: Sequence[tuple[str, str]] = ()) -> None:
         self.status, self.content_type, self.location = status, content_type, location
+        self.headers = headers  # all of them, for -v
         self.body, self.elapsed_s = body, elapsed_s
         self.problem, self.transient = problem, transient
 
@@ -4814,6 +4848,9 @@ class WebhookSender:
         self.replaying = replaying  # the replayed log's identity (file_identity)
         self.own_log = False  # serve said that log is the one it writes to
         self._conns: dict[tuple, Any] = {}
+        import logging
+        self.log = logging.getLogger("convo")
+        self.verbose = self.log.isEnabledFor(logging.DEBUG)  # -v: the exchanges, logged
 
     def close(self) -> None:
         for conn in self._conns.values():
@@ -4826,12 +4863,16 @@ class WebhookSender:
         from urllib.parse import urlsplit
         sent, body = webhook_request(method, url, fields)
         headers = {"User-Agent": f"convo.py/{__version__}{SEND_AGENT_MARK}"}
+        if body:
+            headers["Content-Type"] = "application/json"  # as Vonage sends a POST
         if self.replaying:
             headers[REPLAY_HEADER] = self.replaying
-            headers["Content-Type"] = "application/json"
         if self.secret:
             headers["Authorization"] = f"Bearer {self.sign(method, body, urlsplit(sent).query)}"
-        return sent, self.exchange(method, sent, body, headers, timeout_s)
+        reply = self.exchange(method, sent, body, headers, timeout_s)
+        if self.verbose:
+            self.log.debug("%s", wire_lines(method, sent, headers.items(), body, reply))
+        return sent, reply
 
     def sign(self, method: str, body: bytes, query: str) -> str:
         """A fresh HS256 token over this request's payload, as Vonage signs webhooks."""
@@ -4891,7 +4932,7 @@ class WebhookSender:
             self.own_log = self.own_log or resp.getheader(REPLAY_HEADER) == "own-log"
             return Reply(status=resp.status, content_type=resp.getheader("Content-Type"),
                          location=resp.getheader("Location"), body=data, problem=problem,
-                         elapsed_s=time.monotonic() - started)
+                         elapsed_s=time.monotonic() - started, headers=resp.getheaders())
         raise AssertionError("unreachable")
 
     @staticmethod

@@ -1165,7 +1165,8 @@ def test_get_never_prints_the_token(capsys, api, rsa_key):
     for flags in ([], ["-v"]):
         code, out, err = run(capsys, *flags, "get", CONV_ID, "--api-url", api.url, "--jwt", token)
         assert code == 0 and token not in out + err
-    assert "GET /v1/conversations/" in err  # -v logs requests, without headers
+    # -v logs each request with its host, without headers
+    assert f"GET {api.url}/v1/conversations/{CONV_ID} -> 200" in err
     with pytest.raises(convo.ConvoError) as exc:
         convo.main(["--debug", "get", CONV_ID, "--api-url", api.url, "--jwt", token + "x"])
     assert token not in str(exc.value)
@@ -3147,6 +3148,28 @@ def test_send_log_of_the_file_serve_writes_replays_a_snapshot(webhook, capsys):
     assert len(saved(webhook)) == 18
     assert "is the log this server writes to: send replayed the lines it held" in err
     assert "send is replaying " in err and "the log serve writes to" in err
+
+
+@pytest.mark.serve_config(signature_secret=SECRET, api_key="abcd1234")
+def test_send_verbose_shows_each_exchange_with_its_secrets_redacted(webhook, capsys):
+    secret = SECRET
+    capsys.readouterr()
+    code, out, err = run(capsys, "-v", "send", url_of(webhook), "--signature-secret", secret,
+                         "--api-key", "abcd1234")
+    assert code == 0, out + err
+    sent = err[err.index("  -> GET "):]
+    assert sent.splitlines()[0].startswith(f"  -> GET {url_of(webhook)}/webhooks/answer?to=")
+    assert "    Authorization: Bearer …(redacted)" in sent
+    assert '  <- 200 (' in sent and "    Content-Type: application/json" in sent
+    assert '    [{"action":"connect","endpoint":[{"type":"phone","number":"447700000003"}]}]' \
+        in sent  # the NCCO serve returned
+    assert f"  -> POST {url_of(webhook)}/webhooks/event" in sent and "  <- 204 (" in sent
+    assert '"status":"completed"' in sent
+    # serve's own -v line (the fixture's serve logs with -v): the whole request, never cut
+    assert re.search(r"127\.0\.0\.1 GET /webhooks/answer\?to=\S+endpoint_type=phone -> 200\n",
+                     err)
+    token = re.search(r"Bearer (\S+)", err)
+    assert secret not in out + err and (token is None or token.group(1) == "…(redacted)")
 
 
 def test_send_numbering_keeps_its_columns_past_999(capsys, tmp_path):
