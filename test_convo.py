@@ -3555,6 +3555,49 @@ def test_help_lists_exit_codes_and_environment(capsys):
         assert needle in out
 
 
+def readme_examples() -> list[str]:
+    """Every command line of the README's shell blocks that runs convo.py."""
+    readme = (HERE / "README.md").read_text()
+    blocks = re.findall(r"```sh\n(.*?)```", readme, re.S)
+    return [line.split("  # ")[0].strip() for block in blocks for line in block.splitlines()
+            if line.lstrip().startswith("python3 convo.py ")]
+
+
+def test_readme_examples_run_as_written(capsys, monkeypatch, tmp_path, key_file):
+    """Each example parses as written; those that need no server or account (jwt,
+    show) run, after the set-up the README states (a key file, the variables)."""
+    import shlex
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sample_response.json").write_text((HERE / "sample_response.json").read_text())
+    monkeypatch.setenv("VONAGE_APPLICATION_ID", APP_ID)
+    monkeypatch.setenv("VONAGE_APPLICATION_PRIVATE_KEY_PATH", str(key_file))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    for state in (tmp_path / ".local/state/convo", Path(convo.state_dir())):
+        state.mkdir(parents=True, exist_ok=True)
+        (state / "events.jsonl").write_text((TESTDATA / "seed_events.jsonl").read_text())
+    token = convo.main(["jwt"]) == 0 and capsys.readouterr().out.strip()
+    values = {"JWT": token, "VONAGE_APPLICATION_ID": APP_ID, "VONAGE_SIGNATURE_SECRET": SECRET}
+    examples = readme_examples()
+    assert len(examples) > 30
+    ran = 0
+    for example in examples:
+        text = re.sub(r"\$\(\(\$\(date \+%s\)\+(\d+)\)\)",
+                      lambda m: str(int(time.time()) + int(m.group(1))), example)
+        text = re.sub(r'"\$(\w+)"', lambda m: shlex.quote(values[m.group(1)]), text)
+        text = text.replace("CON-…", CONV_ID).replace("~/", f"{tmp_path}/")
+        text = text.split(" > ")[0]
+        argv = shlex.split(text)[2:]
+        try:
+            convo.build_parser().parse_args(argv)
+        except SystemExit:
+            pytest.fail(f"README: {example}: {capsys.readouterr().err}")
+        if argv[0] in ("jwt", "show") and "-" not in argv:
+            code, out, err = run(capsys, *argv)
+            assert code == 0 and out and "error" not in err, f"README: {example}: {err}"
+            ran += 1
+    assert ran >= 8
+
+
 def test_readme_environment_table_is_convo_environment():
     """README's table and --help come from one source: convo.ENVIRONMENT."""
     rows = [f"| `{name}` | {', '.join(f'`{c}`' for c in commands.split())} | {meaning} |"
