@@ -1568,7 +1568,9 @@ def backoff_s(attempt: int, jitter: float) -> float:
 
 
 def api_problem(body: bytes) -> str:
-    """Summarise an error body: {title,type,code,detail,instance} (v1) or {code,description}."""
+    """Summarise an error body: RFC 7807's {type,title,detail,instance} with each of
+    its invalid_parameters by name (the Applications API), {code,description}, or the
+    legacy {error_title}."""
     try:
         doc = loads(body) if body else None
     except ValueError:
@@ -1576,9 +1578,13 @@ def api_problem(body: bytes) -> str:
     doc = _dict(doc)
     code = _scalar(doc.get("code"))
     detail = next(filter(None, map(_scalar, (doc.get("detail"), doc.get("description"),
-                                             doc.get("title")))), None)
+                                             doc.get("title"), doc.get("error_title")))), None)
     text = ": ".join(x for x in (code, detail) if x)
-    return printable(text, 200) if text else ""
+    invalid = [f"{_scalar(p.get('name')) or '?'} {_scalar(p.get('reason')) or 'is invalid'}"
+               for p in _list(doc.get("invalid_parameters")) if isinstance(p, dict)]
+    if invalid:
+        text += ": " + "; ".join(invalid)
+    return printable(text, 400) if text else ""
 
 # -- the client ----------------------------------------------------------------
 
@@ -1685,16 +1691,19 @@ class _StaleConnection(Exception):
 
 
 class ApiClient:
-    """GET JSON from one Vonage API origin, over pooled keep-alive connections.
+    """Ask one Vonage API origin for JSON, over pooled keep-alive connections.
 
     Every request has a timeout and the client an overall deadline. 429 and 5xx
-    are retried (Retry-After honoured); the token is sent to the base URL's
-    origin only; https is never downgraded; every failure becomes a ConvoError.
-    Safe to share between threads: each connection is used by one at a time.
+    are retried for GET and PUT (Retry-After honoured), never for a POST; the
+    credential (an application token, or the account's Basic auth) is sent to the
+    base URL's origin only; https is never downgraded; every failure becomes a
+    ConvoError. Safe to share between threads: each connection is used by one at a
+    time.
     """
 
-    def __init__(self, base_url: str, token: str, *, timeout_s: float = HTTP_TIMEOUT_S,
-                 deadline_s: float | None = None, auth_hint: str = "") -> None:
+    def __init__(self, base_url: str, token: str = "", *, timeout_s: float = HTTP_TIMEOUT_S,
+                 deadline_s: float | None = None, auth_hint: str = "",
+                 basic: tuple[str, str] | None = None) -> None:
         import logging
         import threading
         from urllib.parse import urlsplit
@@ -1702,6 +1711,12 @@ class ApiClient:
         self.origin = (parts.scheme, parts.hostname or "", parts.port)
         self.prefix = parts.path.rstrip("/")
         self.token = token
+        if basic:  # the account's API key and secret (RFC 7617)
+            import base64
+            pair = base64.b64encode(f"{basic[0]}:{basic[1]}".encode()).decode("ascii")
+            self.authorization, self.credential = f"Basic {pair}", "API key and secret"
+        else:
+            self.authorization, self.credential = f"Bearer {token}", "token"
         self.timeout_s = timeout_s
         self.deadline_s = GET_DEADLINE_S if deadline_s is None else deadline_s
         self.deadline = time.monotonic() + self.deadline_s
@@ -1753,8 +1768,10 @@ class ApiClient:
         scheme, host, port = self.origin
         return f"{scheme}://{host}{f':{port}' if port else ''}{self.prefix}{path}"
 
-    def _exchange(self, origin: tuple, target: str) -> tuple[int, Any, bytes]:
-        """Send one GET and read the whole response; retry once on a stale pooled socket."""
+    def _exchange(self, origin: tuple, target: str, what: tuple = ("GET", None, None)
+                  ) -> tuple[int, Any, bytes]:
+        """Send one request (`what`: method, body, its Content-Type) and read the whole
+        response; retry once on a stale pooled socket."""
         for fresh_retry in (False, True):
             if self._aborted.is_set():
                 raise ConvoError("interrupted", EXIT_INTERRUPTED)
@@ -1765,7 +1782,7 @@ class ApiClient:
             with self._lock:
                 self._busy.add(conn)
             try:
-                return self._send(conn, reused and not fresh_retry, origin, target, left)
+                return self._send(conn, reused and not fresh_retry, origin, target, left, what)
             except _StaleConnection:
                 continue  # the server closed an idle keep-alive connection
             finally:
@@ -1774,15 +1791,15 @@ class ApiClient:
         raise AssertionError("unreachable")
 
     def _send(self, conn: Any, may_be_stale: bool, origin: tuple, target: str,
-              left: float) -> tuple[int, Any, bytes]:
-        """One GET on one connection. Raises _StaleConnection when a reused connection
-        turns out to have been closed by the server while idle."""
+              left: float, what: tuple) -> tuple[int, Any, bytes]:
+        """One request on one connection. Raises _StaleConnection when a reused
+        connection turns out to have been closed by the server while idle."""
         conn.timeout = min(self.timeout_s, left)
         if conn.sock is not None:
             conn.sock.settimeout(conn.timeout)
         ticket = WATCHDOG.arm(conn, time.monotonic() + conn.timeout)
         try:
-            return self._request(conn, may_be_stale, origin, target)
+            return self._request(conn, may_be_stale, origin, target, what)
         except (ConvoError, _StaleConnection):
             if ticket[1]:  # cut off at the deadline: a peer that answers too slowly
                 conn.close()
@@ -1794,19 +1811,22 @@ class ApiClient:
         finally:
             WATCHDOG.disarm(ticket)
 
-    def _request(self, conn: Any, may_be_stale: bool, origin: tuple, target: str
-                 ) -> tuple[int, Any, bytes]:
+    def _request(self, conn: Any, may_be_stale: bool, origin: tuple, target: str,
+                 what: tuple) -> tuple[int, Any, bytes]:
         import http.client
+        method, data, content_type = what
         headers = {"Accept": "application/json", "User-Agent": f"convo.py/{__version__}"}
-        if origin == self.origin:  # never hand the token to another host
-            headers["Authorization"] = f"Bearer {self.token}"
+        if content_type:
+            headers["Content-Type"] = content_type
+        if origin == self.origin:  # never hand the credential to another host
+            headers["Authorization"] = self.authorization
         try:
             if conn.sock is None:
                 conn.connect()
             if self._aborted.is_set():  # abort() may have come while it connected
                 conn.close()
                 raise ConvoError("interrupted", EXIT_INTERRUPTED)
-            conn.request("GET", target, headers=headers)
+            conn.request(method, target, body=data, headers=headers)
             resp = conn.getresponse()
             body = self._read_body(resp, origin)
         except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
@@ -1868,17 +1888,28 @@ class ApiClient:
 
         Raises ConvoError with .status set when the API answers with an error.
         """
+        return self.call("GET", path)
+
+    def call(self, method: str, path: str, data: bytes | None = None,
+             content_type: str | None = None) -> Any:
+        """Send a request to a path under the base URL and return its JSON (None for
+        an empty body). Redirects are followed for GET only.
+
+        Raises ConvoError with .status set when the API answers with an error.
+        """
         import random
         origin, target = self.origin, self.prefix + path
+        what = (method, data, content_type)
         redirects = 0
         attempt = 1
         while True:
             started = time.monotonic()
-            status, headers, body = self._exchange(origin, target)
-            self.log.debug("GET %s://%s%s -> %d (%.0f ms)", origin[0], self._where(origin),
-                           printable(target, None), status,
+            status, headers, body = self._exchange(origin, target, what)
+            self.log.debug("%s %s://%s%s -> %d (%.0f ms)", method, origin[0],
+                           self._where(origin), printable(target, None), status,
                            (time.monotonic() - started) * 1000)
-            if status in (301, 302, 303, 307, 308) and headers.get("Location"):
+            if status in (301, 302, 303, 307, 308) and headers.get("Location") \
+                    and method == "GET":
                 redirects += 1
                 here = f"{origin[0]}://{self._where(origin)}{target}"
                 there = split_url(headers["Location"], here)
@@ -1893,7 +1924,7 @@ class ApiClient:
                 origin = (there.scheme, there.hostname or "", there.port)
                 target = there.path + (f"?{there.query}" if there.query else "")
                 continue
-            if status == 429 or 500 <= status <= 599:
+            if (status == 429 or 500 <= status <= 599) and method != "POST":
                 wait = parse_retry_after(headers.get("Retry-After"), time.time())
                 why = f"HTTP {status}" + (f" ({api_problem(body)})" if api_problem(body) else "")
                 if wait is not None and wait > MAX_RETRY_AFTER_S:
@@ -1914,10 +1945,12 @@ class ApiClient:
                 attempt += 1
                 continue
             if status >= 400:
-                raise self._status_error(status, target, body)
+                raise self._status_error(status, f"{method} {printable(target)}", body)
             if not 200 <= status < 300:
-                raise ConvoError(f"GET {printable(target)}: unexpected HTTP {status}",
+                raise ConvoError(f"{method} {printable(target)}: unexpected HTTP {status}",
                                  status=status)
+            if not body.strip() and method != "GET":
+                return None
             try:
                 return loads(body)
             except ValueError:
@@ -1926,14 +1959,14 @@ class ApiClient:
                 raise ConvoError(f"GET {printable(target)}: the API sent non-JSON "
                                  f"({printable(kind, 60)}) starting '{start}'") from None
 
-    def _status_error(self, status: int, target: str, body: bytes) -> ConvoError:
+    def _status_error(self, status: int, request: str, body: bytes) -> ConvoError:
         problem = api_problem(body)
         said = f"HTTP {status}" + (f" {problem}" if problem else "")
         if status in (401, 403):
-            return ConvoError(f"the API rejected the token ({said}). {self.auth_hint}".strip(),
-                              status=status)
+            return ConvoError(f"the API rejected the {self.credential} ({said}). "
+                              f"{self.auth_hint}".strip(), status=status)
         kind = NotFound if status == 404 else ConvoError
-        return kind(f"GET {printable(target)}: {said}", status=status)
+        return kind(f"{request}: {said}", status=status)
 
     def pages(self, path: str, items: Any = lambda page: [page]) -> list[Any]:
         """GET a list and every page after it, following `_links.next` on our own
