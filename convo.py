@@ -760,9 +760,10 @@ def check_state_dir(directory: str) -> str:
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
-def write_state_file(directory: str, name: str, text: str) -> None:
+def write_state_file(directory: str, name: str, text: str, *, sync: bool = False) -> None:
     """Replace a state file atomically: write a temporary file (0600, its name unique to
-    this process and thread, never through a link), then rename it. Raises OSError."""
+    this process and thread, never through a link), then rename it; with sync, on disk
+    before this returns (file and directory). Raises OSError."""
     import threading
     os.makedirs(directory, mode=0o700, exist_ok=True)
     tmp = os.path.join(directory, f".{name}.{os.getpid()}.{threading.get_ident()}")
@@ -770,7 +771,16 @@ def write_state_file(directory: str, name: str, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
+            if sync:
+                f.flush()
+                os.fsync(f.fileno())
         os.replace(tmp, os.path.join(directory, name))
+        if sync:
+            dir_fd = os.open(directory, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
     except BaseException:
         if os.path.lexists(tmp):
             os.unlink(tmp)
@@ -3256,7 +3266,575 @@ def resolve_target(target: tuple[str, str, str | None] | None, state: dict[str, 
 
 
 # ############################################################################
-# 9. Webhooks, as serve, send and show read them
+# 9. `app`: the application, its numbers, and pointing it at serve
+# ############################################################################
+
+#: The account's APIs (developer.vonage.com: Application API v2, Numbers API); both
+#: take the account's API key and secret (Basic auth), never the application's JWT.
+APPLICATIONS_URL = "https://api.nexmo.com"
+NUMBERS_URL = "https://rest.nexmo.com"
+#: The webhooks serve answers: (capability, webhook) -> serve's path for it.
+SERVE_WEBHOOKS = {("voice", "answer_url"): "/webhooks/answer",
+                  ("voice", "event_url"): "/webhooks/event",
+                  ("rtc", "event_url"): "/webhooks/rtc"}
+#: The method a webhook gets when the application had none (Vonage's defaults).
+DEFAULT_METHODS = {"answer_url": "GET", "event_url": "POST"}
+#: The application as it was before serve --configure changed it, kept in the state
+#: directory until it is put back; and the lock that a running configure holds.
+SAVED_APP_FILE = "application-before-configure.json"
+CONFIGURE_LOCK = ".configure.lock"
+#: Webhook URLs for `app create` without --public-url, until serve --configure sets them.
+PLACEHOLDER_ORIGIN = "https://example.invalid"
+
+# -- what an application says (pure) -------------------------------------------
+
+def public_origin(url: str) -> tuple[str, str | None]:
+    """--public-url: the tunnel's origin, which forwards to serve's root; and a note
+    when a whole webhook URL or a trailing slash was reduced to it. Raises
+    ConvoError (exit 2) for any other path, scheme or form."""
+    from urllib.parse import urlsplit
+    url = url.strip()
+    checked = check_http_url(typed_url(url), "--public-url", "https://abc123.ngrok.app",
+                             typed=url)
+    parts = urlsplit(checked)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    path = parts.path.rstrip("/")
+    if parts.query or parts.fragment or parts.username or path not in (
+            "", *SERVE_WEBHOOKS.values()):
+        raise ConvoError(f"--public-url '{printable(url, 80)}': give the tunnel's own URL, "
+                         f"e.g. https://abc123.ngrok.app (it forwards to serve's root, "
+                         f"and serve adds /webhooks/answer and /webhooks/event)", EXIT_USAGE)
+    if url.rstrip("/") != url or path:
+        return origin, f"--public-url reduced to {origin}: serve adds the webhook paths"
+    return origin, None
+
+
+def app_webhook(app: Any, capability: str, name: str) -> dict[str, Any]:
+    """One webhook of an application ({address, http_method, …}), or {}."""
+    capabilities = _dict(_dict(app).get("capabilities"))
+    return _dict(_dict(_dict(capabilities.get(capability)).get("webhooks")).get(name))
+
+
+def webhook_addresses(app: Any) -> dict[str, str | None]:
+    """The addresses of the webhooks serve answers, by 'capability webhook'."""
+    return {f"{cap} {name}": _scalar(app_webhook(app, cap, name).get("address"))
+            for cap, name in SERVE_WEBHOOKS}
+
+
+def put_body(app: dict[str, Any]) -> dict[str, Any]:
+    """What a PUT of this application sends: all of it as the API gave it, but its
+    id and links, and its keys reduced to the public key (echoed: a PUT without it
+    may rotate the key). PUT replaces the whole application: leave nothing out."""
+    body = {k: copy_json(v) for k, v in app.items() if k not in ("id", "_links")}
+    keys = _dict(app.get("keys"))
+    if keys.get("public_key"):
+        body["keys"] = {"public_key": keys["public_key"]}
+    return body
+
+
+def copy_json(value: Any) -> Any:
+    """A deep copy of decoded JSON (faster than copy.deepcopy, and nothing to import)."""
+    if isinstance(value, dict):
+        return {k: copy_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [copy_json(v) for v in value]
+    return value
+
+
+def configured_app(app: dict[str, Any], origin: str, *, rtc: bool
+                   ) -> tuple[dict[str, Any], list[tuple[str, str | None, str]]]:
+    """The PUT body that points the application's webhooks at `origin` (the voice
+    answer and event URLs; the rtc event URL when it has rtc, or with `rtc`), and the
+    changes as (webhook, old address, new address). Nothing else changes: methods,
+    timeouts under whichever name the API used, signed_callbacks, region, the other
+    capabilities, name and key stay as they were."""
+    body = put_body(app)
+    capabilities = body.setdefault("capabilities", {})
+    changes = []
+    for (cap, name), path in SERVE_WEBHOOKS.items():
+        if cap == "rtc" and "rtc" not in capabilities and not rtc:
+            continue
+        webhooks = capabilities.setdefault(cap, {}).setdefault("webhooks", {})
+        hook = webhooks.setdefault(name, {})
+        old, new = _scalar(hook.get("address")), origin + path
+        hook["address"] = new
+        hook.setdefault("http_method", DEFAULT_METHODS[name])
+        changes.append((f"{cap} {name}", old, new))
+    return body, changes
+
+
+def app_problems(app: dict[str, Any], numbers: list[dict[str, Any]]) -> list[str]:
+    """What will keep calls to this application from working, in words (the URLs
+    are not probed: `send URL` does that)."""
+    from urllib.parse import urlsplit
+    problems = []
+    if "voice" not in _dict(app.get("capabilities")):
+        problems.append("it has no voice capability: Vonage sends its calls nowhere (serve "
+                        "--configure adds it)")
+    else:
+        hosts = {}
+        for name in ("answer_url", "event_url"):
+            address = _scalar(app_webhook(app, "voice", name).get("address"))
+            label = name.replace("_url", " URL")
+            if not address:
+                problems.append(f"it has no {label}")
+            elif not address.startswith("https://"):
+                problems.append(f"its {label} is not https:// ({printable(address, 100)}): "
+                                f"give Vonage your tunnel's https URL")
+            if address:
+                hosts[label] = urlsplit(address).netloc
+        if len(set(hosts.values())) > 1:
+            problems.append(f"its answer and event URLs are on different hosts "
+                            f"({', '.join(map(printable, hosts.values()))}): point both at "
+                            f"one server")
+    if not numbers:
+        problems.append(f"no number is linked to it: calls reach it only through one (run: "
+                        f"{PROG} app link NUMBER)")
+    return problems
+
+
+def json_text(value: Any) -> str:
+    """A JSON value as JSON writes it: true, not Python's True."""
+    return value if isinstance(value, str) else dump_json(value)
+
+
+def _timeouts(hook: dict[str, Any]) -> str:
+    connect = hook.get("connect_timeout", hook.get("connection_timeout"))
+    socket = hook.get("socket_timeout")
+    said = [f"{what} {printable(value, 10)} ms" for what, value in (("connect", connect),
+                                                                   ("socket", socket))
+            if value is not None]
+    return f"  ({', '.join(said)})" if said else ""
+
+
+def render_app(app: dict[str, Any], numbers: list[dict[str, Any]], style: Style) -> list[str]:
+    """The application as `app` shows it: its webhooks, settings, other capabilities,
+    numbers, and what will keep calls from working."""
+    capabilities = _dict(app.get("capabilities"))
+    lines = [f"Application {style.paint(printable(app.get('name') or '-', 80), 'bold')}  "
+             f"{printable(app.get('id') or '-', 40)}"]
+    for cap, names in (("voice", ("answer_url", "fallback_answer_url", "event_url")),
+                       ("rtc", ("event_url",))):
+        if cap not in capabilities:
+            continue
+        for name in names:
+            hook = app_webhook(app, cap, name)
+            if hook:
+                label = f"{cap} {name.replace('_url', '').replace('_', ' ')} URL"
+                lines.append(f"  {label:<24}{printable(hook.get('http_method') or '-', 8):<5}"
+                             f"{printable(hook.get('address') or '-', None)}{_timeouts(hook)}")
+        settings = _dict(capabilities.get(cap))
+        said = [f"{what} {printable(json_text(settings[key]), 40)}{unit}"
+                for key, what, unit in (("signed_callbacks", "signed callbacks", ""),
+                                        ("region", "region", ""),
+                                        ("conversations_ttl", "conversations kept", " h"),
+                                        ("leg_persistence_time", "legs kept", " days"))
+                if key in settings]
+        if said:
+            lines.append(f"  {cap + ' settings':<24}{', '.join(said)}")
+    others = sorted(set(capabilities) - {"voice", "rtc"})
+    if others:
+        lines.append(f"  {'other capabilities':<24}{', '.join(map(printable, others))}")
+    linked = [f"{printable(n.get('msisdn'), 20)} ({printable(n.get('country') or '?', 4)})"
+              for n in numbers]
+    lines.append(f"  {'numbers':<24}{', '.join(linked) if linked else 'none linked'}")
+    lines.extend(f"{style.paint('problem', 'yellow')}: {p}" for p in app_problems(app, numbers))
+    return lines
+
+
+def number_app(number: dict[str, Any]) -> str | None:
+    """The application a number is linked to: app_id, else an 'app' voice callback."""
+    return _scalar(number.get("app_id")) or (
+        _scalar(number.get("voiceCallbackValue"))
+        if number.get("voiceCallbackType") == "app" else None)
+
+
+def check_account_url(url: str, flag: str = "--api-url") -> str:
+    """A base URL the account's API key and secret may go to: https to a Vonage host,
+    or this machine (a fake, in tests). Raises ConvoError (exit 2)."""
+    checked = check_http_url(typed_url(url), flag, "https://api.nexmo.com", typed=url)
+    parts = split_url(checked)
+    if not (on_this_machine(parts) or (parts.scheme == "https" and (
+            parts.hostname or "").endswith(VONAGE_HOST_SUFFIXES))):
+        raise ConvoError(f"{flag} '{printable(url, 80)}': the account's API key and secret "
+                         f"go only to Vonage's hosts over https (e.g. https://api.nexmo.com)",
+                         EXIT_USAGE)
+    return checked
+
+# -- the account and its APIs --------------------------------------------------
+
+class Account:
+    """The account's API key and secret, and clients for the Applications and
+    Numbers APIs that send them. Made by account(); the secret is never shown."""
+
+    def __init__(self, key: str, secret: str, sources: str, api_url: str | None,
+                 timeout_s: float) -> None:
+        self.key, self._secret, self.sources = key, secret, sources
+        hint = f"Check the API key and secret (from {sources}): the dashboard's API settings"
+        make = functools.partial(ApiClient, basic=(key, secret), timeout_s=timeout_s,
+                                 auth_hint=hint)
+        self.apps = make(check_account_url(api_url) if api_url else APPLICATIONS_URL)
+        self.numbers = make(check_account_url(api_url) if api_url else NUMBERS_URL)
+
+    def close(self) -> None:
+        self.apps.close()
+        self.numbers.close()
+
+    def application(self, app_id: str) -> dict[str, Any]:
+        from urllib.parse import quote
+        try:
+            doc = self.apps.get(f"/v2/applications/{quote(app_id, safe='')}")
+        except NotFound:
+            raise NotFound(f"no application {app_id} in this account: check the ID, and "
+                           f"that the API key is of the account that owns it") from None
+        if not isinstance(doc, dict):
+            raise ConvoError(f"the Applications API sent a JSON {json_type(doc)}, not an "
+                             f"application")
+        return doc
+
+    def put(self, app_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        from urllib.parse import quote
+        return self.apps.call("PUT", f"/v2/applications/{quote(app_id, safe='')}",
+                              dump_json(body).encode(), "application/json")
+
+    def linked_numbers(self, app_id: str) -> list[dict[str, Any]]:
+        from urllib.parse import quote
+        page = self.numbers.get(f"/account/numbers?application_id={quote(app_id)}&size=100")
+        return [n for n in _list(_dict(page).get("numbers")) if isinstance(n, dict)]
+
+    def number(self, msisdn: str) -> dict[str, Any]:
+        """One of the account's numbers (its country comes from there)."""
+        page = self.numbers.get(f"/account/numbers?pattern={msisdn}&size=100")
+        for number in _list(_dict(page).get("numbers")):
+            if isinstance(number, dict) and number.get("msisdn") == msisdn:
+                return number
+        raise ConvoError(f"{msisdn} is not one of this account's numbers: check it (E.164 "
+                         f"digits) and the API key, or buy one in the dashboard", EXIT_ERROR)
+
+    def update_number(self, number: dict[str, Any], app_id: str | None) -> None:
+        """Link a number to an application, or unlink it (no app_id). The reply's
+        error-code is checked: the Numbers API can say no in an HTTP 200."""
+        from urllib.parse import urlencode
+        form = {"country": number.get("country") or "", "msisdn": number.get("msisdn") or ""}
+        if app_id:
+            form["app_id"] = app_id
+        reply = _dict(self.numbers.call("POST", "/number/update", urlencode(form).encode(),
+                                        "application/x-www-form-urlencoded"))
+        if str(reply.get("error-code")) != "200":
+            raise ConvoError(f"the Numbers API refused the change of {form['msisdn']}: "
+                             f"{printable(reply.get('error-code-label') or reply, 200)} "
+                             f"(error-code {printable(reply.get('error-code'), 10)})")
+
+
+def account(args: argparse.Namespace) -> Account:
+    """The account's API key and secret: --api-key and --api-secret, else
+    $VONAGE_API_KEY and $VONAGE_API_SECRET, else the Vonage CLI's file. Raises
+    ConvoError (exit 2) naming every source when either is missing."""
+    import logging
+    env = os.environ.get
+    found: dict[str, tuple[str, str]] = {}
+    for name, flag, variable in (("api-key", "--api-key", "VONAGE_API_KEY"),
+                                 ("api-secret", "--api-secret", "VONAGE_API_SECRET")):
+        value = getattr(args, name.replace("-", "_"), None)
+        if value:
+            found[name] = (value, flag)
+        elif env(variable):
+            found[name] = (env(variable) or "", f"${variable}")
+    if len(found) < 2:
+        saved = read_vonage_cli_file()
+        if saved:
+            path, keys = saved
+            for name in ("api-key", "api-secret"):
+                if name not in found and keys.get(name):
+                    found[name] = (keys[name], f"{path} ({name})")
+    missing = [name for name in ("api-key", "api-secret") if name not in found]
+    if missing:
+        raise ConvoError(f"no account {' and no '.join(m.replace('-', ' ') for m in missing)}: "
+                         f"the Applications and Numbers APIs take the account's, from the "
+                         f"dashboard's API settings: set VONAGE_API_KEY and VONAGE_API_SECRET "
+                         f"(or pass --api-key and --api-secret, or run vonage auth set)",
+                         EXIT_USAGE)
+    sources = " and ".join(dict.fromkeys(source for _, source in found.values()))
+    logging.getLogger("convo").debug("API key and secret from %s", sources)
+    api_url = getattr(args, "api_url", None)
+    api_url = api_url[0] if isinstance(api_url, list) else api_url
+    return Account(found["api-key"][0].strip(), found["api-secret"][0].strip(), sources,
+                   api_url, getattr(args, "timeout", HTTP_TIMEOUT_S))
+
+
+def application_id(args: argparse.Namespace) -> str:
+    """The application's ID from its usual sources (--app-id, $VONAGE_APPLICATION_ID,
+    the Vonage CLI's file); its key is not needed. Raises ConvoError (exit 2)."""
+    creds = resolve_credentials(app_id=args.app_id)
+    if not creds.app_id:
+        raise ConvoError(f"no application ID: pass --app-id ID or set VONAGE_APPLICATION_ID "
+                         f"(or make one: {PROG} app create NAME)", EXIT_USAGE)
+    return check_app_id(creds.app_id, creds.sources.get("app_id", "--app-id"))
+
+# -- the saved application: serve --configure's promise to put it back ---------
+
+class SavedApp:
+    """The application as it was before serve --configure pointed it here, saved whole
+    (0600, synced) before anything changes, and put back when serve stops; or by the
+    next configure or `app restore` when serve could not (kill -9, a power cut).
+
+    The lock says a configure is running: while one is, its saved copy is never
+    restored or overwritten by another."""
+
+    def __init__(self, directory: str) -> None:
+        self.directory = directory
+        self.path = os.path.join(directory, SAVED_APP_FILE)
+        self._lock_fd = -1
+
+    def hold(self) -> None:
+        """Take the lock for this run. Raises ConvoError when another holds it."""
+        os.makedirs(self.directory, mode=0o700, exist_ok=True)
+        fd = os.open(os.path.join(self.directory, CONFIGURE_LOCK),
+                     os.O_WRONLY | os.O_CREAT | _NOFOLLOW, 0o600)
+        try:
+            import fcntl
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except ImportError:
+            pass
+        except OSError:
+            os.close(fd)
+            raise ConvoError("another serve --configure is running with this state directory: "
+                             "it puts the application back when it stops; stop it first",
+                             EXIT_ERROR) from None
+        self._lock_fd = fd
+
+    def release(self) -> None:
+        if self._lock_fd >= 0:
+            os.close(self._lock_fd)
+            self._lock_fd = -1
+
+    def load(self) -> dict[str, Any] | None:
+        text = read_own_file(self.path, MAX_DOCUMENT_BYTES, "the saved application")
+        if text is None:
+            return None
+        doc = parse_json(text, self.path)
+        if not isinstance(doc, dict) or not isinstance(doc.get("original"), dict):
+            raise ConvoError(f"{self.path}: not an application saved by serve --configure; "
+                             f"look at it, then remove it", EXIT_USAGE)
+        return doc
+
+    def save(self, app_id: str, original: dict[str, Any], configured: dict[str, Any]) -> None:
+        write_state_file(self.directory, SAVED_APP_FILE, dump_json(
+            {"app_id": app_id, "saved_at": format_utc(time.time()), "original": original,
+             "configured": webhook_addresses(configured)}) + "\n", sync=True)
+
+    def remove(self) -> None:
+        try:
+            os.unlink(self.path)
+        except FileNotFoundError:
+            pass
+
+    def restore(self, acct: Account, saved: dict[str, Any]) -> str:
+        """Put the saved application back if its webhooks are still the ones serve
+        set (else leave them: someone changed them since), then forget the copy.
+        Returns what was done, in words. Raises ConvoError, keeping the copy."""
+        app_id = saved.get("app_id") or _dict(saved["original"]).get("id") or ""
+        original = saved["original"]
+        now = webhook_addresses(acct.application(app_id))
+        if now != saved.get("configured"):
+            self.remove()
+            changed = ", ".join(f"{k} {printable(v or '(none)', None)}" for k, v in now.items()
+                                if v != _dict(saved.get("configured")).get(k))
+            return (f"left application {app_id} as it is: its webhooks were changed since "
+                    f"serve set them ({changed})")
+        acct.put(app_id, put_body(original))
+        self.remove()
+        back = ", ".join(f"{k} {printable(v, None)}" for k, v in
+                         webhook_addresses(original).items() if v)
+        return f"put application {app_id} back as it was: {back or 'no webhooks'}"
+
+
+def configure(acct: Account, app_id: str, origin: str, saved: SavedApp, *, rtc: bool
+              ) -> tuple[str, list[tuple[str, str | None, str]], str | None]:
+    """serve --configure: put back what a serve that died left, save the application
+    whole, then point its webhooks at `origin` (GET, PUT). Returns its name, the
+    changes, and what was put back first (or None). A failed PUT leaves the
+    application as it was and raises ConvoError."""
+    before = None
+    pending = saved.load()
+    if pending:
+        before = saved.restore(acct, pending)
+    app = acct.application(app_id)
+    body, changes = configured_app(app, origin, rtc=rtc)
+    saved.save(app_id, app, body)
+    try:
+        acct.put(app_id, body)
+    except ConvoError as e:
+        saved.remove()  # nothing changed: nothing to put back
+        raise ConvoError(f"could not point application {app_id} at {origin}: {e}",
+                         e.exit_code) from None
+    return printable(app.get("name") or app_id, 80), changes, before
+
+# -- .vonagerc and the key file ------------------------------------------------
+
+def merged_vonagerc(text: str | None, app_id: str, key_pem: str) -> str:
+    """./.vonagerc with the new application's ID and key, as the Vonage CLI's `apps
+    init` writes them (the key's PEM text), merged into what the file holds: the
+    api-key and api-secret, and any other key, are kept, in the file's own spelling."""
+    doc = loads(text) if text and text.strip() else {}
+    if not isinstance(doc, dict):
+        raise ConvoError("./.vonagerc is not a JSON object: fix or move it, then run this "
+                         "again", EXIT_USAGE)
+    for key, value in (("app-id", app_id), ("private-key", key_pem)):
+        camel = VONAGE_CLI_KEYS[key]
+        doc[camel if camel in doc and key not in doc else key] = value
+    return json.dumps(doc, indent=2) + "\n"
+
+
+def create_application(acct: Account, name: str, origin: str) -> dict[str, Any]:
+    """POST a new application with the voice and rtc capabilities, its webhooks at
+    `origin`; Vonage makes the key pair and returns the private key this once."""
+    capabilities = {
+        "voice": {"webhooks": {
+            "answer_url": {"address": origin + SERVE_WEBHOOKS["voice", "answer_url"],
+                           "http_method": "GET"},
+            "event_url": {"address": origin + SERVE_WEBHOOKS["voice", "event_url"],
+                          "http_method": "POST"}}},
+        "rtc": {"webhooks": {"event_url": {"address": origin + SERVE_WEBHOOKS["rtc", "event_url"],
+                                           "http_method": "POST"}}}}
+    doc = acct.apps.call("POST", "/v2/applications", dump_json(
+        {"name": name, "capabilities": capabilities}).encode(), "application/json")
+    if not (isinstance(doc, dict) and _scalar(doc.get("id"))
+            and _scalar(_dict(doc.get("keys")).get("private_key"))):
+        raise ConvoError("the Applications API's reply to the create has no id or no private "
+                         "key: look in the dashboard for the application, and delete it")
+    return doc
+
+
+def write_new_file(path: str, text: str) -> None:
+    """Write a new file, 0600, never over an existing one or through a link."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+
+# -- the command ---------------------------------------------------------------
+
+def ask_yes(question: str) -> bool:
+    """Ask on the terminal; False when there is none."""
+    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        return False
+    sys.stderr.write(f"{printable(question, None)} [y/N] ")
+    sys.stderr.flush()
+    return sys.stdin.readline().strip().lower() in ("y", "yes")
+
+
+def cmd_app(args: argparse.Namespace, out: TextIO) -> int:
+    """Show the application, create one, link a number, or put it back.
+
+    app: its webhooks, settings, capabilities and numbers, and what will keep
+    calls from working. app create NAME: a new application (voice and rtc) with
+    its key in ./private.key and its ID in ./.vonagerc. app link NUMBER, app
+    unlink NUMBER: the number's calls go to the application, or no longer.
+    app restore: put back what serve --configure changed, when serve could not.
+    Takes the account's API key and secret, not the application's key.
+    """
+    action, value = args.action or "show", (args.value or "").strip()
+    if (action in ("create", "link", "unlink")) != bool(value):
+        raise ConvoError({"create": f"give the new application's name: {PROG} app create "
+                                    f"'Conversation App'",
+                          "link": f"give the number: {PROG} app link 447700900000",
+                          "unlink": f"give the number: {PROG} app unlink 447700900000"}.get(
+            action, f"app {action} takes no value"), EXIT_USAGE)
+    if args.public_url and action != "create":
+        raise ConvoError("--public-url goes with app create (serve --configure has its own)",
+                         EXIT_USAGE)
+    check_api_options(args)
+    acct = account(args)
+    style = style_for(out)
+    try:
+        if action == "create":
+            return app_create(acct, value, args, out)
+        if action == "restore":
+            return app_restore(acct, out)
+        app_id = application_id(args)
+        if action == "show":
+            app = acct.application(app_id)
+            numbers = acct.linked_numbers(app_id)
+            if args.json:
+                out.write(dump_json({"application": app, "numbers": numbers}, indent=2) + "\n")
+            else:
+                write_lines(out, render_app(app, numbers, style), style)
+            return EXIT_OK
+        return app_link(acct, app_id, check_number(value, f"app {action}"), action, args.yes,
+                        out)
+    finally:
+        acct.close()
+
+
+def app_create(acct: Account, name: str, args: argparse.Namespace, out: TextIO) -> int:
+    key_path = args.key_file or "private.key"
+    if os.path.lexists(key_path):
+        raise ConvoError(f"{key_path} exists and is never overwritten: move it, or give "
+                         f"another path with --key-file (nothing was created)", EXIT_USAGE)
+    rc_text = read_own_file(os.path.join(os.getcwd(), ".vonagerc"), MAX_CREDENTIALS_BYTES,
+                            "a credentials file")
+    merged_vonagerc(rc_text, "", "")  # a file that cannot be merged stops us now
+    origin = public_origin(args.public_url)[0] if args.public_url else PLACEHOLDER_ORIGIN
+    doc = create_application(acct, name, origin)
+    app_id, pem = doc["id"], doc["keys"]["private_key"]
+    write_new_file(key_path, pem)
+    write_state_file(os.getcwd(), ".vonagerc", merged_vonagerc(rc_text, app_id, pem), sync=True)
+    kept = " (its api-key and api-secret kept)" if rc_text else ""
+    out.write(f"Created application {printable(name, 80)}  {app_id}\n"
+              f"  private key  {key_path} (0600: Vonage keeps no copy)\n"
+              f"  .vonagerc    its ID and key{kept}: the next commands need nothing else\n")
+    if origin == PLACEHOLDER_ORIGIN:
+        out.write(f"  webhooks     placeholders at {PLACEHOLDER_ORIGIN}: serve --configure "
+                  f"sets them\n")
+    out.write(f"next:\n  {PROG} app link NUMBER\n"
+              f"  {PROG} serve --configure --public-url https://YOUR-TUNNEL --to PHONE\n")
+    return EXIT_OK
+
+
+def app_link(acct: Account, app_id: str, msisdn: str, action: str, yes: bool,
+             out: TextIO) -> int:
+    number = acct.number(msisdn)
+    linked = number_app(number)
+    if action == "unlink" and linked != app_id:
+        out.write(f"{msisdn} is not linked to application {app_id}"
+                  + (f" (it is linked to {printable(linked, 40)})" if linked else "")
+                  + ": nothing to do\n")
+        return EXIT_OK
+    if action == "link" and linked == app_id:
+        out.write(f"{msisdn} is already linked to application {app_id}\n")
+        return EXIT_OK
+    if action == "link" and linked and not yes:
+        question = (f"{msisdn} is linked to application {printable(linked, 40)}: link it to "
+                    f"{app_id} instead?")
+        if not ask_yes(question):
+            raise ConvoError(f"{msisdn} is linked to application {printable(linked, 40)}: "
+                             f"give --yes to move it to {app_id} (nothing was changed)",
+                             EXIT_USAGE)
+    acct.update_number(number, app_id if action == "link" else None)
+    out.write(f"{msisdn} ({printable(number.get('country') or '?', 4)}) "
+              + (f"linked to application {app_id}" if action == "link"
+                 else f"no longer linked to application {app_id}") + "\n")
+    return EXIT_OK
+
+
+def app_restore(acct: Account, out: TextIO) -> int:
+    saved = SavedApp(state_dir())
+    saved.hold()
+    try:
+        pending = saved.load()
+        if pending is None:
+            out.write("Nothing to put back: no serve --configure left an application changed\n")
+            return EXIT_OK
+        out.write(saved.restore(acct, pending) + "\n")
+        return EXIT_OK
+    finally:
+        saved.release()
+
+
+# ############################################################################
+# 10. Webhooks, as serve, send and show read them
 # ############################################################################
 
 # -- what they hold (pure) -----------------------------------------------------
@@ -3619,7 +4197,7 @@ def render_webhook_log(groups: dict[str, list[tuple[str, ...]]], style: Style
 
 
 # ############################################################################
-# 10. `serve`: the answer and event webhooks
+# 11. `serve`: the answer and event webhooks
 # ############################################################################
 
 # -- limits and routes ---------------------------------------------------------
@@ -3648,26 +4226,6 @@ def route_hint(path: str) -> str:
             return f"the {name} URL should end in /webhooks/{name}"
     return "serve answers /webhooks/answer, /webhooks/event and /health"
 
-
-def public_origin(url: str) -> tuple[str, str | None]:
-    """serve --public-url: the tunnel's origin, which forwards to serve's root; and a
-    note when a whole webhook URL or a trailing slash was reduced to it. Raises
-    ConvoError (exit 2) for any other path, scheme or form."""
-    from urllib.parse import urlsplit
-    url = url.strip()
-    checked = check_http_url(typed_url(url), "--public-url", "https://abc123.ngrok.app",
-                             typed=url)
-    parts = urlsplit(checked)
-    origin = f"{parts.scheme}://{parts.netloc}"
-    path = parts.path.rstrip("/")
-    if parts.query or parts.fragment or parts.username or path not in (
-            "", "/webhooks/answer", "/webhooks/event"):
-        raise ConvoError(f"--public-url '{printable(url, 80)}': give the tunnel's own URL, "
-                         f"e.g. https://abc123.ngrok.app (it forwards to serve's root, "
-                         f"and serve adds /webhooks/answer and /webhooks/event)", EXIT_USAGE)
-    if url.rstrip("/") != url or path:
-        return origin, f"--public-url reduced to {origin}: serve adds the webhook paths"
-    return origin, None
 
 # -- HTTP/1.1, read strictly (pure) --------------------------------------------
 
@@ -4394,10 +4952,28 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
     if args.watch:
         check_api_options(args)
         config.on_call = call_follower(args, stop)
+    acct = saved = None
+    if args.configure:
+        if not public:
+            raise ConvoError("--configure points the application at your tunnel: give its "
+                             "URL with --public-url", EXIT_USAGE)
+        check_api_options(args)
+        app_id = application_id(args)
+        acct, saved = account(args), SavedApp(config.state_dir)
+        saved.hold()  # before anything is read or saved: one configure at a time
+    elif args.rtc or args.api_secret:
+        raise ConvoError(f"--{'rtc' if args.rtc else 'api-secret'} goes with --configure",
+                         EXIT_USAGE)
     # Handlers first: a signal that arrives once anything is printed must stop us gracefully.
     previous = {sig: signal.signal(sig, lambda signum, frame: stop.set())
                 for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
+        configured = None
+        if acct and saved:
+            configured = configure(acct, app_id, public, saved, rtc=args.rtc)
+            if configured[2]:
+                _stderr(f"convo: note: a serve --configure before this one did not finish: "
+                        f"{configured[2]}")
         try:
             server = make_server(args.host, port, config)
         except OSError as e:
@@ -4405,10 +4981,11 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
                              f"{printable(e.strerror or e, 80)}; pick another --port or --host"
                              ) from None
         host, port = server.server_address[:2]
+        banner = serve_banner(config, host, port, public, server.events_path,
+                              configured and configured[:2])
         style = style_for(out)
         out.write("".join(f"{style.wrap(line, None if line[0] == ' ' else '  ')}\n"
-                          for line in serve_banner(config, host, port, public,
-                                                   server.events_path)))
+                          for line in banner))
         out.flush()
         if not config.signature_secret:
             warn("webhooks are not verified: anyone who finds the URL can post to it; set "
@@ -4426,12 +5003,31 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
             busy = server.stop()
             thread.join()
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        try:
+            if acct and saved:
+                put_back(acct, saved)
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
     if busy:
         warn(f"stopped with {busy} request(s) still in flight")
     out.write("convo serve: stopped\n")
     return EXIT_OK
+
+
+def put_back(acct: Account, saved: SavedApp) -> None:
+    """When serve stops: put the application back as --configure found it, or say why
+    not and how to (the saved copy stays for `app restore`)."""
+    try:
+        pending = saved.load()
+        if pending:
+            _stderr(f"convo serve: {saved.restore(acct, pending)}")
+    except ConvoError as e:
+        warn(f"could not put the application back ({e}); it is saved in {saved.path}: "
+             f"run {PROG} app restore")
+    finally:
+        saved.release()
+        acct.close()
 
 
 def serve_config(args: argparse.Namespace) -> tuple[ServeConfig, int, str]:
@@ -4460,17 +5056,25 @@ def serve_config(args: argparse.Namespace) -> tuple[ServeConfig, int, str]:
 
 
 def serve_banner(config: ServeConfig, host: str, port: int, public: str,
-                 events_path: str) -> list[str]:
-    """What serve prints once it listens: where to point Vonage, and what it does."""
+                 events_path: str, configured: tuple[str, list] | None = None) -> list[str]:
+    """What serve prints once it listens: where to point Vonage (or, with --configure,
+    what it changed in the application, from what to what), and what it does."""
     local = f"http://{host if ':' not in host else f'[{host}]'}:{port}"
     base = public or local
+    if configured:
+        name, changes = configured
+        where = [f"              set in application {name} until serve stops:",
+                 *(f"                {what}: {printable(old or '(none)', None)} "
+                   f"{config.style.arrow} {new}" for what, old, new in changes)]
+    elif public:
+        where = ["              paste these into your Vonage application's voice capability"]
+    else:
+        where = ["              expose them with a tunnel (e.g. ngrok http "
+                 f"{port}) and pass its URL as --public-url"]
     return [f"convo serve: listening on {local} (Ctrl-C stops)",
             f"  answer URL  {base}/webhooks/answer",
             f"  event URL   {base}/webhooks/event",
-            "              paste these into your Vonage application's voice capability"
-            if public else
-            "              expose them with a tunnel (e.g. ngrok http "
-            f"{port}) and pass its URL as --public-url",
+            *where,
             f"  connects    incoming calls to {config.to}"
             + (f" (caller ID {config.from_})" if config.from_ else ""),
             f"  saves to    {events_path}; the latest call in "
@@ -4480,7 +5084,7 @@ def serve_banner(config: ServeConfig, host: str, port: int, public: str,
 
 
 # ############################################################################
-# 11. `send`: a call played as Vonage plays it
+# 12. `send`: a call played as Vonage plays it
 # ############################################################################
 
 # -- the NCCO's rules (pure) ---------------------------------------------------
@@ -5224,7 +5828,7 @@ def report_steps(steps: Iterable[Step], out: TextIO, style: Style, *, replay: bo
 
 
 # ############################################################################
-# 12. `show`: a saved conversation or webhook log
+# 13. `show`: a saved conversation or webhook log
 # ############################################################################
 
 MAX_DOCUMENT_BYTES = 64 << 20  # a document for show: a conversation with 100,000 events fits
@@ -5336,14 +5940,14 @@ def show_webhooks(webhooks: Iterable[dict[str, Any]], args: argparse.Namespace,
 
 
 # ############################################################################
-# 13. The command line
+# 14. The command line
 # ############################################################################
 
 #: What convo.py reads from the environment, a row each: name | the commands that read
 #: it | meaning. `--help`, each command's --help and README.md's table come from here
 #: (a test checks the README).
 ENVIRONMENT_TABLE = """
-VONAGE_APPLICATION_ID | jwt calls get serve send | the application ID (--app-id wins): get and calls mint tokens for it, serve checks signed webhooks against it, send signs them with it
+VONAGE_APPLICATION_ID | app jwt calls get serve send | the application ID (--app-id wins): get and calls mint tokens for it, serve checks signed webhooks against it, send signs them with it
 VONAGE_APPLICATION_PRIVATE_KEY_PATH | jwt calls get serve | the private key file (--key wins); serve reads it for --watch
 VONAGE_PRIVATE_KEY | jwt calls get serve | the private key's PEM text itself, for CI secrets (\\n escapes are accepted)
 VONAGE_PRIVATE_KEY_PASSPHRASE | jwt calls get serve | the passphrase of an encrypted key; without it, convo.py asks on a terminal
@@ -5351,12 +5955,13 @@ TO_NUMBER | serve | the number calls are connected to (--to wins)
 VONAGE_NUMBER | serve | the caller ID for the connected leg (--from wins)
 PORT | serve | the port (--port wins; default 3000)
 VONAGE_SIGNATURE_SECRET | serve send | serve verifies signed webhooks with it, send signs them (--signature-secret wins)
-VONAGE_API_KEY | serve send | the api_key signed webhooks carry (--api-key wins)
+VONAGE_API_KEY | app serve send | the account's API key (--api-key wins): app and serve --configure use it with the secret; signed webhooks carry it
+VONAGE_API_SECRET | app serve | the account's API secret, for the Applications and Numbers APIs (--api-secret wins)
 JWT | calls get serve | a token to use as it is (--jwt wins); serve uses it for --watch
 VONAGE_API_URL | calls get serve | API base URLs, comma-separated (--api-url wins); serve asks them for --watch
-CONVO_STATE_DIR | serve get | where events.jsonl, the last call and the regions are kept (default $XDG_STATE_HOME/convo, else ~/.local/state/convo)
+CONVO_STATE_DIR | app serve get | where events.jsonl, the last call, the regions and the application saved by serve --configure are kept (default $XDG_STATE_HOME/convo, else ~/.local/state/convo)
 NO_COLOR | jwt serve send calls get show | never colour the output
-./.vonagerc, then ~/.vonage/config.json | jwt calls get serve | the Vonage CLI's saved credentials (app-id, private-key): the first that exists fills in what flags and variables left out
+./.vonagerc, then ~/.vonage/config.json | app jwt calls get serve | the Vonage CLI's saved credentials (app-id, private-key, api-key, api-secret): the first that exists fills in what flags and variables left out; app create writes ./.vonagerc
 """
 #: The same, as (name, the commands that read it, meaning) rows.
 ENVIRONMENT = tuple(tuple(cell.strip() for cell in row.split(" | "))
@@ -5466,7 +6071,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="verify signed webhooks (default: $VONAGE_SIGNATURE_SECRET)")
     opt("--api-key", metavar="KEY", help="the api_key signed webhooks must carry "
         "(default: $VONAGE_API_KEY)")
-    opt("--public-url", metavar="URL", help="your tunnel's URL, to print the webhook URLs")
+    opt("--public-url", metavar="URL", help="your tunnel's URL, to print the webhook URLs "
+        "(and, with --configure, to point the application at)")
+    opt("--configure", action="store_true",
+        help="point the application's webhooks at --public-url while serve runs, and put "
+             "them back when it stops (needs the account's API key and secret)")
+    opt("--api-secret", metavar="SECRET", help="with --configure: the account's API secret "
+        "(default: $VONAGE_API_SECRET)")
+    opt("--rtc", action="store_true", help="with --configure: set the rtc event URL too, "
+        "adding the capability")
     opt("-w", "--watch", action="store_true",
         help="follow each call it answers through the API, in its log, as get --watch does")
     opt("--legs", action="store_true", help="with --watch, follow the Voice API legs too")
@@ -5502,6 +6115,29 @@ def build_parser() -> argparse.ArgumentParser:
     opt("--speed", type=float, default=0.0, metavar="X",
         help="with --log: 1 keeps the original spacing, 2 halves it, 0 sends at once "
              "(default: 0)")
+
+    opt = command("app", cmd_app)
+    opt("action", nargs="?", choices=("create", "link", "unlink", "restore"), metavar="ACTION",
+        help="create NAME, link NUMBER, unlink NUMBER or restore (none: show the "
+             "application)")
+    opt("value", nargs="?", metavar="NAME|NUMBER", help="the new application's name, or "
+        "the number, E.164 digits")
+    opt("--app-id", metavar="ID", help="application ID (default: $VONAGE_APPLICATION_ID)")
+    opt("--api-key", metavar="KEY", help="the account's API key (default: $VONAGE_API_KEY)")
+    opt("--api-secret", metavar="SECRET", help="the account's API secret (default: "
+        "$VONAGE_API_SECRET)")
+    opt("--api-url", metavar="URL", help=f"the Applications and Numbers APIs' base URL "
+        f"(default: {APPLICATIONS_URL} and {NUMBERS_URL})")
+    opt("--timeout", type=float, default=HTTP_TIMEOUT_S, metavar="SECONDS",
+        help="for each request (default: %(default)g)")
+    opt("--public-url", metavar="URL", help="with create: your tunnel's URL, for the "
+        "webhooks (default: placeholders, which serve --configure sets)")
+    opt("--key-file", metavar="PATH", help="with create: where the private key is written "
+        "(default: ./private.key; never over an existing file)")
+    opt("-y", "--yes", action="store_true", help="with link: take a number from another "
+        "application without asking")
+    opt("--json", action="store_true", help="print the API's application and numbers as "
+        "they came")
 
     opt = command("jwt", cmd_jwt, credentials)
     opt("claims", nargs="*", metavar="[KEY] NAME=VALUE",

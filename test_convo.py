@@ -31,8 +31,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 import convo
-from testdata.fake_vonage import (APP_ID, CONV_ID, LINK_HOST, POLL_S, SEED, FakeVonage,
-                                  many_members, problem_body, seed_call_steps)
+from testdata.fake_vonage import (API_KEY as ACCOUNT_KEY, API_SECRET as ACCOUNT_SECRET,
+                                  APP_ID, CONV_ID, LINK_HOST, POLL_S, SEED, FakeAccount,
+                                  FakeVonage, many_members, problem_body, seed_call_steps)
 
 HERE = Path(__file__).resolve().parent
 TESTDATA = HERE / "testdata"
@@ -1922,6 +1923,267 @@ def test_get_events_and_legs_json_then_show(capsys, rsa_key, creds, tmp_path):
     saved_file = tmp_path / "saved.json"
     saved_file.write_text(out)
     assert run(capsys, "show", str(saved_file))[1] == tree
+
+
+# ---------------------------------------------------------------------------
+# app: the application and its numbers, against a fake Applications and Numbers API
+# ---------------------------------------------------------------------------
+
+@pytest.fixture
+def account(monkeypatch):
+    """A fake account (Basic auth checked), its key and secret in the environment."""
+    monkeypatch.setenv("VONAGE_API_KEY", ACCOUNT_KEY)
+    monkeypatch.setenv("VONAGE_API_SECRET", ACCOUNT_SECRET)
+    monkeypatch.setenv("VONAGE_APPLICATION_ID", APP_ID)
+    with FakeAccount() as fake:
+        yield fake
+
+
+def app_json(fake, app_id=APP_ID) -> str:
+    """The application as the fake API holds it, as JSON text."""
+    with fake.lock:
+        return json.dumps(fake.apps[app_id])
+
+
+def test_app_shows_its_webhooks_numbers_and_what_will_keep_calls_from_working(capsys, account):
+    code, out, err = run(capsys, "app", "--api-url", account.url)
+    assert code == 0, err
+    assert out.startswith(f"Application My Server Demo  {APP_ID}\n")
+    assert ("  voice answer URL        GET  http://example.ngrok.app/webhooks/answer  "
+            "(connect 1000 ms, socket 5000 ms)") in out
+    assert "signed callbacks true, conversations kept 48 h, legs kept 7 days" in out
+    assert "problem: its answer URL is not https://" in out
+    assert "problem: no number is linked to it" in out and "app link NUMBER" in out
+    assert account.sent() == ["GET /v2/applications/" + APP_ID,
+                              f"GET /account/numbers?application_id={APP_ID}&size=100"]
+    code, out, _ = run(capsys, "app", "--json", "--api-url", account.url)
+    assert code == 0 and json.loads(out) == {"application": json.loads(app_json(account)),
+                                             "numbers": []}
+    assert ACCOUNT_SECRET not in out
+
+
+def test_app_errors_are_one_line_each(capsys, account, monkeypatch):
+    monkeypatch.setenv("VONAGE_API_SECRET", "wrong")
+    code, _, err = run(capsys, "app", "--api-url", account.url)
+    assert code == 1 and "rejected the API key and secret (HTTP 401" in err
+    assert "from $VONAGE_API_KEY and $VONAGE_API_SECRET" in err and "wrong" not in err
+    monkeypatch.setenv("VONAGE_API_SECRET", ACCOUNT_SECRET)
+    code, _, err = run(capsys, "app", "--api-url", account.url, "--app-id",
+                       "aaaaaaaa-bbbb-cccc-dddd-000000000000")
+    assert code == 1 and "no application aaaaaaaa-bbbb-cccc-dddd-000000000000" in err
+    monkeypatch.delenv("VONAGE_API_SECRET")
+    code, _, err = run(capsys, "app", "--api-url", account.url)
+    assert code == 2 and "no account api secret" in err and "VONAGE_API_SECRET" in err
+    code, _, err = run(capsys, "app", "--api-url", "http://example.com", "--api-secret", "x")
+    assert code == 2 and "go only to Vonage's hosts over https" in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_app_reads_the_account_from_the_vonage_cli_file_in_either_spelling(
+        capsys, account, monkeypatch):
+    monkeypatch.delenv("VONAGE_API_KEY")
+    monkeypatch.delenv("VONAGE_API_SECRET")
+    for keys in ({"api-key": ACCOUNT_KEY, "api-secret": ACCOUNT_SECRET},
+                 {"apiKey": ACCOUNT_KEY, "apiSecret": ACCOUNT_SECRET}):
+        Path(".vonagerc").write_text(json.dumps(keys))
+        code, _, err = run(capsys, "-v", "app", "--api-url", account.url)
+        assert code == 0, err
+        assert "API key and secret from " in err and ".vonagerc (api-key)" in err
+        assert ACCOUNT_SECRET not in err
+
+
+def test_app_create_writes_the_key_and_merges_vonagerc(capsys, account, monkeypatch):
+    monkeypatch.delenv("VONAGE_APPLICATION_ID")
+    Path(".vonagerc").write_text(json.dumps({"api-key": ACCOUNT_KEY, "api-secret":
+                                             ACCOUNT_SECRET, "other": 1}))
+    code, out, err = run(capsys, "app", "create", "Conversation App", "--api-url", account.url,
+                         "--public-url", "https://abc123.ngrok.app")
+    assert code == 0, err
+    app_id = re.search(r"Created application Conversation App  (\S+)", out).group(1)
+    created = json.loads(app_json(account, app_id))
+    voice = created["capabilities"]["voice"]["webhooks"]
+    assert voice["answer_url"] == {"address": "https://abc123.ngrok.app/webhooks/answer",
+                                   "http_method": "GET"}
+    assert voice["event_url"]["address"] == "https://abc123.ngrok.app/webhooks/event"
+    assert created["capabilities"]["rtc"]["webhooks"]["event_url"]["address"] == \
+        "https://abc123.ngrok.app/webhooks/rtc"
+    key = Path("private.key")
+    assert key.stat().st_mode & 0o777 == 0o600 and "PRIVATE KEY" in key.read_text()
+    rc = json.loads(Path(".vonagerc").read_text())
+    assert rc["api-key"] == ACCOUNT_KEY and rc["api-secret"] == ACCOUNT_SECRET
+    assert rc["other"] == 1 and rc["app-id"] == app_id
+    assert rc["private-key"] == key.read_text()
+    assert Path(".vonagerc").stat().st_mode & 0o777 == 0o600
+    assert "app link NUMBER" in out and "serve --configure" in out
+    assert "PRIVATE KEY" not in out + err
+    # the next command needs nothing else: the key and the ID are found in ./.vonagerc
+    monkeypatch.delenv("VONAGE_API_KEY")
+    monkeypatch.delenv("VONAGE_API_SECRET")
+    code, out, _ = run(capsys, "jwt")
+    assert code == 0 and jwt.decode(out.strip(), options={"verify_signature": False})[
+        "application_id"] == app_id
+    # an existing key file is never overwritten, and nothing is created
+    before = len(account.apps)
+    code, _, err = run(capsys, "app", "create", "Another", "--api-url", account.url)
+    assert code == 2 and "private.key exists" in err and "--key-file" in err
+    assert len(account.apps) == before
+
+
+def test_app_create_without_a_url_sets_placeholders(capsys, account):
+    code, out, _ = run(capsys, "app", "create", "Demo", "--api-url", account.url,
+                       "--key-file", "demo.key")
+    assert code == 0 and "placeholders" in out and "serve --configure sets them" in out
+    assert Path("demo.key").exists()
+
+
+def test_app_link_and_unlink_check_the_number_and_the_reply(capsys, account):
+    taken = "447007000000"  # linked to another application in the fixture
+    code, _, err = run(capsys, "app", "link", taken, "--api-url", account.url)
+    assert code == 2 and "is linked to application 29f769u7" in err and "--yes" in err
+    assert account.sent("POST") == []  # never taken silently
+    code, out, _ = run(capsys, "app", "link", "+44 7007 000000", "--api-url", account.url,
+                       "--yes")
+    assert code == 0 and f"{taken} (GB) linked to application {APP_ID}" in out
+    form = account.requests[-1][2].decode()
+    assert form == f"country=GB&msisdn={taken}&app_id={APP_ID}"
+    code, out, _ = run(capsys, "app", "--api-url", account.url)
+    assert f"numbers                 {taken} (GB)" in out and "no number is linked" not in out
+    code, out, _ = run(capsys, "app", "link", taken, "--api-url", account.url)
+    assert code == 0 and "already linked" in out
+    code, out, _ = run(capsys, "app", "unlink", taken, "--api-url", account.url)
+    assert code == 0 and "no longer linked" in out
+    code, _, err = run(capsys, "app", "link", "447700900999", "--api-url", account.url)
+    assert code == 1 and "is not one of this account's numbers" in err
+    # HTTP 200 can carry a failure
+    account.script("POST", "/number/update", 200, {"error-code": "420",
+                                                   "error-code-label": "Numbers limit"})
+    code, _, err = run(capsys, "app", "link", "3400000000", "--api-url", account.url)
+    assert code == 1 and "refused the change of 3400000000: Numbers limit (error-code 420)" \
+        in err
+
+
+def serve_configured(*extra: str, url: str, env: dict) -> subprocess.Popen:
+    """`serve --configure` in a process of its own; returns once its banner is out."""
+    proc = subprocess.Popen([sys.executable, str(HERE / "convo.py"), "serve", "--port", "0",
+                             "--to", "447700000003", "--configure", "--public-url",
+                             "https://abc123.ngrok.app", "--api-url", url, *extra],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, **env})
+    proc.banner = ""
+    for line in proc.stdout:
+        proc.banner += line
+        if line.startswith("  signatures"):
+            break
+    return proc
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_serve_configure_points_the_application_here_then_puts_it_back_exactly(
+        account, stop):
+    original = app_json(account)
+    proc = serve_configured(url=account.url, env={})
+    try:
+        assert "set in application My Server Demo until serve stops:" in proc.banner
+        assert ("voice answer_url: http://example.ngrok.app/webhooks/answer → "
+                "https://abc123.ngrok.app/webhooks/answer") in proc.banner
+        now = json.loads(app_json(account))
+        hooks = now["capabilities"]["voice"]["webhooks"]
+        assert hooks["answer_url"]["address"] == "https://abc123.ngrok.app/webhooks/answer"
+        assert hooks["event_url"]["address"] == "https://abc123.ngrok.app/webhooks/event"
+        assert hooks["event_url"]["socket_timeout"] == 10000  # the rest as it was
+        was = json.loads(original)
+        assert now["keys"] == was["keys"] and now["name"] == was["name"]
+        assert now["capabilities"]["voice"]["signed_callbacks"] is True
+        assert "rtc" not in now["capabilities"]
+        saved = Path(os.environ["CONVO_STATE_DIR"]) / "application-before-configure.json"
+        assert saved.stat().st_mode & 0o777 == 0o600
+        assert json.loads(saved.read_text())["original"] == was
+        assert account.sent() == [f"GET /v2/applications/{APP_ID}",
+                                  f"PUT /v2/applications/{APP_ID}"]  # two requests, no more
+        proc.send_signal(stop)
+        out, err = proc.communicate(timeout=10)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    assert app_json(account) == original  # byte for byte
+    assert f"put application {APP_ID} back as it was" in err and not saved.exists()
+    assert account.sent()[2:] == [f"GET /v2/applications/{APP_ID}",
+                                  f"PUT /v2/applications/{APP_ID}"]
+    assert ACCOUNT_SECRET not in proc.banner + out + err
+
+
+def test_serve_configure_after_a_kill_puts_the_application_back_first(account, capsys):
+    original = app_json(account)
+    proc = serve_configured(url=account.url, env={})
+    proc.kill()  # kill -9: no restore could run
+    proc.communicate(timeout=10)
+    assert "abc123" in app_json(account)
+    saved = Path(os.environ["CONVO_STATE_DIR"]) / "application-before-configure.json"
+    assert saved.exists()
+    again = serve_configured("--rtc", url=account.url, env={})
+    try:
+        # the second configure saved the application as it was at first, not the
+        # first configure's version, and set the rtc event URL too
+        assert json.loads(saved.read_text())["original"] == json.loads(original)
+        assert json.loads(app_json(account))["capabilities"]["rtc"]["webhooks"][
+            "event_url"]["address"] == "https://abc123.ngrok.app/webhooks/rtc"
+        again.send_signal(signal.SIGTERM)
+        _, err = again.communicate(timeout=10)
+    finally:
+        again.kill()
+    assert "did not finish: put application" in err
+    assert app_json(account) == original
+    # app restore, with nothing left to restore, says so
+    code, out, _ = run(capsys, "app", "restore", "--api-url", account.url)
+    assert code == 0 and "Nothing to put back" in out
+
+
+def test_app_restore_puts_back_what_a_dead_serve_left(account, capsys):
+    original = app_json(account)
+    proc = serve_configured(url=account.url, env={})
+    proc.kill()
+    proc.communicate(timeout=10)
+    code, out, err = run(capsys, "app", "restore", "--api-url", account.url)
+    assert code == 0, err
+    assert f"put application {APP_ID} back as it was: voice answer_url " \
+           f"http://example.ngrok.app/webhooks/answer" in out
+    assert app_json(account) == original
+
+
+def test_serve_configure_leaves_what_someone_changed_meanwhile(account):
+    proc = serve_configured(url=account.url, env={})
+    try:
+        with account.lock:  # someone points the answer URL elsewhere in the dashboard
+            account.apps[APP_ID]["capabilities"]["voice"]["webhooks"]["answer_url"][
+                "address"] = "https://elsewhere.example/answer"
+        changed = app_json(account)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=10)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0
+    assert "left application" in err and "changed since serve set them" in err
+    assert "https://elsewhere.example/answer" in err
+    assert app_json(account) == changed
+    assert not (Path(os.environ["CONVO_STATE_DIR"]) / "application-before-configure.json"
+                ).exists()
+
+
+def test_serve_configure_with_a_failed_put_does_not_start(account, capsys):
+    original = app_json(account)
+    bad = json.loads((TESTDATA / "application_bad_request.json").read_text())
+    account.script("PUT", "/v2/applications/", 400, bad)
+    code, out, err = run(capsys, "serve", "--port", "0", "--to", "447700000003", "--configure",
+                         "--public-url", "https://abc123.ngrok.app", "--api-url", account.url)
+    assert code == 1 and "listening" not in out
+    assert ("could not point application" in err and
+            "capabilities.voice.webhooks.answer_url.http_method must be one of: GET, POST" in err)
+    assert len(err.strip().splitlines()) == 1
+    assert app_json(account) == original
+    assert not (Path(os.environ["CONVO_STATE_DIR"]) / "application-before-configure.json"
+                ).exists()
+    code, _, err = run(capsys, "serve", "--to", "447700000003", "--configure")
+    assert code == 2 and "give its URL with --public-url" in err
 
 
 # ---------------------------------------------------------------------------

@@ -289,6 +289,217 @@ def seed_call_steps() -> list[dict]:
     return steps
 
 
+API_KEY, API_SECRET = "abcd1234", "Tr0ub4dor-and-3"  # the fake account's
+APPLICATION = json.loads((HERE / "application.json").read_text())
+NUMBERS = json.loads((HERE / "numbers.json").read_text())["numbers"]
+
+
+class FakeAccount:
+    """The Applications API v2 and the Numbers API as far as convo.py uses them, for
+    one account: Basic auth with API_KEY and API_SECRET is checked on every request.
+    PUT replaces the whole application, as every official client assumes (a
+    capability left out is gone, and keys left out are rotated), so a careless PUT
+    shows up as lost data. Its data: application.json (as APP_ID) and numbers.json,
+    from the Vonage SDKs' test data. `latency_s` delays every response."""
+
+    def __init__(self, *, latency_s: float = 0.0) -> None:
+        self.apps = {APP_ID: dict(copy.deepcopy(APPLICATION), id=APP_ID,
+                                  _links={"self": {"href": f"/v2/applications/{APP_ID}"}})}
+        self.numbers = copy.deepcopy(NUMBERS)
+        self.latency_s = latency_s
+        self.requests: list[tuple[str, str, bytes]] = []  # (method, path, body)
+        self.scripted: list[tuple[str, str, int, object]] = []  # (method, prefix, status, body)
+        self.lock = threading.Lock()
+        self.server = _QuietServer(("127.0.0.1", 0), partial(_AccountHandler, fake=self))
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(POLL_S,),
+                                       daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self) -> "FakeAccount":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def script(self, method: str, prefix: str, status: int, body=None) -> None:
+        """The next request of `method` to a path under `prefix` gets this answer."""
+        with self.lock:
+            self.scripted.append((method, prefix, status, body))
+
+    def sent(self, method: str = "", prefix: str = "") -> list[str]:
+        with self.lock:
+            return [f"{m} {p}" for m, p, _ in self.requests
+                    if m.startswith(method) and p.startswith(prefix)]
+
+
+def _invalid(name: str, reason: str) -> dict:
+    return {"type": "https://developer.nexmo.com/api-errors/application#payload-validation",
+            "title": "Bad Request", "detail": "The request failed due to validation errors",
+            "invalid_parameters": [{"name": name, "reason": reason}],
+            "instance": "797a8f199c45014ab7b08bfe9cc1c12c"}
+
+
+def _bad_methods(doc: dict) -> list[str]:
+    """The webhooks whose http_method Vonage would refuse (only GET and POST)."""
+    bad = []
+    for cap, body in (doc.get("capabilities") or {}).items():
+        for hook, spec in ((body or {}).get("webhooks") or {}).items():
+            if "http_method" in (spec or {}) and spec["http_method"] not in ("GET", "POST"):
+                bad.append(f"capabilities.{cap}.webhooks.{hook}.http_method")
+    return bad
+
+
+class _AccountHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+
+    def __init__(self, *args, fake: FakeAccount, **kwargs):
+        self.fake = fake
+        super().__init__(*args, **kwargs)
+
+    def log_message(self, *args):
+        pass
+
+    def reply(self, status: int, body=None) -> None:
+        if self.fake.latency_s:
+            time.sleep(self.fake.latency_s)
+        data = b"" if body is None else json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(data)))
+        if body is not None:
+            self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_PUT = do_POST = do_DELETE = lambda self: self.handle_request()
+
+    def handle_request(self) -> None:
+        import base64
+        fake = self.fake
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        parts = urlsplit(self.path)
+        with fake.lock:
+            fake.requests.append((self.command, self.path, body))
+            scripted = next((x for x in fake.scripted if x[0] == self.command
+                             and parts.path.startswith(x[1])), None)
+            if scripted:
+                fake.scripted.remove(scripted)
+        expected = "Basic " + base64.b64encode(f"{API_KEY}:{API_SECRET}".encode()).decode()
+        if self.headers.get("Authorization") != expected:
+            return self.reply(401, {"type": "https://developer.nexmo.com/api-errors#unauthorized",
+                                    "title": "Invalid credentials supplied",
+                                    "detail": "You did not provide correct credentials.",
+                                    "instance": "7f0c2a1d"})
+        if scripted:
+            return self.reply(scripted[2], scripted[3])
+        query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+        path = parts.path
+        with fake.lock:
+            if path == "/account/numbers" and self.command == "GET":
+                return self.numbers(query)
+            if path == "/number/update" and self.command == "POST":
+                return self.update_number(body)
+            if path == "/v2/applications" and self.command == "POST":
+                return self.create(body)
+            if path.startswith("/v2/applications/"):
+                return self.application(path.rsplit("/", 1)[1], body)
+        self.reply(404, {"title": "Not Found", "detail": f"no route {path}"})
+
+    def numbers(self, query: dict) -> None:
+        found = [n for n in self.fake.numbers
+                 if (not query.get("application_id") or n.get("app_id") == query["application_id"])
+                 and (not query.get("pattern") or query["pattern"] in n["msisdn"])]
+        size, index = int(query.get("size", 10)), int(query.get("index", 1))
+        self.reply(200, {"count": len(found),
+                         "numbers": found[(index - 1) * size:index * size]})
+
+    def update_number(self, body: bytes) -> None:
+        if self.headers.get("Content-Type") != "application/x-www-form-urlencoded":
+            return self.reply(200, {"error-code": "420", "error-code-label":
+                                    "Invalid parameters: not a form"})
+        form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
+        number = next((n for n in self.fake.numbers if n["msisdn"] == form.get("msisdn")
+                       and n["country"] == form.get("country")), None)
+        if number is None:  # a failure in an HTTP 200, as the Numbers API gives it
+            return self.reply(200, {"error-code": "420",
+                                    "error-code-label": "Invalid parameters: number not found"})
+        if form.get("app_id"):
+            number["app_id"] = number["voiceCallbackValue"] = form["app_id"]
+            number["voiceCallbackType"] = "app"
+        else:
+            for key in ("app_id", "voiceCallbackType", "voiceCallbackValue"):
+                number.pop(key, None)
+        self.reply(200, {"error-code": "200", "error-code-label": "success"})
+
+    def checked(self, body: bytes) -> dict | None:
+        """The application in a create or update, or None once the error is sent."""
+        if self.headers.get("Content-Type") != "application/json":
+            self.reply(415, {"title": "Unsupported Media Type",
+                             "detail": "Content-Type must be application/json"})
+            return None
+        try:
+            doc = json.loads(body)
+        except ValueError:
+            self.reply(400, _invalid("body", "must be JSON"))
+            return None
+        if not isinstance(doc, dict) or not doc.get("name"):
+            self.reply(400, _invalid("name", "is required"))
+            return None
+        bad = _bad_methods(doc)
+        if bad:
+            self.reply(400, _invalid(bad[0], "must be one of: GET, POST"))
+            return None
+        return doc
+
+    def create(self, body: bytes) -> None:
+        import uuid
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+        doc = self.checked(body)
+        if doc is None:
+            return
+        app_id = str(uuid.uuid4())
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                    serialization.NoEncryption()).decode()
+        public = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                               serialization.PublicFormat.SubjectPublicKeyInfo)
+        app = {"id": app_id, "name": doc["name"], "keys": {"public_key": public.decode()},
+               "privacy": doc.get("privacy") or {"improve_ai": False},
+               "capabilities": doc.get("capabilities") or {},
+               "_links": {"self": {"href": f"/v2/applications/{app_id}"}}}
+        self.fake.apps[app_id] = app
+        self.reply(201, dict(app, keys={"public_key": public.decode(), "private_key": private}))
+
+    def application(self, app_id: str, body: bytes) -> None:
+        app = self.fake.apps.get(app_id)
+        if app is None:
+            return self.reply(404, {"type": "https://developer.nexmo.com/api-errors#not-found",
+                                    "title": "Not Found", "detail": f"ID '{app_id}' does not "
+                                    f"exist, or you do not have access"})
+        if self.command == "GET":
+            return self.reply(200, app)
+        if self.command == "PUT":
+            doc = self.checked(body)
+            if doc is None:
+                return
+            keys = doc.get("keys") or {"public_key": "-----BEGIN PUBLIC KEY-----\nrotated by a "
+                                       "PUT without keys\n-----END PUBLIC KEY-----\n"}
+            new = {"id": app_id, "name": doc["name"], "keys": keys,
+                   "privacy": doc.get("privacy") or {"improve_ai": False},
+                   "capabilities": doc.get("capabilities") or {},  # the whole, replaced
+                   "_links": app["_links"]}
+            self.fake.apps[app_id] = new
+            return self.reply(200, new)
+        self.reply(405, {"title": "Method Not Allowed"})
+
+
 def main(argv: list[str] | None = None) -> int:
     """Serve the seed's call by hand, for a contributor trying convo.py without an
     account: python testdata/fake_vonage.py [--key private.key] [--port 8765]."""
