@@ -2062,6 +2062,39 @@ def test_app_link_and_unlink_check_the_number_and_the_reply(capsys, account):
         in err
 
 
+def test_app_retries_as_get_does_and_reads_every_error_form(capsys, account):
+    account.script("GET", "/v2/applications/", 503, {"title": "Service Unavailable"})
+    code, out, err = run(capsys, "app", "--api-url", account.url)
+    assert code == 0 and out.startswith("Application My Server Demo"), err
+    assert len(account.sent("GET", "/v2/applications/")) == 2  # the 503, then again
+    account.script("GET", "/v2/applications/", 401, {"type": "UNAUTHORIZED",
+                                                     "error_title": "Unauthorized"})
+    code, _, err = run(capsys, "app", "--api-url", account.url)
+    assert code == 1 and "(HTTP 401 Unauthorized)" in err
+
+
+def test_app_link_asks_on_a_terminal(account):
+    import pty
+    import select
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, str(HERE / "convo.py"), "app", "link",
+                             "447007000000", "--api-url", account.url],
+                            stdin=slave, stdout=slave, stderr=slave, env=dict(os.environ))
+    os.close(slave)
+    got = b""
+    try:
+        while b"[y/N]" not in got and select.select([master], [], [], 10)[0]:
+            got += os.read(master, 4096)
+        assert b"is linked to application 29f769u7" in got and b"instead? [y/N]" in got
+        assert account.sent("POST") == []
+        os.write(master, b"y\n")
+        assert proc.wait(timeout=10) == 0
+    finally:
+        proc.kill()
+        os.close(master)
+    assert account.numbers[1]["app_id"] == APP_ID
+
+
 def serve_configured(*extra: str, url: str, env: dict) -> subprocess.Popen:
     """`serve --configure` in a process of its own; returns once its banner is out."""
     proc = subprocess.Popen([sys.executable, str(HERE / "convo.py"), "serve", "--port", "0",
