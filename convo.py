@@ -127,6 +127,15 @@ def _number(value: Any) -> float | None:
     return None
 
 
+def copy_json(value: Any) -> Any:
+    """A deep copy of decoded JSON (faster than copy.deepcopy, and nothing to import)."""
+    if isinstance(value, dict):
+        return {k: copy_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [copy_json(v) for v in value]
+    return value
+
+
 def _prune(obj: dict[str, Any]) -> dict[str, Any]:
     """Drop keys whose value is None or empty, keeping insertion order."""
     return {k: v for k, v in obj.items() if v not in (None, "", [], {})}
@@ -2446,6 +2455,196 @@ def short_id(text: Any, style: Style, keep: int = 8) -> str:
     head = 4 + keep if text[:4] in ("CON-", "MEM-", "USR-") else keep
     return text if len(text) <= head + 1 else text[:head] + style.more
 
+# -- a conversation from its events alone (pure) -------------------------------
+
+#: What a leg's status is after an event of these types (the others that speak of a
+#: leg say it in body.status: sip:status, rtc:status, leg:status:update).
+_LEG_STATUS_BY_TYPE = {"sip:ringing": "ringing", "rtc:ringing": "ringing",
+                       "sip:answered": "answered", "rtc:answered": "answered",
+                       "sip:hangup": "completed", "rtc:hangup": "completed",
+                       "sip:machine": "machine", "sip:amd_machine": "machine"}
+_MEMBER_STATE_BY_TYPE = {"member:invited": "INVITED", "member:joined": "JOINED",
+                         "member:left": "LEFT"}
+
+
+def event_conversation_id(event: dict[str, Any]) -> str | None:
+    """The conversation an RTC event belongs to: conversation_id, else cid."""
+    return _scalar(event.get("conversation_id")) or _scalar(event.get("cid"))
+
+
+def odd_event(event: Any) -> str | None:
+    """Why an event cannot go into a tree (it is still saved and shown), or None."""
+    if not isinstance(event, dict):
+        return "not a JSON object"
+    if not event_conversation_id(event):
+        return "no conversation_id"
+    if not _scalar(event.get("type")):
+        return "no type"
+    if not is_int(event.get("id")):
+        return "no integer id"
+    if "body" in event and not isinstance(event["body"], dict):
+        return "its body is not an object"
+    return None
+
+
+class EventConversation:
+    """A conversation built from its events alone, as the RTC event webhook pushes
+    them (serve), the events API lists them (get --watch) or a log keeps them (show):
+    members by member ID (body.member_id, else the channel's owner, else `from`),
+    each with its channel and legs (leg_ids or legs[] in member:* bodies), a leg's
+    status (leg:status:update, sip:*, rtc:*), media (member:media), and the end
+    (every member left, or conversation:deleted).
+
+    Events come out of order and twice: they are applied in id order, a repeated id
+    once; one that arrives late is put in its place by applying them all again.
+    add() returns what changed, as the watch says it."""
+
+    def __init__(self, conv_id: str) -> None:
+        self.id = conv_id
+        self.events: dict[int, dict[str, Any]] = {}
+        self._reset()
+
+    def _reset(self) -> None:
+        self.applied = 0  # the highest id applied
+        self.members: dict[str, dict[str, Any]] = {}
+        self.legs: dict[str, dict[str, Any]] = {}
+        self.deleted = False
+
+    @property
+    def ended(self) -> bool:
+        return self.deleted or bool(self.members) and all(
+            m.get("state") == "LEFT" for m in self.members.values())
+
+    def add(self, event: dict[str, Any]) -> list[tuple[str, Any, Any]] | None:
+        """Apply one event (odd_event() must be None for it); None for an id seen
+        before, else the changes: ('member'|'leg', before or None, after)."""
+        ident = event["id"]
+        if ident in self.events:
+            return None
+        self.events[ident] = event
+        if ident > self.applied:
+            return self._apply(event)
+        before = ({k: dict(v) for k, v in self.members.items()},
+                  {k: dict(v) for k, v in self.legs.items()})
+        self._reset()  # a late event: everything again, in order
+        for key in sorted(self.events):
+            self._apply(self.events[key])
+        return _changes(before, (self.members, self.legs))
+
+    def _member(self, event: dict[str, Any], body: dict[str, Any]) -> dict[str, Any] | None:
+        kind = event.get("type") or ""
+        member_id = _scalar(body.get("member_id"))
+        if not member_id:
+            owner = channel_owner(event, list(self.members.values()))[1]
+            if owner:
+                return owner
+            member_id = _scalar(event.get("from")) if kind.startswith("member:") else None
+            known = self.members.get(member_id or "")
+            user = _scalar(_dict(body.get("user")).get("id"))
+            if known and user and _dict(known.get("user")).get("id") not in (None, user):
+                member_id = user  # `from` is who caused it; this is another's join
+        if not member_id:
+            return None
+        return self.members.setdefault(member_id, {"id": member_id})
+
+    def _apply(self, event: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+        self.applied = max(self.applied, event["id"])
+        kind = event.get("type") or ""
+        body = _dict(event.get("body"))
+        changes: list[tuple[str, Any, Any]] = []
+        if kind == "conversation:deleted":
+            self.deleted = True
+        member = self._member(event, body) if kind.startswith("member:") else None
+        if member is not None:
+            old = dict(member) if len(member) > 1 else None
+            state = _MEMBER_STATE_BY_TYPE.get(kind)
+            if state:
+                member["state"] = state
+            user = _dict(body.get("user"))
+            if user:
+                member["user"] = _prune({"id": _scalar(user.get("id")),
+                                         "name": _scalar(user.get("name"))})
+            channel = normalize_channel(body.get("channel"))
+            if channel:
+                member["channel"] = channel
+            for leg in _list(_dict(body.get("channel")).get("legs")):
+                leg_id, status = _scalar(_dict(leg).get("leg_id")), _scalar(_dict(leg).get(
+                    "status"))
+                if leg_id:
+                    changes += self._leg(leg_id, status, None, channel)
+            stamp = _scalar(_dict(body.get("timestamp")).get(state.lower())) if state else None
+            if stamp:
+                member.setdefault("timestamp", {})[state.lower()] = stamp
+            if kind == "member:media":
+                member["media"] = _dict(body.get("media")) or {"audio": body.get("audio")}
+            if old is None or old.get("state") != member.get("state"):
+                changes.append(("member", old, dict(member)))
+        leg_id = _scalar(body.get("leg_id")) if kind == "leg:status:update" else (
+            _scalar(_dict(body.get("channel")).get("id")))
+        status = _LEG_STATUS_BY_TYPE.get(kind) or (
+            _scalar(body.get("status")) if kind in ("sip:status", "rtc:status",
+                                                    "leg:status:update") else None)
+        if leg_id and (status or kind.startswith(("sip:", "rtc:"))):
+            changes += self._leg(leg_id, status, _scalar(body.get("direction")),
+                                 normalize_channel(body.get("channel")))
+        return changes
+
+    def _leg(self, leg_id: str, status: str | None, direction: str | None,
+             channel: dict[str, Any] | None) -> list[tuple[str, Any, Any]]:
+        leg = self.legs.setdefault(leg_id, {"uuid": leg_id})
+        old = dict(leg) if "status" in leg else None
+        if status:
+            leg["status"] = status
+        if direction:
+            leg["direction"] = direction
+        for end in ("from", "to"):
+            number = _dict(_dict(channel).get(end)).get("number")
+            if number and end not in leg:
+                leg[end] = {"type": "phone", "number": number}
+        return [("leg", old, dict(leg))] if status and (old is None or old.get(
+            "status") != status) else []
+
+    def document(self) -> dict[str, Any]:
+        """The conversation in the API's field names, as normalize_conversation makes
+        them: state ACTIVE or ENDED, its members, its legs (as the Voice API's calls)
+        and its events in id order."""
+        return {"id": self.id, "state": "ENDED" if self.ended else "ACTIVE",
+                "members": [copy_json(m) for m in self.members.values()],
+                "legs": [dict(leg) for leg in self.legs.values()],
+                "events": [self.events[k] for k in sorted(self.events)]}
+
+
+def _changes(before: tuple[dict, dict], after: tuple[dict, dict]
+             ) -> list[tuple[str, Any, Any]]:
+    """What a rebuild changed: members whose state, legs whose status differ."""
+    changes: list[tuple[str, Any, Any]] = []
+    for kind, key, old_map, new_map in (("member", "state", before[0], after[0]),
+                                        ("leg", "status", before[1], after[1])):
+        for ident, new in new_map.items():
+            old = old_map.get(ident)
+            if old is None or old.get(key) != new.get(key):
+                changes.append((kind, old, dict(new)))
+    return changes
+
+
+def build_conversations(events: Iterable[Any]) -> tuple[dict[str, EventConversation],
+                                                         list[tuple[Any, str]]]:
+    """Conversations from their events alone, in order of first appearance, and the
+    odd events that cannot go into one, with why."""
+    conversations: dict[str, EventConversation] = {}
+    odd: list[tuple[Any, str]] = []
+    for event in events:
+        why = odd_event(event)
+        if why:
+            odd.append((event, why))
+            continue
+        conv_id = event_conversation_id(event) or ""
+        built = conversations.get(conv_id)
+        if built is None:
+            built = conversations[conv_id] = EventConversation(conv_id)
+        built.add(event)
+    return conversations, odd
+
 # -- fetching one --------------------------------------------------------------
 
 def fetch_conversation(client: ApiClient, conv_id: str, *,
@@ -2834,17 +3033,6 @@ def watch_event_line(event: dict[str, Any], members: list[dict[str, Any]],
     return f"{ident:>4}  {when:<12}  {who:<28}  {kind:<16}  {what}"
 
 
-def event_leg_status(event: dict[str, Any]) -> tuple[str, str] | None:
-    """What a sip:* or leg:status:update event says of its leg: (leg ID, status)."""
-    kind = _scalar(event.get("type")) or ""
-    body = _dict(event.get("body"))
-    leg = _scalar(_dict(body.get("channel")).get("id"))
-    status = {"sip:ringing": "ringing", "sip:answered": "answered", "sip:hangup": "hung up"
-              }.get(kind) or (_scalar(body.get("status")) if kind in (
-                  "sip:status", "leg:status:update") else None)
-    return (leg, status) if leg and status else None
-
-
 def member_change_line(old: dict[str, Any] | None, new: dict[str, Any], style: Style
                        ) -> str | None:
     """A member's change of state, from normalised members: 'MEM-f44c872e… INVITED → JOINED'."""
@@ -2924,6 +3112,11 @@ class CallWatch:
                      if isinstance(c, dict) and _scalar(c.get("uuid"))}
         ids = [e.get("id") for e in self.doc["events"] if is_int(e.get("id"))]
         self.last_id = max(ids, default=0)
+        self.built = EventConversation(conv_id)  # the legs, as its events tell them
+        for event in self.doc["events"]:
+            pushed = {**event, "conversation_id": conv_id}
+            if not odd_event(pushed):
+                self.built.add(pushed)
 
     def summary(self, reason: str) -> dict[str, Any]:
         return {"reason": reason, "seconds": round(self.clock() - self.started, 3),
@@ -3006,10 +3199,15 @@ class CallWatch:
                 self.last_id = max(self.last_id, event["id"])
             self.doc["events"].append(event)
             yield {"type": "event", "event": event}
-            said = None if self.follow_legs else event_leg_status(event)
-            if said:  # without --legs, the event is all there is to say of its leg
-                yield {"type": "change", "leg": {"uuid": said[0], "status": said[1]},
-                       "from": None, "to": said[1], "event_id": event.get("id")}
+            # Without --legs, the events are all there is to say of the legs: what they
+            # change, as serve says it of pushed events (the same EventConversation).
+            pushed = {**event, "conversation_id": self.conv_id}
+            if self.follow_legs or odd_event(pushed):
+                continue
+            for kind, old, new in self.built.add(pushed) or ():
+                if kind == "leg":
+                    yield {"type": "change", "leg": new, "from": (old or {}).get("status"),
+                           "to": new.get("status"), "event_id": event.get("id")}
         yield from changes
         if self.follow_legs:
             yield from self._leg_changes()
@@ -3107,10 +3305,11 @@ def watch_lines(record: dict[str, Any], watch: CallWatch, style: Style) -> list[
             style.paint(watch_summary(style, **summary), "bold")]
 
 
-def call_follower(args: argparse.Namespace, stop: Any) -> Any:
+def call_follower(args: argparse.Namespace, stop: Any) -> tuple[Any, Any]:
     """For serve --watch: a function that follows a new call in serve's log, as get
-    --watch does, each line tagged with a short form of its conversation ID.
-    Raises ConvoError (exit 2) when the credentials it needs are missing."""
+    --watch does, each line tagged with a short form of its conversation ID; and one
+    that ends that polling once the call's RTC events come (the push wins). Raises
+    ConvoError (exit 2) when the credentials it needs are missing."""
     import logging
     import threading
     creds = resolve_credentials(app_id=args.app_id, key_path=args.key, token=args.jwt)
@@ -3136,9 +3335,18 @@ def call_follower(args: argparse.Namespace, stop: Any) -> Any:
                 log.info("%s", line)
             return len(text)
 
+    watches: dict[str, Any] = {}  # conversation -> its watch's stop
+    pushed: set[str] = set()
+    lock = threading.Lock()
+
     def follow(conv: str, params: dict[str, Any]) -> None:
         tag = f"[{conv[4:12]}] "
         recorded = {"conversation_uuid": conv, "region_url": params.get("region_url")}
+        mine = threading.Event()
+        with lock:
+            if conv in pushed:
+                return  # its RTC events came first: serve's log follows them
+            watches[conv] = mine
         try:
             hosts, named = candidate_hosts(args.api_url, recorded, conv)
             doc, host = fetch_anywhere(conv, hosts, named, tokens, timeout_s=args.timeout,
@@ -3147,15 +3355,34 @@ def call_follower(args: argparse.Namespace, stop: Any) -> Any:
                                auth_hint=tokens.hint)
             try:
                 watch = CallWatch(client, conv, tokens, doc, legs=args.legs,
-                                  interval_s=args.interval, timeout_s=args.timeout, stop=stop)
+                                  interval_s=args.interval, timeout_s=args.timeout, stop=mine)
                 print_watch(watch, LogLines(), as_json=False, tag=tag, style=style)
             finally:
                 client.close()
         except ConvoError as e:
             log.warning("%swatch ended: %s", tag, e)
+        finally:
+            with lock:
+                watches.pop(conv, None)
 
-    return lambda conv, params: threading.Thread(target=follow, args=(conv, params),
-                                                 daemon=True).start()
+    def on_rtc(conv: str) -> None:
+        with lock:
+            pushed.add(conv)
+            mine = watches.get(conv)
+        if mine is not None and not mine.is_set():
+            log.info("[%s] its RTC events are coming: no more polling, serve's log follows "
+                     "them", conv[4:12])
+            mine.set()
+
+    def stop_all() -> None:
+        stop.wait()
+        with lock:
+            for mine in watches.values():
+                mine.set()
+
+    threading.Thread(target=stop_all, daemon=True).start()
+    return (lambda conv, params: threading.Thread(target=follow, args=(conv, params),
+                                                  daemon=True).start()), on_rtc
 
 
 # ############################################################################
@@ -3330,15 +3557,6 @@ def put_body(app: dict[str, Any]) -> dict[str, Any]:
     if keys.get("public_key"):
         body["keys"] = {"public_key": keys["public_key"]}
     return body
-
-
-def copy_json(value: Any) -> Any:
-    """A deep copy of decoded JSON (faster than copy.deepcopy, and nothing to import)."""
-    if isinstance(value, dict):
-        return {k: copy_json(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [copy_json(v) for v in value]
-    return value
 
 
 def configured_app(app: dict[str, Any], origin: str, *, rtc: bool
@@ -4003,16 +4221,19 @@ class OneConversation:
 
 def conversation_of(webhook: dict[str, Any]) -> str:
     """The conversation a webhook belongs to: the key that groups and filters webhooks."""
-    conv = webhook.get("conversation_uuid")
+    conv = webhook.get("conversation_uuid") or event_conversation_id(webhook)
     return conv if isinstance(conv, str) and conv else "(no conversation_uuid)"
 
 
 def webhook_kind(webhook: dict[str, Any]) -> str:
-    """'answer' or 'event': what serve recorded (_webhook), else what the fields say.
-    An answer webhook has neither a status nor a timestamp; every event has one."""
+    """'answer', 'event' or 'rtc': what serve recorded (_webhook), else what the fields
+    say. An answer webhook has neither a status nor a timestamp; every event has one;
+    an RTC event names its conversation conversation_id, not conversation_uuid."""
     kind = webhook.get("_webhook")
-    if kind in ("answer", "event"):
+    if kind in ("answer", "event", "rtc"):
         return kind
+    if "conversation_uuid" not in webhook and event_conversation_id(webhook):
+        return "rtc"  # an RTC event: its conversation is conversation_id (or cid)
     return "answer" if "status" not in webhook and "timestamp" not in webhook else "event"
 
 
@@ -4025,7 +4246,8 @@ def webhook_status(webhook: dict[str, Any]) -> Any:
 
 def is_webhook(doc: dict[str, Any]) -> bool:
     return "members" not in doc and any(k in doc for k in ("status", "_webhook",
-                                                          "conversation_uuid"))
+                                                          "conversation_uuid", "cid",
+                                                          "conversation_id"))
 
 
 def iter_json_lines(lines: Iterable[str], label: str, skipped: list[str]
@@ -4098,7 +4320,7 @@ def _ends(webhook: dict[str, Any], style: Style) -> str:
 
 
 #: The kinds of line in serve's log, padded to one width so that its columns line up.
-LOG_KINDS = ("answer", "event")
+LOG_KINDS = ("answer", "event", "rtc")
 _KIND_WIDTH = max(map(len, LOG_KINDS))
 
 
@@ -4216,15 +4438,15 @@ EVENTS_FILE = "events.jsonl"      # every webhook received, one JSON line each
 
 #: path -> the methods it answers
 ROUTES = {"/webhooks/answer": ("GET", "POST"), "/webhooks/event": ("GET", "POST"),
-          "/health": ("GET", "HEAD")}
+          "/webhooks/rtc": ("GET", "POST"), "/health": ("GET", "HEAD")}
 
 def route_hint(path: str) -> str:
     """What a request to an unknown path most likely meant."""
     lower = path.lower()
-    for name in ("answer", "event"):
+    for name in ("answer", "event", "rtc"):
         if name in lower:
             return f"the {name} URL should end in /webhooks/{name}"
-    return "serve answers /webhooks/answer, /webhooks/event and /health"
+    return "serve answers /webhooks/answer, /webhooks/event, /webhooks/rtc and /health"
 
 
 # -- HTTP/1.1, read strictly (pure) --------------------------------------------
@@ -4759,7 +4981,7 @@ class ServeConfig:
                  request_deadline_s: float = SERVE_REQUEST_DEADLINE_S,
                  max_connections: int = SERVE_MAX_CONNECTIONS,
                  max_body_bytes: int = SERVE_MAX_BODY_BYTES, style: Style | None = None,
-                 on_call: Any = None) -> None:
+                 on_call: Any = None, on_rtc: Any = None) -> None:
         self.to, self.from_ = to, from_
         self.state_dir = state_dir
         self.signature_secret, self.api_key, self.app_id = signature_secret, api_key, app_id
@@ -4767,7 +4989,91 @@ class ServeConfig:
         self.max_connections, self.max_body_bytes = max_connections, max_body_bytes
         self.style = style or Style()
         self.on_call = on_call  # called with (conversation ID, answer fields) per new call
+        self.on_rtc = on_rtc  # called with a conversation ID when its first RTC event comes
         self.ncco_bytes = json.dumps(build_answer_ncco(to, from_), separators=(",", ":")).encode()
+
+
+#: What serve's log adds when it refuses a signed RTC event: that RTC events are
+#: signed as voice webhooks are is likely but not documented.
+RTC_SIGNING_DOUBT = (". (Vonage documents signed voice webhooks, not signed RTC events: if "
+                     "voice webhooks pass and every RTC event is refused, the rtc capability "
+                     "may not sign them; turn its signed_callbacks off or serve without "
+                     "--signature-secret)")
+#: How many conversations serve follows by their RTC events at once, and remembers
+#: as ended (a late duplicate after the end is not a new conversation).
+MAX_LIVE_CONVERSATIONS = 1000
+MAX_ENDED_REMEMBERED = 10_000
+
+
+class LiveConversations:
+    """The conversations serve hears of through RTC events, each built from them as
+    they come (EventConversation): a line per event as a watch prints it, tagged
+    with its call, the changes it made, and at the end the final tree and a
+    summary; then the conversation is dropped (it stays on disk). Thread-safe."""
+
+    def __init__(self, style: Style, on_push: Any = None) -> None:
+        import collections
+        import threading
+        self.style, self.on_push = style, on_push
+        self.live: dict[str, EventConversation] = {}
+        self.ended: collections.OrderedDict[str, None] = collections.OrderedDict()
+        self.lock = threading.Lock()
+        self._warned_full = False
+
+    def push(self, event: Any) -> list[str]:
+        """Take one RTC event; return the log lines it makes."""
+        why = odd_event(event)
+        if why:
+            shown = printable(dump_json(event) if not isinstance(event, str) else event, 160)
+            return [log_line("rtc", f"odd event ({why}), saved and skipped: {shown}")]
+        conv_id = event_conversation_id(event) or ""
+        tag = short_id(conv_id[4:] if conv_id.startswith("CON-") else conv_id, self.style)
+        with self.lock:
+            if conv_id in self.ended:
+                return [log_line("rtc", tag, f"event {event['id']} "
+                                 f"({printable(event.get('type'), 40)}) after the end: saved")]
+            built = self.live.get(conv_id)
+            if built is None:
+                if len(self.live) >= MAX_LIVE_CONVERSATIONS:
+                    if not self._warned_full:
+                        self._warned_full = True
+                        return [log_line("rtc", f"warning: {MAX_LIVE_CONVERSATIONS} "
+                                         f"conversations in progress, more than serve follows "
+                                         f"at once: their events are saved, not followed")]
+                    return []
+                built = self.live[conv_id] = EventConversation(conv_id)
+                if self.on_push:
+                    self.on_push(conv_id)
+            changes = built.add(event)
+            if changes is None:
+                return [log_line("rtc", tag, f"event {event['id']} again: saved, applied once")]
+            members = list(built.members.values())
+            lines = [log_line("rtc", tag, watch_event_line(event, members, self.style))]
+            for kind, old, new in changes:
+                said = (member_change_line(old, new, self.style) if kind == "member"
+                        else call_leg_line(old, new, self.style))
+                if said:
+                    lines.append(log_line("", tag, f"{self.style.arrow} {said}"))
+            if built.ended:
+                del self.live[conv_id]
+                self.ended[conv_id] = None
+                if len(self.ended) > MAX_ENDED_REMEMBERED:
+                    self.ended.popitem(last=False)
+                lines.extend(self.final(built, tag))
+            return lines
+
+    def final(self, built: EventConversation, tag: str) -> list[str]:
+        """The tree at the end, and the summary, as a watch ends."""
+        doc = built.document()
+        times = [t for t in (parse_time(e.get("timestamp")) for e in doc["events"]) if t]
+        seconds = (max(times) - min(times)).total_seconds() if times else 0.0
+        reason = "conversation deleted" if built.deleted else "every member left"
+        return [*(f"{' ' * (_KIND_WIDTH + 2)}{line}" for line in
+                  render_tree(normalize_conversation(doc), self.style)),
+                log_line("", tag, watch_summary(self.style, reason=reason, seconds=seconds,
+                                                members=len(doc["members"]),
+                                                legs=len(doc["legs"]),
+                                                events=len(doc["events"])))]
 
 
 class WebhookRoutes:
@@ -4783,6 +5089,7 @@ class WebhookRoutes:
         self._calls_seen: set[str] = set()
         self._told_own_log = False
         check_state_dir(config.state_dir)
+        self.live = LiveConversations(config.style, on_push=config.on_rtc)
         self.events = EventLog(os.path.join(config.state_dir, EVENTS_FILE), self.log)
         self.events_path = self.events.path
 
@@ -4834,11 +5141,14 @@ class WebhookRoutes:
                 self.log.warning(
                     "refused %s %s from %s: %s. Vonage sees 401%s. Usual causes: signed "
                     "webhooks not enabled for the application, another account's signature "
-                    "secret, or this machine's clock off by minutes", method, path, client,
-                    problem, ", and the call fails" if path == "/webhooks/answer" else "")
+                    "secret, or this machine's clock off by minutes%s", method, path, client,
+                    problem, ", and the call fails" if path == "/webhooks/answer" else "",
+                    RTC_SIGNING_DOUBT if path == "/webhooks/rtc" else "")
                 return 401, b'{"error":"unauthorized"}', None
         if path == "/webhooks/answer":
             return self.answer(method, body, query, played=played)
+        if path == "/webhooks/rtc":
+            return self.rtc(method, body, query)
         return self.event(method, body, query)
 
     def signature_problem(self, method: str, body: bytes, query: str,
@@ -4914,6 +5224,29 @@ class WebhookRoutes:
         self.log.info("%s", style.fit(line, style.width and style.width - CLOCK_WIDTH))
         return 204, None, None
 
+    def rtc(self, method: str, body: bytes, query: str
+            ) -> tuple[int, Any, dict[str, str] | None]:
+        """An RTC event: saved before the 2xx, as event webhooks are, then put into its
+        conversation, whose changes (and end) serve's log says as a watch does."""
+        params, problem = webhook_params(method, body, query)
+        if problem:
+            self.log.warning("%s", log_line("rtc", f"refused: {problem}"))
+            return 400, {"error": problem}, None
+        if method == "GET" and isinstance(params.get("body"), str):
+            try:  # a GET carries the body as JSON text in the query
+                params["body"] = loads(params["body"])
+            except ValueError:
+                pass
+        try:
+            self.save_webhook("rtc", method, params)
+        except OSError as e:
+            self.log.error("could not save an RTC event (%s): answered 503, so Vonage may "
+                           "send it again", printable(e.strerror or e, 80))
+            return 503, {"error": "could not save the event"}, None
+        for line in self.live.push(params):
+            self.log.info("%s", line)
+        return 204, None, None
+
     def save_webhook(self, kind: str, method: str, payload: dict[str, Any]) -> None:
         """Save one webhook in events.jsonl, on disk before the caller replies: its
         fields, then which webhook it was, how it came and when. Raises OSError."""
@@ -4951,7 +5284,7 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
     stop = threading.Event()
     if args.watch:
         check_api_options(args)
-        config.on_call = call_follower(args, stop)
+        config.on_call, config.on_rtc = call_follower(args, stop)
     acct = saved = None
     if args.configure:
         if not public:
@@ -5067,13 +5400,15 @@ def serve_banner(config: ServeConfig, host: str, port: int, public: str,
                  *(f"                {what}: {printable(old or '(none)', None)} "
                    f"{config.style.arrow} {new}" for what, old, new in changes)]
     elif public:
-        where = ["              paste these into your Vonage application's voice capability"]
+        where = ["              paste these into your Vonage application's voice capability "
+                 "(the rtc URL into its rtc capability), or let --configure do it"]
     else:
         where = ["              expose them with a tunnel (e.g. ngrok http "
                  f"{port}) and pass its URL as --public-url"]
     return [f"convo serve: listening on {local} (Ctrl-C stops)",
             f"  answer URL  {base}/webhooks/answer",
             f"  event URL   {base}/webhooks/event",
+            f"  rtc URL     {base}/webhooks/rtc",
             *where,
             f"  connects    incoming calls to {config.to}"
             + (f" (caller ID {config.from_})" if config.from_ else ""),
@@ -5092,6 +5427,7 @@ def serve_banner(config: ServeConfig, host: str, port: int, public: str,
 SEED_CALLER = "447700000001"      # the seed's call: its caller...
 SEED_NUMBER = "447700000002"      # ...and the Vonage number it called
 SEED_REGION_URL = "https://api-eu-1.vonage.com"
+SEED_APP_ID = "aaaaaaaa-bbbb-cccc-dddd-0123456789ab"  # send --rtc's application_id by default
 ANSWER_TIMEOUT_S = 5.0            # Vonage's answer webhook budget (webhook reference)
 EVENT_TIMEOUT_S = 10.0            # the event webhook's
 SEND_MAX_REPLY = 1 << 20          # bytes of a reply that send reads
@@ -5307,6 +5643,67 @@ def call_steps(connects: bool) -> list[tuple[str, str]]:
         (leg, "completed") for leg in legs]
 
 
+def call_rtc_events(inbound: dict[str, Any], outbound: dict[str, Any] | None, *,
+                    app_id: str) -> dict[Any, list[dict[str, Any]]]:
+    """The call's conversation events as the RTC event webhook pushes them, by the
+    voice step they follow: seed 004's eight (its members joining, their legs ringing
+    and answered, their audio on), then hang-up's (each leg completed, each member
+    leaving). Ids, timestamps and member IDs are filled in as they are sent."""
+    import uuid
+
+    def channel(leg: dict[str, Any]) -> dict[str, Any]:
+        return {"type": "phone", "id": leg["uuid"], "leg_ids": [leg["uuid"]],
+                "from": {"type": "phone", "number": leg["from"]},
+                "to": {"type": "phone", "number": leg["to"]}}
+
+    def member(leg: dict[str, Any], name: str | None = None) -> dict[str, Any]:
+        user = {"id": f"USR-{uuid.uuid4()}", **({"name": name} if name else {})}
+        return {"member_id": f"MEM-{uuid.uuid4()}", "user": user, "channel": channel(leg)}
+
+    def event(kind: str, who: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+        return {"type": kind, "from": who["member_id"], "conversation_id":
+                inbound["conversation_uuid"], "application_id": app_id, "body": body}
+
+    def media(who: dict[str, Any]) -> dict[str, Any]:
+        return {"member_id": who["member_id"], "audio": True, "channel": who["channel"],
+                "media": {"audio": True, "audio_settings": {"enabled": True, "muted": False,
+                                                            "earmuffed": False}}}
+
+    def status(who: dict[str, Any], leg: dict[str, Any], direction: str) -> dict[str, Any]:
+        return event("leg:status:update", who, {"leg_id": leg["uuid"], "type": "phone",
+                                                "direction": direction, "status": "completed"})
+
+    a = member(inbound)
+    steps: dict[Any, list[dict[str, Any]]] = {
+        "answer": [event("member:joined", a, a)],
+        ("inbound", "completed"): [status(a, inbound, "inbound"),
+                                   event("member:left", a, a)]}
+    answered_a = [event("sip:answered", a, {"channel": a["channel"], "direction": "inbound"}),
+                  event("member:joined", a, a), event("member:media", a, media(a))]
+    if outbound is None:
+        steps["inbound", "answered"] = answered_a
+        return steps
+    b = member(outbound, f"vapi-user-{uuid.uuid4().hex}")
+    steps["outbound", "ringing"] = [event("sip:ringing", a, {"channel": b["channel"]})]
+    steps["outbound", "answered"] = [
+        event("sip:answered", a, {"channel": b["channel"], "direction": "outbound"}),
+        event("member:joined", a, b), event("member:media", b, media(b)), *answered_a]
+    steps["outbound", "completed"] = [status(b, outbound, "outbound"),
+                                      event("member:left", b, b)]
+    return steps
+
+
+def stamped_rtc(event: dict[str, Any], ident: int, now: float) -> dict[str, Any]:
+    """An RTC event as it is sent: its id in the conversation and the time, in its
+    body's timestamps too (joined, left)."""
+    when = format_iso(datetime.fromtimestamp(now, timezone.utc))
+    body = dict(event["body"])
+    state = {"member:joined": "joined", "member:left": "left"}.get(event["type"])
+    if state:
+        body["timestamp"] = {state: when}
+    return {**event, "id": ident, "timestamp": when, "body": body}
+
+
 def call_event(leg: dict[str, Any], status: str, *, now: float, answered_at: float | None
                ) -> dict[str, Any]:
     """One event webhook of a played call, with Vonage's fields and their string types
@@ -5427,15 +5824,16 @@ def judge_event(reply: Reply, budget_s: float) -> list[str]:
 
 
 def step_line(number: int, label: str, method: str, url: str, reply: Reply, passed: bool,
-              note: str, style: Style) -> str:
-    """One line per webhook sent: what, where, the status, the time and the verdict."""
+              note: str, style: Style, width: int = 10) -> str:
+    """One line per webhook sent: what (in `width` columns), where, the status, the
+    time and the verdict."""
     parts = split_url(url)
     path = printable(parts.path if parts and parts.path else "/", 40)
     status = str(reply.status) if reply.status else "---"
     verdict = style.paint("ok", "green") if passed else style.paint("FAIL", "bold", "red")
     ms = f"{reply.elapsed_s * 1000:.0f} ms"
     count = f"{number:>3}  " if number < 1000 else f"{number:>4} "  # the same width to 9999
-    return (f"{count}{printable(label, 12):<10} {method:<4} {path:<18} {status}  "
+    return (f"{count}{printable(label, max(width, 12)):<{width}} {method:<4} {path:<18} {status}  "
             f"{ms:>7}  {verdict}" + (f"  {note}" if note else ""))
 
 
@@ -5597,9 +5995,11 @@ class Step:
 
 def play_call(sender: WebhookSender, answer_url: str, event_url: str, *, conv: str,
               method: str, from_: str, to: str, answer_timeout_s: float,
-              event_timeout_s: float, insecure: bool, style: Style) -> Iterator[Step]:
+              event_timeout_s: float, insecure: bool, style: Style,
+              rtc_url: str | None = None) -> Iterator[Step]:
     """Play one inbound call in conversation `conv`: the answer webhook, then, if its
-    NCCO passed, the call's event webhooks (call_steps), each as it happens."""
+    NCCO passed, the call's event webhooks (call_steps), each as it happens; with
+    rtc_url, its conversation events too, where a real call has them."""
     import uuid
     inbound = {"from": from_, "to": to, "uuid": str(uuid.uuid4()), "conversation_uuid": conv,
                "direction": "inbound"}
@@ -5614,11 +6014,23 @@ def play_call(sender: WebhookSender, answer_url: str, event_url: str, *, conv: s
         return
     legs = {"inbound": (inbound, event_url, "POST")}
     called = connected_leg(ncco)
+    outbound = None
     if called:
         outbound = {"from": called["from"], "to": called["to"], "uuid": str(uuid.uuid4()),
                     "conversation_uuid": conv, "direction": "outbound"}
         how = called["event_method"] if called["event_method"] in ("GET", "POST") else "POST"
         legs["outbound"] = (outbound, called["event_url"] or event_url, how)
+    rtc = call_rtc_events(inbound, outbound, app_id=sender.app_id or SEED_APP_ID
+                          ) if rtc_url else {}
+    numbered = iter(range(1, 1000))
+
+    def conversation_events(after: Any) -> Iterator[Step]:
+        for event in rtc.get(after, ()):
+            stamped = stamped_rtc(event, next(numbered), time.time())
+            sent, reply = sender.send("POST", rtc_url or "", stamped, event_timeout_s)
+            yield Step(stamped["type"], "POST", sent, reply,
+                       judge_event(reply, event_timeout_s), note=f"id {stamped['id']}")
+    yield from conversation_events("answer")
     answered: dict[str, float] = {}
     for direction, status in call_steps(called is not None):
         leg, url, how = legs[direction]
@@ -5634,12 +6046,13 @@ def play_call(sender: WebhookSender, answer_url: str, event_url: str, *, conv: s
         sent, reply = sender.send(how, url, event, event_timeout_s)
         yield Step(status, how, sent, reply, judge_event(reply, event_timeout_s),
                    note=direction)
+        yield from conversation_events((direction, status))
 
 
 def replay_log(sender: WebhookSender, webhooks: Iterable[dict[str, Any]], answer_url: str,
                event_url: str, *, speed: float, answer_timeout_s: float,
-               event_timeout_s: float, style: Style, say: Any = lambda text: None
-               ) -> Iterator[Step]:
+               event_timeout_s: float, style: Style, say: Any = lambda text: None,
+               rtc_url: str = "") -> Iterator[Step]:
     """Send saved webhooks again, in order, judged as in a call. With a speed, keep
     their original spacing divided by it; at 0, send each as soon as the last is done."""
     first: float | None = None
@@ -5664,6 +6077,11 @@ def replay_log(sender: WebhookSender, webhooks: Iterable[dict[str, Any]], answer
             yield Step("answer", method, sent, reply, errors, warnings,
                        describe_ncco(ncco, style) if ncco is not None else "",
                        unplayed(ncco) if ncco is not None else [])
+        elif kind == "rtc":
+            sent, reply = sender.send(method, rtc_url, fields, event_timeout_s)
+            yield Step(printable(fields.get("type") or "rtc", 20), method, sent, reply,
+                       judge_event(reply, event_timeout_s),
+                       note=f"id {printable(fields.get('id'), 20)}")
         else:
             sent, reply = sender.send(method, event_url, fields, event_timeout_s)
             yield Step(str(webhook_status(fields)), method, sent, reply,
@@ -5681,6 +6099,10 @@ def cmd_send(args: argparse.Namespace, out: TextIO) -> int:
     """
     import uuid
     base, answer_url, event_url = send_urls(args)
+    rtc_url = f"{base or origin_of(event_url)}/webhooks/rtc"
+    if args.rtc and args.log:
+        raise ConvoError("--rtc plays a new call's conversation events; --log sends the "
+                         "saved ones (RTC events included) as they are", EXIT_USAGE)
     sender = send_signer(args)
     style = style_for(out)
     target = printable(base or f"{answer_url} and {event_url}", 160)
@@ -5701,7 +6123,7 @@ def cmd_send(args: argparse.Namespace, out: TextIO) -> int:
                              f"{signed}", "  ") + "\n")
         steps = replay_log(sender, webhooks, answer_url, event_url, speed=args.speed,
                            answer_timeout_s=args.answer_timeout,
-                           event_timeout_s=args.event_timeout, style=style,
+                           event_timeout_s=args.event_timeout, style=style, rtc_url=rtc_url,
                            say=lambda text: (out.write(style.wrap(f"       {text}") + "\n"),
                                              out.flush()))
     else:
@@ -5715,9 +6137,10 @@ def cmd_send(args: argparse.Namespace, out: TextIO) -> int:
         steps = play_call(sender, answer_url, event_url, conv=conv, method=args.method or "GET",
                           from_=from_, to=to, answer_timeout_s=args.answer_timeout,
                           event_timeout_s=args.event_timeout, insecure=args.insecure,
-                          style=style)
+                          style=style, rtc_url=rtc_url if args.rtc else None)
     try:
-        code = report_steps(steps, out, style, replay=bool(args.log))
+        code = report_steps(steps, out, style, replay=bool(args.log),
+                            width=17 if args.rtc or args.log else 10)
     finally:
         sender.close()
     if args.log:
@@ -5731,6 +6154,12 @@ def cmd_send(args: argparse.Namespace, out: TextIO) -> int:
             raise ConvoError(f"{label}: no webhooks to send" + (f" of {only}" if only else ""),
                              EXIT_USAGE)
     return code or EXIT_OK
+
+
+def origin_of(url: str) -> str:
+    """'https://host:port' of a URL."""
+    parts = split_url(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts else url
 
 
 def send_urls(args: argparse.Namespace) -> tuple[str, str, str]:
@@ -5778,8 +6207,8 @@ def send_signer(args: argparse.Namespace) -> WebhookSender:
     return WebhookSender(secret=secret, api_key=api_key or "", app_id=app_id)
 
 
-def report_steps(steps: Iterable[Step], out: TextIO, style: Style, *, replay: bool
-                 ) -> int | None:
+def report_steps(steps: Iterable[Step], out: TextIO, style: Style, *, replay: bool,
+                 width: int = 10) -> int | None:
     """Print a line per step as it is done, its problems under it, then the summary.
     Return the exit code: 0 when every step passed, 1 otherwise, None for no step.
     Ctrl-C prints the summary of what was done, then stops (exit 130)."""
@@ -5789,11 +6218,11 @@ def report_steps(steps: Iterable[Step], out: TextIO, style: Style, *, replay: bo
     try:
         for count, step in enumerate(steps, 1):
             line = step_line(count, step.label, step.method, step.url, step.reply,
-                             not step.errors, step.note, style)
+                             not step.errors, step.note, style, width)
             if style.width and step.note and len(_ANSI.sub("", line)) > style.width:
                 # too wide for the terminal: the note under the line, the columns kept
                 line = step_line(count, step.label, step.method, step.url, step.reply,
-                                 not step.errors, "", style) + "\n" + style.wrap(
+                                 not step.errors, "", style, width) + "\n" + style.wrap(
                                      f"       {step.note}", " " * 7)
             out.write(line + "\n")
             for level, colour, messages in (("error", "red", step.errors),
@@ -5907,18 +6336,48 @@ def _show_webhook_lines(lines: Iterable[str], label: str, args: argparse.Namespa
     return code
 
 
+def voice_only(webhooks: Iterable[dict[str, Any]], rtc: list[dict[str, Any]]
+               ) -> Iterator[dict[str, Any]]:
+    """The voice webhooks of a log; its RTC events are put in `rtc` instead."""
+    for webhook in webhooks:
+        if webhook.get("_webhook") == "rtc" or (
+                "conversation_uuid" not in webhook and event_conversation_id(webhook)):
+            rtc.append(webhook)
+        else:
+            yield webhook
+
+
+def built_from(rtc: list[dict[str, Any]], only: Any) -> dict[str, EventConversation]:
+    """The conversations that RTC events of a log build (those of `only`), warning of
+    the events that cannot go into one."""
+    events = [{k: v for k, v in e.items() if not k.startswith("_")} for e in rtc]
+    built, odd = build_conversations(e for e in events
+                                     if not only or only(event_conversation_id(e) or ""))
+    if odd:
+        whys = sorted({why for _, why in odd})
+        warn(f"{len(odd)} RTC event{'s' if len(odd) > 1 else ''} could not go into a "
+             f"conversation ({', '.join(whys)}): left out of the trees")
+    return built
+
+
 def show_webhooks(webhooks: Iterable[dict[str, Any]], args: argparse.Namespace,
                   out: TextIO) -> int:
-    """Print saved webhooks as the call-status table, grouped by conversation."""
+    """Print saved webhooks as the call-status table, grouped by conversation; for a
+    conversation with RTC events, first the tree they build and its events: what the
+    API forgets after hang-up."""
     only = OneConversation(args.conversation) if args.conversation else None
+    rtc: list[dict[str, Any]] = []
     if args.json:
         saved: dict[str, list[Any]] = {}
-        for w in webhooks:
+        for w in voice_only(webhooks, rtc):
             key = conversation_of(w)
             if not only or only(key):
                 saved.setdefault(key, []).append(w)
-        out.write(dump_json([{"conversation_uuid": k, "webhooks": v}
-                             for k, v in saved.items()]) + "\n")
+        built = built_from(rtc, only)
+        keys = list(dict.fromkeys([*built, *saved]))
+        out.write(dump_json([{"conversation_uuid": k, "webhooks": saved.get(k, []),
+                              **({"conversation": built[k].document()} if k in built else {})}
+                             for k in keys]) + "\n")
         return EXIT_OK
     import gc
     # Speed (bench/timeline.py): rows are tuples of strings, with no cycles to
@@ -5928,15 +6387,37 @@ def show_webhooks(webhooks: Iterable[dict[str, Any]], args: argparse.Namespace,
     enabled = gc.isenabled()
     gc.disable()
     try:
-        groups = group_webhooks(webhooks, only, style.more)
+        groups = group_webhooks(voice_only(webhooks, rtc), only, style.more)
     finally:
         if enabled:
             gc.enable()
-    if not groups:
+    built = built_from(rtc, only) if rtc else {}
+    if not groups and not built:
         out.write("No webhooks" + (f" for {only}" if only else "") + ".\n")
-    else:
+    elif not built:
         write_lines(out, render_webhook_log(groups, style), style)
+    else:
+        write_lines(out, render_saved_calls(built, groups, style), style)
     return EXIT_OK
+
+
+def render_saved_calls(built: dict[str, EventConversation],
+                       groups: dict[str, list[tuple[str, ...]]], style: Style
+                       ) -> Iterator[str]:
+    """Each conversation of a log: the tree its RTC events build and its events
+    (Events (N)), then its voice webhooks' table."""
+    for i, conv in enumerate(dict.fromkeys([*built, *groups])):
+        if i:
+            yield ""
+        if conv in built:
+            doc = normalize_conversation(built[conv].document())
+            yield from render_tree(doc, style)
+            yield ""
+            yield from render_timeline(doc, style)
+        if conv in groups:
+            if conv in built:
+                yield ""
+            yield from render_webhook_log({conv: groups[conv]}, style)
 
 
 # ############################################################################
@@ -6109,8 +6590,11 @@ def build_parser() -> argparse.ArgumentParser:
         "$VONAGE_APPLICATION_ID)")
     opt("--insecure", action="store_true",
         help="allow plain http:// to a host other than this machine")
+    opt("--rtc", action="store_true", help="also play the call's conversation events to "
+        "URL/webhooks/rtc, as the rtc capability's event URL gets them")
     opt("--log", metavar="FILE", help="send these saved webhooks again instead (serve's "
-        "events.jsonl, any JSON lines of Voice webhooks, or - for standard input)")
+        "events.jsonl, any JSON lines of Voice webhooks and RTC events, or - for standard "
+        "input)")
     opt("--conversation", metavar="CON-ID", help="with --log: only this conversation's")
     opt("--speed", type=float, default=0.0, metavar="X",
         help="with --log: 1 keeps the original spacing, 2 halves it, 0 sends at once "

@@ -2637,7 +2637,7 @@ def test_serve_connection_cap_refuses_only_when_every_connection_is_busy(webhook
 @pytest.mark.parametrize("path,hint", [
     ("/answer", "GET /answer → 404: the answer URL should end in /webhooks/answer"),
     ("/webhooks/events", "the event URL should end in /webhooks/event"),
-    ("/", "serve answers /webhooks/answer, /webhooks/event and /health"),
+    ("/", "serve answers /webhooks/answer, /webhooks/event, /webhooks/rtc and /health"),
 ])
 def test_serve_an_unknown_path_is_logged_with_a_hint(webhook, capsys, path, hint):
     convo.setup_logging(verbose=False)  # at normal verbosity
