@@ -5024,7 +5024,7 @@ class LiveConversations:
         """Take one RTC event; return the log lines it makes."""
         why = odd_event(event)
         if why:
-            shown = printable(dump_json(event) if not isinstance(event, str) else event, 160)
+            shown = printable(dump_json(event, indent=None), 200)
             return [log_line("rtc", f"odd event ({why}), saved and skipped: {shown}")]
         conv_id = event_conversation_id(event) or ""
         tag = short_id(conv_id[4:] if conv_id.startswith("CON-") else conv_id, self.style)

@@ -1415,6 +1415,64 @@ def test_json_output_is_valid_utf8_json_with_unsafe_code_points_escaped(capsys, 
     assert json.loads(out)["id"] == "CON-" + UNSAFE_ESCAPED  # the normalised, shown form
 
 
+def seed_rtc_events(conv: str = CONV_ID) -> list[dict]:
+    """The conversation events send --rtc plays for one call (seed 004's eight, then
+    hang-up's), in order, as the RTC event webhook carries them."""
+    inbound = {"uuid": "797168e2-4c19-4a3c-85e7-4e05b10fef2b", "from": "447700000001",
+               "to": "447700000002", "conversation_uuid": conv}
+    outbound = {"uuid": "30cecc87-7ac9-4d03-910a-e9d69558263c", "from": "Unknown",
+                "to": "447700000003", "conversation_uuid": conv}
+    steps = convo.call_rtc_events(inbound, outbound, app_id=APP_ID)
+    order = ["answer", ("outbound", "ringing"), ("outbound", "answered"),
+             ("inbound", "completed"), ("outbound", "completed")]
+    events = [e for key in order for e in steps[key]]
+    return [convo.stamped_rtc(e, i, FIXED_NOW + i) for i, e in enumerate(events, 1)]
+
+
+def test_a_conversation_is_built_from_its_events_in_any_order_and_once():
+    import random
+    events = seed_rtc_events()
+    assert len(events) == 12 and [e["id"] for e in events] == list(range(1, 13))
+    in_order = convo.EventConversation(CONV_ID)
+    for event in events:
+        in_order.add(event)
+    doc = in_order.document()
+    assert doc["state"] == "ENDED" and in_order.ended
+    assert [m["state"] for m in doc["members"]] == ["LEFT", "LEFT"]
+    assert {leg["uuid"]: leg["status"] for leg in doc["legs"]} == {
+        "797168e2-4c19-4a3c-85e7-4e05b10fef2b": "completed",
+        "30cecc87-7ac9-4d03-910a-e9d69558263c": "completed"}
+    assert [m["channel"]["leg_ids"] for m in doc["members"]] == [
+        ["797168e2-4c19-4a3c-85e7-4e05b10fef2b"], ["30cecc87-7ac9-4d03-910a-e9d69558263c"]]
+    shuffled = events + events[3:7]  # retries
+    random.Random(4).shuffle(shuffled)
+    built, odd = convo.build_conversations(shuffled)
+    assert odd == [] and list(built) == [CONV_ID]
+    assert built[CONV_ID].document() == doc  # the same, whatever the order, each id once
+    # a late event lands in its place: the member is JOINED until its member:left comes
+    late = convo.EventConversation(CONV_ID)
+    for event in events[:9] + events[10:]:
+        late.add(event)
+    assert not late.ended
+    changes = late.add(events[9])  # member:left of the first member, late
+    assert late.ended and ("member" in [kind for kind, _, _ in changes])
+
+
+def test_odd_events_never_break_the_tree():
+    events = seed_rtc_events()
+    odd = [{"type": "member:joined", "id": 99},  # no conversation
+           {**events[0], "id": "7"}, {**events[0], "id": 13, "body": ["x"]}, "text",
+           {**events[0], "id": 14, "type": "custom:hello\x1b[2J"},
+           {**events[1], "id": 15, "type": "member:left", "body": {"member_id": "MEM-never"}}]
+    built, skipped = convo.build_conversations(events[:8] + odd)
+    assert [why for _, why in skipped] == ["no conversation_id", "no integer id",
+                                           "its body is not an object", "not a JSON object"]
+    doc = built[CONV_ID].document()
+    assert [m["state"] for m in doc["members"]][:2] == ["JOINED", "JOINED"]
+    lines = convo.render_tree(convo.normalize_conversation(doc), convo.Style())
+    assert "\x1b" not in "\n".join(lines) and "MEM-never" in "\n".join(lines)
+
+
 # ---------------------------------------------------------------------------
 # Hosts and regions
 # ---------------------------------------------------------------------------
@@ -3096,6 +3154,86 @@ def test_serve_watch_without_credentials_exits_2(capsys):
         "private key" in err
 
 
+def post_rtc(server, events, conn=None):
+    for event in events:
+        status, _, _ = http_request(server, "POST", "/webhooks/rtc", event, conn=conn)
+        assert status == 204
+
+
+def test_serve_rtc_events_are_saved_and_logged_as_a_watch_ends_with_the_tree(webhook, capsys):
+    events = seed_rtc_events()
+    conn = http.client.HTTPConnection(*webhook.server_address[:2], timeout=5)
+    try:
+        post_rtc(webhook, events[:3] + events[2:3] + events[3:], conn)  # one twice, kept-alive
+    finally:
+        conn.close()
+    err = capsys.readouterr().err
+    got = saved(webhook)
+    assert len(got) == 13 and all(w["_webhook"] == "rtc" for w in got)  # each saved
+    assert "rtc     bc643220…     1  " in err and "member:joined" in err
+    assert "→ MEM-" in err and " new, JOINED via phone 447700000002" in err
+    assert "event 3 again: saved, applied once" in err
+    assert "→ leg 30cecc87… ringing → answered" in err
+    assert f"Conversation {CONV_ID}  ENDED" in err and err.count("  LEFT") == 2
+    assert "every member left · watched 11s · 2 members · 2 legs · 12 events" in err
+    assert webhook.routes.live.live == {}  # dropped once ended; it stays on disk
+
+
+def test_serve_rtc_in_any_order_with_voice_webhooks_then_show_after_it_stopped(
+        tmp_path, capsys):
+    import random
+    events = seed_rtc_events()
+    leg = json.loads((TESTDATA / "rtc_leg_status_update.json").read_text())
+    leg.update(conversation_id=CONV_ID, id=20)  # the fixture's shape, in this call
+    mixed = events + events[4:6] + [leg]
+    random.Random(7).shuffle(mixed)
+    voice = [json.loads(line) for line in (TESTDATA / "seed_events.jsonl").read_text(
+        ).splitlines()]
+    convo.setup_logging(verbose=False)
+    with serving(tmp_path / "state") as server:
+        for i, event in enumerate(mixed):
+            post_rtc(server, [event])
+            if i < len(voice):
+                webhook = {k: v for k, v in voice[i].items() if not k.startswith("_")}
+                http_request(server, "POST", "/webhooks/event", webhook)
+        path = server.events_path
+    capsys.readouterr()
+    code, out, err = run(capsys, "show", path)
+    assert code == 0, err
+    tree, rest = out.split("\nEvents (13)\n")
+    assert tree.startswith(f"Conversation {CONV_ID}  ENDED") and tree.count("Member MEM-") == 2
+    assert tree.count("phone channel") == 2 and tree.count("leg ") == 3  # and the fixture's
+    assert "2 members (2 LEFT)" in tree
+    timeline, table = rest.split("\n\n")
+    assert [line.split()[0] for line in timeline.splitlines()[1:]] == [
+        *map(str, range(1, 13)), "20"]  # in id order, each once
+    assert f"Conversation {CONV_ID}  (9 webhooks)" in table
+    code, out, _ = run(capsys, "show", "--json", path)
+    built = json.loads(out)[0]["conversation"]
+    assert built["state"] == "ENDED" and len(built["members"]) == 2 and len(built["events"]) == 13
+
+
+def test_serve_rtc_odd_and_signed_events(tmp_path, capsys):
+    convo.setup_logging(verbose=False)
+    with serving(tmp_path / "state") as server:
+        for odd in ({"type": "member:joined", "id": 1, "body": {}},
+                    {"conversation_id": CONV_ID, "type": "x", "id": "1", "note": "\x1b[31m"}):
+            status, _, _ = http_request(server, "POST", "/webhooks/rtc", odd)
+            assert status == 204
+        status, _, _ = http_request(server, "GET", "/webhooks/rtc?" + urlencode(
+            {"conversation_id": CONV_ID, "type": "member:joined", "id": "x"}))
+        assert status == 204
+        assert len(saved(server)) == 3
+    err = capsys.readouterr().err
+    assert err.count("odd event") == 3 and "no conversation_id" in err
+    assert "\x1b" not in err and "\\u001b[31m" in err
+    with serving(tmp_path / "signed", signature_secret=SECRET) as server:
+        status, _, _ = http_request(server, "POST", "/webhooks/rtc", seed_rtc_events()[0])
+    assert status == 401
+    err = capsys.readouterr().err
+    assert "Vonage documents signed voice webhooks, not signed RTC events" in err
+
+
 # ---------------------------------------------------------------------------
 # send: a call played against convo serve and against servers that get one thing wrong
 # ---------------------------------------------------------------------------
@@ -3465,6 +3603,28 @@ def test_send_verbose_shows_each_exchange_with_its_secrets_redacted(webhook, cap
                      err)
     token = re.search(r"Bearer (\S+)", err)
     assert secret not in out + err and (token is None or token.group(1) == "…(redacted)")
+
+
+def test_send_rtc_plays_the_conversation_against_serve(webhook, capsys):
+    code, out, err = run(capsys, "send", url_of(webhook), "--rtc")
+    assert code == 0, out + err
+    rows = STEP.findall(out)
+    kinds = [row[1] for row in rows]
+    assert len(rows) == 21 and kinds[:3] == ["answer", "member:joined", "started"]
+    assert kinds.count("member:joined") == 3 and kinds.count("member:left") == 2
+    assert all(row[3] == "/webhooks/rtc" for row in rows if ":" in row[1])
+    assert out.splitlines()[-1].startswith("ok: 21 of 21 webhooks passed")
+    rtc = [w for w in saved(webhook) if w["_webhook"] == "rtc"]
+    conv = saved(webhook)[0]["conversation_uuid"]
+    assert [w["id"] for w in rtc] == list(range(1, 13))
+    assert {w["conversation_id"] for w in rtc} == {conv}
+    assert {w["application_id"] for w in rtc} == {convo.SEED_APP_ID}
+    assert f"Conversation {conv}  ENDED" in err and "12 events" in err
+    # and --log sends the saved RTC events again, as they were
+    capsys.readouterr()
+    code, out, err = run(capsys, "send", url_of(webhook), "--log", webhook.events_path)
+    assert code == 0 and len(STEP.findall(out)) == 21, out + err
+    assert "after the end: saved" in capsys.readouterr().err + err
 
 
 def test_send_numbering_keeps_its_columns_past_999(capsys, tmp_path):
