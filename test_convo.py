@@ -3141,6 +3141,16 @@ def test_serve_watch_follows_each_call_it_answers(tmp_path, key_file, rsa_key):
                        for line in tagged)
             fake.advance()  # hang-up
             assert "[bc643220] hung up · watched " in log.expect(" watched ")[-1]
+            # a second call whose RTC events come: the push wins, its polling stops
+            other = "CON-00000000-0000-4000-8000-000000000002"
+            fake.play([{**step, "conversation": dict(SEED["conversation"], id=other)}
+                       for step in seed_call_steps()[:9]], step=8)
+            http_request(server, "GET", "/webhooks/answer?" + urlencode(
+                {**ANSWER_QUERY, "conversation_uuid": other}))
+            log.expect("[00000000] Watching:")
+            post_rtc(server, seed_rtc_events(other)[:1])
+            assert "its RTC events are coming: no more polling" in log.expect(
+                "no more polling")[-1]
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=10)
         finally:
