@@ -3223,6 +3223,20 @@ def test_serve_rtc_in_any_order_with_voice_webhooks_then_show_after_it_stopped(
     assert built["state"] == "ENDED" and len(built["members"]) == 2 and len(built["events"]) == 13
 
 
+def test_serve_rtc_follows_a_bounded_number_of_conversations(monkeypatch):
+    monkeypatch.setattr(convo, "MAX_LIVE_CONVERSATIONS", 2)
+    live = convo.LiveConversations(convo.Style())
+    calls = [seed_rtc_events(f"CON-00000000-0000-4000-8000-00000000000{n}") for n in range(4)]
+    for n, events in enumerate(calls):
+        said = live.push(events[0])
+        if n == 2:
+            assert "2 conversations in progress, more than serve follows" in said[0]
+    assert len(live.live) == 2  # the others are saved, not followed
+    for event in calls[0][1:]:
+        live.push(event)
+    assert len(live.live) == 1  # the one that ended is dropped
+
+
 def test_serve_rtc_odd_and_signed_events(tmp_path, capsys):
     convo.setup_logging(verbose=False)
     with serving(tmp_path / "state") as server:
