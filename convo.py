@@ -4669,6 +4669,7 @@ def _server_class() -> Any:
                 self.close_connection = True
                 return
             path, _, query = head.path.partition("?")
+            started = time.monotonic()
             status, payload, headers = self.server.routes.handle(
                 head.method, path, query, body, authorization=head.field("authorization"),
                 client=self.client_address[0], replay_of=head.field(REPLAY_HEADER.lower()),
@@ -4676,9 +4677,17 @@ def _server_class() -> Any:
             if self.server.stopping:
                 self.close_connection = True
             try:
-                self.reply(status, payload, headers=headers)
+                data = self.reply(status, payload, headers=headers)
             except ConnectionError:
                 self.close_connection = True
+                return
+            exchanged = self.server.config.on_exchange
+            if exchanged:  # the inspector's page
+                exchanged(head.method, path, query,
+                          [(k, v) for k, values in head.fields.items() for v in values], body,
+                          status, list((headers or {}).items()) + (
+                              [("Content-Type", "application/json")] if data else []),
+                          data, (time.monotonic() - started) * 1000)
 
         def read_head(self) -> RequestHead | None:
             """Read and parse the request line and header lines, each as it arrives;
@@ -4729,8 +4738,9 @@ def _server_class() -> Any:
                 pass
 
         def reply(self, code: int, body: Any = None, *,
-                  headers: dict[str, str] | None = None) -> None:
-            """Log the request, then write the whole response in one send."""
+                  headers: dict[str, str] | None = None) -> bytes:
+            """Log the request, then write the whole response in one send; return its
+            body."""
             data = body if isinstance(body, bytes) else (
                 b"" if body is None else json.dumps(body).encode())
             lines = [f"HTTP/1.1 {code} {HTTPStatus(code).phrase}", "Server: convo",
@@ -4748,6 +4758,7 @@ def _server_class() -> Any:
             if not self.close_connection:
                 self.conn.idle_since = time.monotonic()  # before the client can see the reply
             self.wfile.write(head + (b"" if self.command == "HEAD" else data))
+            return data
 
     class WebhookServer(ThreadingHTTPServer):
         """A threading HTTP server with a cap on busy connections and a graceful stop."""
@@ -4984,6 +4995,7 @@ class ServeConfig:
         self.style = style or Style()
         self.on_call = on_call  # called with (conversation ID, answer fields) per new call
         self.on_rtc = on_rtc  # called with a conversation ID when its first RTC event comes
+        self.on_exchange: Any = None  # called with each webhook answered (the inspector)
         self.ncco_bytes = json.dumps(build_answer_ncco(to, from_), separators=(",", ":")).encode()
 
 
@@ -5263,6 +5275,664 @@ class WebhookRoutes:
             self.log.warning("could not record the call in %s: %s", self.config.state_dir,
                              printable(e, 120))
 
+# -- the inspector: a local page of every call serve has seen ------------------
+
+# A second listener, on 127.0.0.1 only (never the webhook port, which a tunnel
+# exposes): the page, its style and script, and a JSON API beside it. What came
+# from outside is only ever inserted as text (textContent), and the page loads
+# nothing from another origin (Content-Security-Policy: default-src 'self').
+
+INSPECTOR_HTML = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>convo.py serve</title>
+<link rel="stylesheet" href="/app.css">
+</head>
+<body>
+<header>
+  <h1>convo.py serve</h1>
+  <input id="search" type="search" placeholder="Search: a number, an ID, a status"
+         aria-label="Search the calls">
+  <span id="live">connecting</span>
+</header>
+<main>
+  <nav id="calls" aria-label="Calls"></nav>
+  <section id="call">
+    <p class="empty">No call yet: call your Vonage number, or play one with
+    <code>python3 convo.py send :PORT --rtc</code>.</p>
+  </section>
+</main>
+<script src="/app.js"></script>
+</body>
+</html>
+"""
+
+INSPECTOR_CSS = """
+body { font: 14px/1.4 system-ui, sans-serif; margin: 0; color: #1d232a; background: #f6f7f9; }
+header { display: flex; gap: 1em; align-items: center; padding: .5em 1em; background: #1d232a;
+         color: #fff; }
+h1 { font-size: 1em; margin: 0; }
+#search { flex: 1; max-width: 30em; padding: .3em .5em; }
+#live.on { color: #7ee08a; } #live.off { color: #f28b82; }
+main { display: grid; grid-template-columns: minmax(14em, 22em) 1fr; min-height: 90vh; }
+nav { border-right: 1px solid #d5d9de; overflow-y: auto; }
+nav button { display: grid; width: 100%; text-align: left; border: 0; border-bottom: 1px solid
+             #e3e6ea; background: none; padding: .5em .8em; cursor: pointer; font: inherit; }
+nav button.on { background: #e3ecfa; }
+.id, .when, .dim { color: #68717c; font-size: .85em; font-family: ui-monospace, monospace; }
+section { padding: 1em; overflow-x: auto; }
+.picture { display: flex; flex-direction: column; gap: .6em; margin-bottom: 1.2em; }
+.box { border: 1px solid #b9c0c8; border-radius: 6px; padding: .5em .7em; background: #fff; }
+.conv { border-width: 2px; }
+.members { display: flex; gap: 1em; flex-wrap: wrap; }
+.member { flex: 1; min-width: 16em; }
+.channel { margin: .4em 0 0 1em; border-style: dashed; }
+.leg { margin: .3em 0 0 1em; font-family: ui-monospace, monospace; font-size: .9em; }
+.badge { display: inline-block; padding: 0 .4em; border-radius: 4px; background: #e3e6ea;
+         font-size: .85em; margin-left: .4em; }
+.s-answered, .s-JOINED, .s-ACTIVE { background: #c8f0cf; }
+.s-ringing, .s-started, .s-INVITED { background: #fbeebc; }
+.s-completed, .s-LEFT, .s-ENDED { background: #dde1e6; }
+.s-failed, .s-busy, .s-rejected, .s-timeout, .s-cancelled, .s-unanswered { background: #f8c9c4; }
+table { border-collapse: collapse; width: 100%; background: #fff; }
+td, th { text-align: left; padding: .25em .5em; border-bottom: 1px solid #e3e6ea;
+         vertical-align: top; }
+tr.row { cursor: pointer; } tr.row:hover { background: #f0f4fa; }
+pre { white-space: pre-wrap; word-break: break-all; margin: .3em 0; background: #f6f7f9;
+      padding: .4em; }
+.detail h4 { margin: .5em 0 .2em; }
+"""
+
+INSPECTOR_JS = r"""
+"use strict";
+// Everything shown here came from outside: it is only ever set as text.
+const $ = (id) => document.getElementById(id);
+function el(tag, cls, text) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined && text !== null) e.textContent = String(text);
+  return e;
+}
+function badge(status) {
+  const safe = String(status || "?").replace(/[^A-Za-z]/g, "");
+  return el("span", "badge s-" + safe, status || "?");
+}
+async function getJSON(url, options) {
+  const reply = await fetch(url, options);
+  if (!reply.ok) throw new Error(url + ": HTTP " + reply.status);
+  return reply.json();
+}
+
+let calls = [];
+let selected = null;
+const opened = new Map();  // the webhooks whose details are open -> what was said of them
+
+function showCalls() {
+  const query = $("search").value.trim().toLowerCase();
+  const nav = $("calls");
+  nav.replaceChildren();
+  for (const call of calls) {
+    const text = [call.id, call.from, call.to, call.status].join(" ").toLowerCase();
+    if (query && !text.includes(query)) continue;
+    const button = el("button", call.id === selected ? "on" : "");
+    button.dataset.id = call.id;
+    const who = el("span", "who", (call.from || "?") + " \u2192 " + (call.to || "?"));
+    who.append(badge(call.status));
+    button.append(who, el("span", "id", call.id), el("span", "when", call.last));
+    button.addEventListener("click", () => select(call.id));
+    nav.append(button);
+  }
+}
+
+async function loadCalls() {
+  calls = await getJSON("/api/calls");
+  showCalls();
+  if (!selected && calls.length) await select(calls[0].id);
+}
+
+async function select(id) {
+  selected = id;
+  showCalls();
+  const call = await getJSON("/api/calls/" + encodeURIComponent(id));
+  if (selected === id) await showCall(call);
+}
+
+function legBox(leg) {
+  const box = el("div", "leg", "leg " + leg.uuid);
+  box.dataset.leg = leg.uuid;
+  box.append(badge(leg.status));
+  if (leg.direction) box.append(el("span", "dim", " " + leg.direction));
+  return box;
+}
+
+function ends(channel) {
+  const number = (end) => (end && (end.number || end.uri || end.user || end.id)) || "?";
+  return number(channel.from) + " \u2192 " + number(channel.to);
+}
+
+function flow(conv) {
+  // The call as it was forwarded: the caller, the number called, then whom it reached.
+  const channels = (conv.members || []).map((m) => m.channel).filter(Boolean);
+  const legs = conv.legs || [];
+  const first = channels[0] || legs.find((leg) => leg.direction === "inbound");
+  if (!first) return null;
+  const number = (end) => (end && (end.number || end.uri || end.user || end.id)) || "?";
+  const stops = [number(first.from), number(first.to)];
+  for (const other of channels.slice(1).concat(
+      channels.length ? [] : legs.filter((leg) => leg.direction === "outbound"))) {
+    stops.push(number(other.to));
+  }
+  return el("div", "dim flow", stops.join(" \u2192 "));
+}
+
+function picture(conv) {
+  const legs = new Map((conv.legs || []).map((leg) => [leg.uuid, leg]));
+  const shown = new Set();
+  const root = el("div", "picture");
+  const head = el("div", "box conv", "Conversation " + conv.id);
+  head.append(badge(conv.state));
+  const forwarded = flow(conv);
+  if (forwarded) head.append(forwarded);
+  root.append(head);
+  const members = el("div", "members");
+  for (const member of conv.members || []) {
+    const box = el("div", "box member");
+    box.dataset.member = member.id;
+    const title = el("div", "", "Member " + member.id);
+    title.append(badge(member.state));
+    box.append(title);
+    const user = member.user && (member.user.name || member.user.id);
+    if (user) box.append(el("div", "dim", "user " + user));
+    const channel = member.channel;
+    if (channel) {
+      const cbox = el("div", "box channel", (channel.type || "unknown") + " channel " +
+                      ends(channel));
+      for (const id of channel.leg_ids || [channel.id]) {
+        if (!id) continue;
+        shown.add(id);
+        cbox.append(legBox(legs.get(id) || {uuid: id}));
+      }
+      box.append(cbox);
+    }
+    members.append(box);
+  }
+  for (const leg of legs.values()) {
+    if (shown.has(leg.uuid)) continue;
+    const box = el("div", "box member", "Leg on no member's channel");
+    const cbox = el("div", "box channel", (leg.type || "phone") + " " + ends(leg));
+    cbox.append(legBox(leg));
+    box.append(cbox);
+    members.append(box);
+  }
+  root.append(members);
+  return root;
+}
+
+function timeline(rows) {
+  const table = el("table", "timeline");
+  const head = el("tr");
+  for (const name of ["time", "webhook", "what", "reply", "took"]) head.append(el("th", "", name));
+  table.append(head);
+  for (const row of rows) {
+    const tr = el("tr", "row");
+    tr.dataset.index = row.index;
+    tr.append(el("td", "dim", (row.time || "").slice(11, 23)), el("td", "", row.kind),
+              el("td", "", row.what),
+              el("td", "", row.status || "-"),
+              el("td", "dim", row.took_ms === null ? "-" : row.took_ms + " ms"));
+    tr.addEventListener("click", () => toggle(row.index, tr));
+    table.append(tr);
+  }
+  return table;
+}
+
+async function showCall(call) {
+  const root = $("call");
+  const table = timeline(call.timeline);
+  root.replaceChildren(picture(call.conversation), el("h3", "", "Timeline"), table);
+  for (const tr of table.querySelectorAll("tr.row")) {  // what was open stays open
+    if (opened.has(Number(tr.dataset.index))) await detail(Number(tr.dataset.index), tr);
+  }
+}
+
+function block(title, lines, body) {
+  const part = el("div", "");
+  part.append(el("h4", "", title));
+  part.append(el("pre", "", lines.join("\n")));
+  if (body) {
+    let text = body;
+    try { text = JSON.stringify(JSON.parse(body), null, 2); } catch (e) { /* as it is */ }
+    part.append(el("pre", "body", text));
+  }
+  return part;
+}
+
+async function toggle(index, tr) {
+  const next = tr.nextElementSibling;
+  if (next && next.classList.contains("detail")) {
+    next.remove();
+    opened.delete(index);
+    return;
+  }
+  opened.set(index, "");
+  await detail(index, tr);
+}
+
+async function detail(index, tr) {
+  const d = await getJSON("/api/webhooks/" + index);
+  const row = el("tr", "detail");
+  const cell = el("td");
+  cell.colSpan = 5;
+  const target = d.request.path + (d.request.query ? "?" + d.request.query : "");
+  cell.append(block("Request: " + d.request.method + " " + target,
+                    d.request.headers.map(([k, v]) => k + ": " + v), d.request.body));
+  if (d.reply) {
+    cell.append(block("Reply: " + d.reply.status + " (" + d.took_ms + " ms)",
+                      d.reply.headers.map(([k, v]) => k + ": " + v), d.reply.body));
+  } else {
+    cell.append(el("p", "dim", "Saved by an earlier run: its reply was not kept."));
+  }
+  const button = el("button", "replay", "Replay");
+  const said = el("span", "dim", opened.get(index) || "");
+  button.addEventListener("click", async () => {
+    const result = await getJSON("/api/replay", {
+      method: "POST", headers: {"Content-Type": "application/json"},
+      body: JSON.stringify({index: index})});
+    opened.set(index, " sent again: HTTP " + result.status);
+    said.textContent = opened.get(index);
+  });
+  cell.append(button, said);
+  row.append(cell);
+  tr.after(row);
+}
+
+function connect() {
+  const stream = new EventSource("/api/stream");
+  stream.onopen = () => { $("live").textContent = "live"; $("live").className = "on"; };
+  stream.onerror = () => { $("live").textContent = "reconnecting"; $("live").className = "off"; };
+  stream.onmessage = (message) => {
+    const record = JSON.parse(message.data);
+    if (!selected) selected = record.conversation;
+    refresh();
+  };
+}
+
+// Webhooks come in bursts: one refresh at a time, and one more if any came meanwhile.
+let refreshing = false;
+let again = false;
+async function refresh() {
+  if (refreshing) { again = true; return; }
+  refreshing = true;
+  try {
+    do {
+      again = false;
+      await loadCalls();
+      if (selected) await select(selected);
+    } while (again);
+  } finally {
+    refreshing = false;
+  }
+}
+
+$("search").addEventListener("input", showCalls);
+loadCalls().then(connect, connect);
+"""
+
+#: How many webhooks the inspector keeps (this run's and those read from events.jsonl).
+MAX_INSPECTED = 20_000
+#: What every inspector response carries: nothing from elsewhere, nothing inline.
+INSPECTOR_HEADERS = {"Content-Security-Policy": "default-src 'self'",
+                     "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store",
+                     "Referrer-Policy": "no-referrer"}
+
+
+class Exchange:
+    """One webhook as serve saw it: the request as it came and the reply it gave (or,
+    for one read from an earlier run's events.jsonl, its fields alone)."""
+
+    __slots__ = ("index", "method", "path", "query", "headers", "body", "status",
+                 "reply_headers", "reply_body", "took_ms", "received", "_fields")
+
+    def __init__(self, index: int, method: str, path: str, query: str,
+                 headers: list[tuple[str, str]], body: bytes, received: str, *,
+                 status: int | None = None, reply_headers: list[tuple[str, str]] | None = None,
+                 reply_body: bytes = b"", took_ms: float | None = None,
+                 fields: dict[str, Any] | None = None) -> None:
+        self.index, self.method, self.path, self.query = index, method, path, query
+        self.headers, self.body, self.received = headers, body, received
+        self.status, self.reply_headers, self.reply_body = status, reply_headers, reply_body
+        self.took_ms, self._fields = took_ms, fields
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        """The webhook's fields (parsed when first asked: the answer stays fast)."""
+        if self._fields is None:
+            params, _ = webhook_params(self.method, self.body, self.query)
+            self._fields = params if isinstance(params, dict) else {}
+        return self._fields
+
+    @property
+    def kind(self) -> str:
+        return {"/webhooks/answer": "answer", "/webhooks/rtc": "rtc"}.get(
+            self.path.rstrip("/"), "event")
+
+    @property
+    def conversation(self) -> str:
+        return conversation_of(self.fields)
+
+    def summary(self) -> dict[str, Any]:
+        fields = self.fields
+        kind = self.kind
+        what = (f"{_scalar(fields.get('type')) or '?'} (id {_scalar(fields.get('id')) or '?'})"
+                if kind == "rtc" else "answer: the NCCO" if kind == "answer" else
+                f"{_scalar(fields.get('status')) or '?'} · {_scalar(fields.get('direction')) or ''}")
+        return {"index": self.index, "kind": kind, "conversation": self.conversation,
+                "time": self.received, "what": what, "status": self.status,
+                "took_ms": None if self.took_ms is None else round(self.took_ms, 1)}
+
+    def detail(self) -> dict[str, Any]:
+        def text(data: bytes) -> str:
+            return data.decode("utf-8", "replace")
+        shown = [(k, shown_header(k, v)) for k, v in self.headers]
+        request = {"method": self.method, "path": self.path, "query": self.query,
+                   "headers": shown, "body": text(self.body) if self.body else (
+                       "" if self.status is not None else dump_json(self.fields))}
+        reply = None if self.status is None else {
+            "status": self.status, "headers": [(k, shown_header(k, v))
+                                               for k, v in self.reply_headers or []],
+            "body": text(self.reply_body)}
+        return {**self.summary(), "request": request, "reply": reply}
+
+
+class Inspector:
+    """What the page shows: every webhook serve has seen, this run's as exchanges and
+    earlier runs' from events.jsonl, by conversation; and the stream of new ones for
+    the pages open. Thread-safe; bounded (MAX_INSPECTED)."""
+
+    def __init__(self, events_path: str) -> None:
+        import collections
+        import threading
+        self.records: collections.deque[Exchange] = collections.deque(maxlen=MAX_INSPECTED)
+        self.lock = threading.Lock()
+        self.listeners: list[Any] = []  # one queue per page's stream
+        self.count = 0
+        self._load(events_path)
+
+    def _load(self, path: str) -> None:
+        """Earlier runs' webhooks, from the end of events.jsonl (what it kept: fields)."""
+        try:
+            lines = input_lines(path, snapshot=True)
+            for doc in iter_json_lines(lines, path, []):
+                kind = webhook_kind(doc)
+                fields = {k: v for k, v in doc.items() if not k.startswith("_")}
+                method = doc.get("_method") if doc.get("_method") in ("GET", "POST") else "POST"
+                self._add(Exchange(self.count, method, f"/webhooks/{kind}", "", [], b"",
+                                   _scalar(doc.get("_received_at")) or "", fields=fields))
+        except ConvoError:
+            pass  # no log yet, or one that cannot be read: this run's calls only
+
+    def _add(self, record: Exchange) -> None:
+        self.records.append(record)
+        self.count += 1
+
+    def exchanged(self, method: str, path: str, query: str, headers: list[tuple[str, str]],
+                  body: bytes, status: int, reply_headers: list[tuple[str, str]],
+                  reply_body: bytes, took_ms: float) -> None:
+        """One webhook answered (serve's handler calls this after its reply)."""
+        if path.rstrip("/") not in ("/webhooks/answer", "/webhooks/event", "/webhooks/rtc"):
+            return
+        now = format_iso(datetime.now(timezone.utc))
+        with self.lock:
+            record = Exchange(self.count, method, path, query, headers, body, now,
+                              status=status, reply_headers=reply_headers,
+                              reply_body=reply_body, took_ms=took_ms)
+            self._add(record)
+            listeners = list(self.listeners)
+        if listeners:
+            message = dump_json(record.summary(), indent=None)
+            for queue in listeners:
+                queue.put(message)
+
+    def listen(self) -> Any:
+        import queue
+        q: Any = queue.Queue(maxsize=1000)
+        with self.lock:
+            self.listeners.append(q)
+        return q
+
+    def unlisten(self, q: Any) -> None:
+        with self.lock:
+            if q in self.listeners:
+                self.listeners.remove(q)
+
+    def close(self) -> None:
+        """End every stream (serve is stopping)."""
+        with self.lock:
+            for q in self.listeners:
+                q.put(None)
+
+    def find(self, index: int) -> Exchange | None:
+        with self.lock:
+            first = self.records[0].index if self.records else 0
+            if 0 <= index - first < len(self.records):
+                return self.records[index - first]
+        return None
+
+    def calls(self) -> list[dict[str, Any]]:
+        """Every call, newest first: its ID, numbers, last status and times."""
+        with self.lock:
+            records = list(self.records)
+        seen: dict[str, dict[str, Any]] = {}
+        for record in records:
+            fields = record.fields
+            conv = record.conversation
+            call = seen.setdefault(conv, {"id": conv, "from": None, "to": None,
+                                          "status": "started", "first": record.received,
+                                          "webhooks": 0})
+            call["webhooks"] += 1
+            call["last"] = record.received
+            if record.kind == "answer":
+                call["from"], call["to"] = _scalar(fields.get("from")), _scalar(fields.get("to"))
+            elif record.kind == "event" and _scalar(fields.get("status")):
+                call["status"] = fields["status"]
+                if fields.get("direction") == "inbound" and not call["from"]:
+                    call["from"], call["to"] = (_scalar(fields.get("from")),
+                                                _scalar(fields.get("to")))
+        return sorted(seen.values(), key=lambda c: c["last"] or "", reverse=True)
+
+    def call(self, conv: str) -> dict[str, Any] | None:
+        """One call: the conversation as its RTC events build it (else its legs, from
+        its voice webhooks), and its timeline."""
+        with self.lock:
+            records = [r for r in self.records if r.conversation == conv]
+        if not records:
+            return None
+        built = EventConversation(conv)
+        legs: dict[str, dict[str, Any]] = {}
+        for record in records:
+            fields = record.fields
+            if record.kind == "rtc" and not odd_event(fields):
+                built.add(fields)
+            elif record.kind == "event" and _scalar(fields.get("uuid")):
+                leg = legs.setdefault(fields["uuid"], {"uuid": fields["uuid"]})
+                leg.update({k: fields[k] for k in ("status", "direction") if fields.get(k)})
+                for end in ("from", "to"):
+                    if _scalar(fields.get(end)):
+                        leg[end] = {"type": "phone", "number": fields[end]}
+        doc = built.document() if built.events else {"id": conv, "state": None,
+                                                     "members": [], "legs": []}
+        known = {leg["uuid"] for leg in doc["legs"]}
+        doc["legs"] += [leg for uuid, leg in legs.items() if uuid not in known]
+        if doc["state"] is None:
+            doc["state"] = "ENDED" if legs and all(
+                leg.get("status") in ENDED_STATUSES for leg in legs.values()) else "ACTIVE"
+        doc.pop("events", None)
+        return {"conversation": doc, "timeline": [r.summary() for r in records]}
+
+    def webhooks(self, conv: str | None) -> list[dict[str, Any]]:
+        with self.lock:
+            records = list(self.records)
+        return [r.detail() for r in records if conv is None or r.conversation == conv]
+
+
+def inspector_allowed(host: str, port: int) -> set[str]:
+    """The Host values the inspector answers (DNS rebinding: a page elsewhere that
+    makes its name point at 127.0.0.1 sends its own name, refused)."""
+    return {f"localhost:{port}", f"127.0.0.1:{port}", f"[::1]:{port}"}
+
+
+def make_inspector(port: int, inspector: Inspector, config: ServeConfig,
+                   webhook_port: int) -> Any:
+    """The inspector's listener on 127.0.0.1 (not started: call serve_forever)."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    class InspectorHandler(BaseHTTPRequestHandler):
+        server_version = "convo"
+
+        def log_message(self, *args: Any) -> None:
+            pass  # serve's log is for webhooks
+
+        def send(self, status: int, body: bytes | str, kind: str = "application/json") -> None:
+            data = body.encode() if isinstance(body, str) else body
+            self.send_response(status)
+            for name, value in INSPECTOR_HEADERS.items():
+                self.send_header(name, value)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def json(self, value: Any, status: int = 200) -> None:
+            self.send(status, dump_json(value, indent=None))
+
+        def allowed(self) -> bool:
+            if self.headers.get("Host", "") not in self.server.allowed:
+                self.json({"error": "this page answers only to localhost, 127.0.0.1 or "
+                                    "[::1] with its port"}, 403)
+                return False
+            return True
+
+        def do_GET(self) -> None:
+            if not self.allowed():
+                return
+            parts = urlsplit(self.path)
+            path = parts.path
+            if path == "/":
+                return self.send(200, INSPECTOR_HTML.replace(
+                    "PORT", str(webhook_port)), "text/html; charset=utf-8")
+            if path == "/app.js":
+                return self.send(200, INSPECTOR_JS, "text/javascript; charset=utf-8")
+            if path == "/app.css":
+                return self.send(200, INSPECTOR_CSS, "text/css; charset=utf-8")
+            if path == "/favicon.ico":
+                return self.send(204, b"", "image/x-icon")
+            if path == "/api/calls":
+                return self.json(inspector.calls())
+            if path.startswith("/api/calls/"):
+                call = inspector.call(unquote(path[len("/api/calls/"):]))
+                return self.json(call) if call else self.json({"error": "no such call"}, 404)
+            if path == "/api/webhooks":
+                conv = parse_qs(parts.query).get("conversation", [None])[0]
+                return self.json(inspector.webhooks(conv))
+            if path.startswith("/api/webhooks/") and path[14:].isdigit():
+                found = inspector.find(int(path[14:]))
+                return self.json(found.detail()) if found else self.json(
+                    {"error": "no such webhook"}, 404)
+            if path == "/api/stream":
+                return self.stream()
+            self.json({"error": "not found"}, 404)
+
+        def stream(self) -> None:
+            """Server-Sent Events: a message per webhook, as it is answered."""
+            import queue
+            q = inspector.listen()
+            try:
+                self.send_response(200)
+                for name, value in INSPECTOR_HEADERS.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Type", "text/event-stream")
+                self.end_headers()
+                self.wfile.write(b": convo.py\n\n")
+                self.wfile.flush()
+                while True:
+                    try:
+                        message = q.get(timeout=15)
+                    except queue.Empty:
+                        message = ""  # a comment keeps the connection open
+                    if message is None:
+                        return
+                    self.wfile.write(f"data: {message}\n\n".encode() if message
+                                     else b": keep-alive\n\n")
+                    self.wfile.flush()
+            except OSError:
+                return  # the page went away
+            finally:
+                inspector.unlisten(q)
+
+        def do_POST(self) -> None:
+            if not self.allowed():
+                return
+            origin = self.headers.get("Origin", "")
+            if origin not in {f"http://{host}" for host in self.server.allowed}:
+                return self.json({"error": "a POST must come from this page (its Origin)"},
+                                 403)
+            if self.path != "/api/replay":
+                return self.json({"error": "not found"}, 404)
+            try:
+                length = int(self.headers.get("Content-Length") or 0)
+                index = loads(self.rfile.read(min(length, 4096))).get("index")
+            except (ValueError, AttributeError):
+                index = None
+            found = inspector.find(index) if is_int(index) else None
+            if found is None:
+                return self.json({"error": "give the index of a webhook: {\"index\": 3}"}, 400)
+            self.json({"status": replay_exchange(found, webhook_port, config)})
+
+    class InspectorServer(ThreadingHTTPServer):
+        daemon_threads = True
+        allow_reuse_address = True
+
+    server = InspectorServer(("127.0.0.1", port), InspectorHandler)
+    server.allowed = inspector_allowed("127.0.0.1", server.server_address[1])
+    return server
+
+
+def replay_exchange(record: Exchange, port: int, config: ServeConfig) -> int:
+    """Send one saved webhook again to serve's own webhook port, as send --log does
+    (marked as send's, signed afresh when serve checks signatures); its status."""
+    import http.client
+    import uuid
+    from urllib.parse import urlencode
+    fields = record.fields
+    if record.method == "GET":
+        query = urlencode({k: v if isinstance(v, str) else json.dumps(v)
+                           for k, v in fields.items()})
+        target, body = f"{record.path}?{query}", b""
+    else:
+        target, body = record.path, json.dumps(fields, separators=(",", ":")).encode()
+    headers = {"User-Agent": f"convo.py/{__version__}{SEND_AGENT_MARK}",
+               "Content-Type": "application/json"}
+    if config.signature_secret:
+        claims = webhook_claims(body_hash=payload_hash(record.method, body,
+                                                       target.partition("?")[2]),
+                                api_key=config.api_key or "", app_id=config.app_id,
+                                now=time.time(), jti=str(uuid.uuid4()))
+        headers["Authorization"] = f"Bearer {sign_webhook(claims, config.signature_secret)}"
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request(record.method, target, body=body or None, headers=headers)
+        resp = conn.getresponse()
+        resp.read()
+        return resp.status
+    except (OSError, http.client.HTTPException):
+        return 0
+    finally:
+        conn.close()
+
+
 # -- the command ---------------------------------------------------------------
 
 def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
@@ -5308,8 +5978,12 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
                              f"{printable(e.strerror or e, 80)}; pick another --port or --host"
                              ) from None
         host, port = server.server_address[:2]
+        inspecting = None
+        if not args.no_inspect:
+            inspecting = start_inspector(args, port, server.events_path, config)
         banner = serve_banner(config, host, port, public, server.events_path,
-                              configured and configured[:2])
+                              configured and configured[:2],
+                              inspecting and inspecting[0].server_address[1])
         style = style_for(out)
         out.write("".join(f"{style.wrap(line, None if line[0] == ' ' else '  ')}\n"
                           for line in banner))
@@ -5327,6 +6001,10 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
                 pass
         finally:
             stop.set()  # ends the watches of serve --watch too
+            if inspecting:
+                inspecting[1].close()  # its streams end, then its listener
+                inspecting[0].shutdown()
+                inspecting[0].server_close()
             busy = server.stop()
             thread.join()
     finally:
@@ -5340,6 +6018,29 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
         warn(f"stopped with {busy} request(s) still in flight")
     out.write("convo serve: stopped\n")
     return EXIT_OK
+
+
+def start_inspector(args: argparse.Namespace, port: int, events_path: str,
+                    config: ServeConfig) -> tuple[Any, Inspector]:
+    """The inspector's listener, started: on --inspect-port, else the webhook port + 1
+    (a free one when serve's own was picked for it). Raises ConvoError (exit 2)."""
+    import threading
+    asked = args.port if args.port is not None else int(os.environ.get("PORT") or 3000)
+    wanted = args.inspect_port if args.inspect_port is not None else (port + 1 if asked else 0)
+    if not 0 <= wanted <= 65535 or wanted == port:
+        raise ConvoError(f"--inspect-port {wanted}: give another port than the webhooks' "
+                         f"(0 picks a free one)", EXIT_USAGE)
+    inspector = Inspector(events_path)
+    try:
+        listener = make_inspector(wanted, inspector, config, port)
+    except OSError as e:
+        raise ConvoError(f"cannot listen on 127.0.0.1:{wanted} for the inspector: "
+                         f"{printable(e.strerror or e, 80)}; pick another --inspect-port, or "
+                         f"--no-inspect", EXIT_USAGE) from None
+    config.on_exchange = inspector.exchanged
+    threading.Thread(target=listener.serve_forever, kwargs={"poll_interval": 0.1},
+                     daemon=True).start()
+    return listener, inspector
 
 
 def put_back(acct: Account, saved: SavedApp) -> None:
@@ -5383,7 +6084,8 @@ def serve_config(args: argparse.Namespace) -> tuple[ServeConfig, int, str]:
 
 
 def serve_banner(config: ServeConfig, host: str, port: int, public: str,
-                 events_path: str, configured: tuple[str, list] | None = None) -> list[str]:
+                 events_path: str, configured: tuple[str, list] | None = None,
+                 inspect_port: int | None = None) -> list[str]:
     """What serve prints once it listens: where to point Vonage (or, with --configure,
     what it changed in the application, from what to what), and what it does."""
     local = f"http://{host if ':' not in host else f'[{host}]'}:{port}"
@@ -5408,6 +6110,8 @@ def serve_banner(config: ServeConfig, host: str, port: int, public: str,
             + (f" (caller ID {config.from_})" if config.from_ else ""),
             f"  saves to    {events_path}; the latest call in "
             f"{os.path.join(config.state_dir, STATE_FILE)}",
+            *([f"  inspector   http://127.0.0.1:{inspect_port}/ (this machine only: open it "
+               f"in a browser)"] if inspect_port else []),
             "  signatures  " + ("verified (HS256, with the signature secret)"
                                 if config.signature_secret else "NOT verified")]
 
@@ -6558,6 +7262,9 @@ def build_parser() -> argparse.ArgumentParser:
     opt("-w", "--watch", action="store_true",
         help="follow each call it answers through the API, in its log, as get --watch does")
     opt("--legs", action="store_true", help="with --watch, follow the Voice API legs too")
+    opt("--inspect-port", type=int, metavar="PORT", help="the inspector's page, on "
+        "127.0.0.1 (default: the webhook port + 1; 0 picks a free one)")
+    opt("--no-inspect", action="store_true", help="no inspector page")
 
     opt = command("send", cmd_send)
     opt("url", nargs="?", metavar="URL", help="your webhook server, e.g. http://127.0.0.1:3000: "

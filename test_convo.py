@@ -15,15 +15,17 @@ import http.client
 import http.server
 import json
 import os
+import shutil
 import signal
 import socket
 import ssl
+import statistics
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import jwt
 import pytest
@@ -3256,6 +3258,200 @@ def test_serve_rtc_odd_and_signed_events(tmp_path, capsys):
     assert status == 401
     err = capsys.readouterr().err
     assert "Vonage documents signed voice webhooks, not signed RTC events" in err
+
+
+@contextlib.contextmanager
+def serve_inspected(tmp_path, *extra: str):
+    """`convo.py serve` in a process of its own, with its inspector on a free port:
+    yields (the process, the webhook server's address, the inspector's URL)."""
+    proc = subprocess.Popen([sys.executable, str(HERE / "convo.py"), "serve", "--port", "0",
+                             "--to", "447700000003", *extra], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "CONVO_STATE_DIR": str(tmp_path / "state")})
+    try:
+        banner = ""
+        for line in proc.stdout:
+            banner += line
+            if line.startswith("  signatures"):
+                break
+        port = int(re.search(r"listening on http://127\.0\.0\.1:(\d+)", banner).group(1))
+        found = re.search(r"inspector   (http://127\.0\.0\.1:\d+/)", banner)
+        server = type("Address", (), {"server_address": ("127.0.0.1", port)})
+        yield proc, server, found and found.group(1), banner
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=10)
+        finally:
+            proc.kill()
+
+
+def inspector_get(url: str, path: str, headers=None) -> tuple[int, dict, bytes]:
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=5)
+    try:
+        conn.request("GET", path, headers=headers or {})
+        resp = conn.getresponse()
+        return resp.status, dict(resp.getheaders()), resp.read()
+    finally:
+        conn.close()
+
+
+def test_serve_inspector_api_and_its_refusals(tmp_path, capsys):
+    with serve_inspected(tmp_path) as (proc, server, url, banner):
+        assert url and "(this machine only" in banner
+        code, _, err = run(capsys, "send", url_of(server), "--rtc")
+        assert code == 0, err
+        hostile = "<img src=x onerror=alert(1)>"
+        http_request(server, "GET", "/webhooks/answer?" + urlencode(
+            {**ANSWER_QUERY, "from": hostile,
+             "conversation_uuid": "CON-00000000-0000-4000-8000-000000000009"}))
+        status, headers, body = inspector_get(url, "/api/calls")
+        assert status == 200 and headers["Content-Security-Policy"] == "default-src 'self'"
+        calls = json.loads(body)
+        assert calls[0]["from"] == hostile  # newest first, as text
+        conv = calls[1]["id"]
+        status, _, body = inspector_get(url, f"/api/calls/{conv}")
+        call = json.loads(body)
+        assert call["conversation"]["state"] == "ENDED"
+        assert [m["state"] for m in call["conversation"]["members"]] == ["LEFT", "LEFT"]
+        assert len(call["timeline"]) == 21
+        answer = call["timeline"][0]
+        status, _, body = inspector_get(url, f"/api/webhooks/{answer['index']}")
+        detail = json.loads(body)
+        assert detail["request"]["method"] == "GET" and detail["reply"]["status"] == 200
+        assert json.loads(detail["reply"]["body"])[0]["action"] == "connect"  # the NCCO
+        status, _, body = inspector_get(url, f"/api/webhooks?conversation={conv}")
+        assert len(json.loads(body)) == 21
+        # DNS rebinding: another name for this machine is refused; so is a POST from
+        # another page, and the page is never on the webhook port
+        assert inspector_get(url, "/", {"Host": "evil.example:80"})[0] == 403
+        port = urlsplit(url).port
+        for origin in ("", "http://evil.example"):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("POST", "/api/replay", json.dumps({"index": 0}),
+                         {"Origin": origin} if origin else {})
+            assert conn.getresponse().status == 403
+            conn.close()
+        assert http_request(server, "GET", "/")[0] == 404
+        assert http_request(server, "GET", "/api/calls")[0] == 404
+        # the page's script inserts what came from outside as text only
+        script = inspector_get(url, "/app.js")[2].decode()
+        assert "innerHTML" not in script and "textContent" in script
+    with serve_inspected(tmp_path, "--no-inspect") as (proc, server, url, banner):
+        assert url is None and "  inspector   " not in banner
+
+
+def test_serve_inspector_reads_earlier_calls_from_events_jsonl(tmp_path):
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "events.jsonl").write_text((TESTDATA / "seed_events.jsonl").read_text())
+    with serve_inspected(tmp_path) as (proc, server, url, banner):
+        calls = json.loads(inspector_get(url, "/api/calls")[2])
+        assert [c["id"] for c in calls] == [CONV_ID] and calls[0]["webhooks"] == 9
+        call = json.loads(inspector_get(url, f"/api/calls/{CONV_ID}")[2])
+        assert {leg["status"] for leg in call["conversation"]["legs"]} == {"completed"}
+        detail = json.loads(inspector_get(url, "/api/webhooks/0")[2])
+        assert detail["reply"] is None and '"status": "started"' in detail["request"]["body"]
+
+
+def browser():
+    """Headless Chromium through Selenium, or a skip that says why."""
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.options import Options
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        pytest.skip("no browser test: Selenium is not installed (pip install selenium)")
+    driver_path = shutil.which("chromedriver")
+    if not (shutil.which("chromium") and driver_path):
+        pytest.skip("no browser test: headless Chromium is not installed "
+                    "(apt install chromium chromium-driver)")
+    options = Options()
+    for flag in ("--headless=new", "--no-sandbox", "--window-size=1280,900",
+                 "--disable-dev-shm-usage"):
+        options.add_argument(flag)
+    return webdriver.Chrome(service=Service(driver_path), options=options)
+
+
+PAGE_STATE = """
+const text = (selector) => (document.querySelector(selector) || {}).innerText || "";
+return {live: text("#live"), rows: document.querySelectorAll("tr.row").length,
+        conv: text(".conv"), flow: text(".flow"), detail: text("tr.detail"),
+        calls: text("#calls"), images: document.querySelectorAll("img").length,
+        selected: (document.querySelector("nav button.on") || {dataset: {}}).dataset.id,
+        members: [...document.querySelectorAll(".member")].map((m) => ({
+            text: m.innerText, legs: [...m.querySelectorAll(".leg")].map((l) => l.innerText)})),
+        seen: window.rowsSeen || [], notReloaded: window.notReloaded === true};
+"""
+
+
+def test_serve_inspector_in_a_real_browser_shows_the_call_live(tmp_path, capsys):
+    from selenium.webdriver.support.ui import WebDriverWait
+    driver = browser()
+
+    def until(check):
+        """Wait for the page to be so, reading it all at once (it re-renders live)."""
+        return WebDriverWait(driver, 10).until(
+            lambda d: (lambda state: state if check(state) else None)(
+                d.execute_script(PAGE_STATE)))
+    try:
+        with serve_inspected(tmp_path) as (proc, server, url, banner):
+            driver.get(url)
+            until(lambda s: s["live"] == "live")
+            driver.execute_script("window.notReloaded = true;")
+            code, _, err = run(capsys, "send", url_of(server), "--rtc")
+            assert code == 0, err
+            # the picture fills in, with no reload: two members, their channels and legs
+            state = until(lambda s: s["rows"] == 21 and "ENDED" in s["conv"] and
+                          len(s["members"]) == 2 and
+                          all("LEFT" in m["text"] for m in s["members"]))
+            assert state["notReloaded"]
+            assert all("phone channel" in m["text"] for m in state["members"])
+            assert [len(m["legs"]) for m in state["members"]] == [1, 1]
+            assert all("completed" in m["legs"][0] for m in state["members"])
+            assert state["flow"] == "447700000001 → 447700000002 → 447700000003"
+            driver.save_screenshot(str(tmp_path / "inspector.png"))
+            shot = os.environ.get("CONVO_INSPECTOR_SCREENSHOT")
+            if shot:  # for a person to look at (the closing note describes one)
+                driver.save_screenshot(shot)
+            # open the answer webhook: the request, and the NCCO serve replied
+            driver.execute_script('document.querySelector("tr.row").click();')
+            state = until(lambda s: "Reply: 200" in s["detail"])
+            assert "Request: GET /webhooks/answer?" in state["detail"]
+            assert '"action": "connect"' in state["detail"]
+            # replay it: a new row, and the open detail says what happened
+            driver.execute_script('document.querySelector("tr.detail button.replay").click();')
+            until(lambda s: s["rows"] == 22 and "sent again: HTTP 200" in s["detail"])
+            # a webhook arriving -> its row: measured (printed, never asserted)
+            driver.execute_script("""
+                window.rowsSeen = [];
+                new MutationObserver(() => window.rowsSeen.push(
+                    [document.querySelectorAll('tr.row').length, Date.now()])
+                ).observe(document.getElementById('call'), {childList: true, subtree: true});
+            """)
+            took = []
+            for n in range(10):
+                before = 22 + n
+                sent = time.time() * 1000
+                http_request(server, "POST", "/webhooks/event", {
+                    "status": "completed", "conversation_uuid": state["selected"],
+                    "direction": "inbound", "uuid": f"aaaaaaaa-0000-4000-8000-{n:012d}",
+                    "timestamp": "2026-12-01T00:00:00.000Z"})
+                seen = until(lambda s: [t for count, t in s["seen"] if count > before])
+                took.append([t for count, t in seen["seen"] if count > before][0] - sent)
+            print(f"inspector: a webhook -> its row, median {statistics.median(took):.0f} ms")
+            # what a stranger sends is text on the page, never HTML
+            hostile = "<img src=x onerror=alert(1)>"
+            http_request(server, "GET", "/webhooks/answer?" + urlencode(
+                {**ANSWER_QUERY, "from": hostile,
+                 "conversation_uuid": "CON-00000000-0000-4000-8000-000000000009"}))
+            state = until(lambda s: hostile in s["calls"])
+            assert state["images"] == 0
+            assert not [entry for entry in driver.get_log("browser")
+                        if entry["level"] == "SEVERE"]
+    finally:
+        driver.quit()
 
 
 # ---------------------------------------------------------------------------
