@@ -4682,12 +4682,9 @@ def _server_class() -> Any:
                 self.close_connection = True
                 return
             exchanged = self.server.config.on_exchange
-            if exchanged:  # the inspector's page
-                exchanged(head.method, path, query,
-                          [(k, v) for k, values in head.fields.items() for v in values], body,
-                          status, list((headers or {}).items()) + (
-                              [("Content-Type", "application/json")] if data else []),
-                          data, (time.monotonic() - started) * 1000)
+            if exchanged:  # the inspector's page: what it needs, as it is (bench/page.py)
+                exchanged(head.method, path, query, head.fields, body, status, headers, data,
+                          (time.monotonic() - started) * 1000)
 
         def read_head(self) -> RequestHead | None:
             """Read and parse the request line and header lines, each as it arrives;
@@ -5599,17 +5596,24 @@ class Exchange:
     for one read from an earlier run's events.jsonl, its fields alone)."""
 
     __slots__ = ("index", "method", "path", "query", "headers", "body", "status",
-                 "reply_headers", "reply_body", "took_ms", "received", "_fields")
+                 "reply_headers", "reply_body", "took_ms", "at", "_received", "_fields")
 
     def __init__(self, index: int, method: str, path: str, query: str,
-                 headers: list[tuple[str, str]], body: bytes, received: str, *,
-                 status: int | None = None, reply_headers: list[tuple[str, str]] | None = None,
-                 reply_body: bytes = b"", took_ms: float | None = None,
-                 fields: dict[str, Any] | None = None) -> None:
+                 headers: dict[str, list[str]], body: bytes, *, at: float = 0.0,
+                 received: str | None = None, status: int | None = None,
+                 reply_headers: dict[str, str] | None = None, reply_body: bytes = b"",
+                 took_ms: float | None = None, fields: dict[str, Any] | None = None) -> None:
         self.index, self.method, self.path, self.query = index, method, path, query
-        self.headers, self.body, self.received = headers, body, received
+        self.headers, self.body, self.at, self._received = headers, body, at, received
         self.status, self.reply_headers, self.reply_body = status, reply_headers, reply_body
         self.took_ms, self._fields = took_ms, fields
+
+    @property
+    def received(self) -> str:
+        """When it came, as the API writes times (formatted when first asked)."""
+        if self._received is None:
+            self._received = format_iso(datetime.fromtimestamp(self.at, timezone.utc))
+        return self._received
 
     @property
     def fields(self) -> dict[str, Any]:
@@ -5641,13 +5645,14 @@ class Exchange:
     def detail(self) -> dict[str, Any]:
         def text(data: bytes) -> str:
             return data.decode("utf-8", "replace")
-        shown = [(k, shown_header(k, v)) for k, v in self.headers]
+        shown = [(k, shown_header(k, v)) for k, values in self.headers.items() for v in values]
         request = {"method": self.method, "path": self.path, "query": self.query,
                    "headers": shown, "body": text(self.body) if self.body else (
                        "" if self.status is not None else dump_json(self.fields))}
+        replied = list((self.reply_headers or {}).items()) + (
+            [("Content-Type", "application/json")] if self.reply_body else [])
         reply = None if self.status is None else {
-            "status": self.status, "headers": [(k, shown_header(k, v))
-                                               for k, v in self.reply_headers or []],
+            "status": self.status, "headers": [(k, shown_header(k, v)) for k, v in replied],
             "body": text(self.reply_body)}
         return {**self.summary(), "request": request, "reply": reply}
 
@@ -5664,6 +5669,11 @@ class Inspector:
         self.lock = threading.Lock()
         self.listeners: list[Any] = []  # one queue per page's stream
         self.count = 0
+        # By conversation, brought up to date when the page asks (_catch_up), so that
+        # neither a webhook nor a page's refresh reads every record (bench/page.py).
+        self._calls: dict[str, dict[str, Any]] = {}
+        self._by_call: dict[str, list[Exchange]] = {}
+        self._indexed = 0
         self._load(events_path)
 
     def _load(self, path: str) -> None:
@@ -5674,8 +5684,9 @@ class Inspector:
                 kind = webhook_kind(doc)
                 fields = {k: v for k, v in doc.items() if not k.startswith("_")}
                 method = doc.get("_method") if doc.get("_method") in ("GET", "POST") else "POST"
-                self._add(Exchange(self.count, method, f"/webhooks/{kind}", "", [], b"",
-                                   _scalar(doc.get("_received_at")) or "", fields=fields))
+                self._add(Exchange(self.count, method, f"/webhooks/{kind}", "", {}, b"",
+                                   received=_scalar(doc.get("_received_at")) or "",
+                                   fields=fields))
         except ConvoError:
             pass  # no log yet, or one that cannot be read: this run's calls only
 
@@ -5683,15 +5694,16 @@ class Inspector:
         self.records.append(record)
         self.count += 1
 
-    def exchanged(self, method: str, path: str, query: str, headers: list[tuple[str, str]],
-                  body: bytes, status: int, reply_headers: list[tuple[str, str]],
+    def exchanged(self, method: str, path: str, query: str, headers: dict[str, list[str]],
+                  body: bytes, status: int, reply_headers: dict[str, str] | None,
                   reply_body: bytes, took_ms: float) -> None:
-        """One webhook answered (serve's handler calls this after its reply)."""
+        """One webhook answered (serve's handler calls this after its reply). Speed
+        (bench/page.py): kept as it came; what the page shows is worked out when asked."""
         if path.rstrip("/") not in ("/webhooks/answer", "/webhooks/event", "/webhooks/rtc"):
             return
-        now = format_iso(datetime.now(timezone.utc))
+        at = time.time()
         with self.lock:
-            record = Exchange(self.count, method, path, query, headers, body, now,
+            record = Exchange(self.count, method, path, query, headers, body, at=at,
                               status=status, reply_headers=reply_headers,
                               reply_body=reply_body, took_ms=took_ms)
             self._add(record)
@@ -5727,17 +5739,21 @@ class Inspector:
                 return self.records[index - first]
         return None
 
-    def calls(self) -> list[dict[str, Any]]:
-        """Every call, newest first: its ID, numbers, last status and times."""
-        with self.lock:
-            records = list(self.records)
-        seen: dict[str, dict[str, Any]] = {}
-        for record in records:
+    def _catch_up(self) -> None:
+        """Index the records added since last asked (with the lock held)."""
+        if not self.records:
+            return
+        first = self.records[0].index
+        if first > self._indexed or sum(map(len, self._by_call.values())) > 2 * MAX_INSPECTED:
+            self._calls, self._by_call, self._indexed = {}, {}, first  # some were dropped
+        for i in range(self._indexed - first, len(self.records)):
+            record = self.records[i]
             fields = record.fields
             conv = record.conversation
-            call = seen.setdefault(conv, {"id": conv, "from": None, "to": None,
-                                          "status": "started", "first": record.received,
-                                          "webhooks": 0})
+            self._by_call.setdefault(conv, []).append(record)
+            call = self._calls.setdefault(conv, {"id": conv, "from": None, "to": None,
+                                                 "status": "started",
+                                                 "first": record.received, "webhooks": 0})
             call["webhooks"] += 1
             call["last"] = record.received
             if record.kind == "answer":
@@ -5747,13 +5763,21 @@ class Inspector:
                 if fields.get("direction") == "inbound" and not call["from"]:
                     call["from"], call["to"] = (_scalar(fields.get("from")),
                                                 _scalar(fields.get("to")))
-        return sorted(seen.values(), key=lambda c: c["last"] or "", reverse=True)
+        self._indexed = self.count
+
+    def calls(self) -> list[dict[str, Any]]:
+        """Every call, newest first: its ID, numbers, last status and times."""
+        with self.lock:
+            self._catch_up()
+            calls = [dict(call) for call in self._calls.values()]
+        return sorted(calls, key=lambda c: c["last"] or "", reverse=True)
 
     def call(self, conv: str) -> dict[str, Any] | None:
         """One call: the conversation as its RTC events build it (else its legs, from
         its voice webhooks), and its timeline."""
         with self.lock:
-            records = [r for r in self.records if r.conversation == conv]
+            self._catch_up()
+            records = list(self._by_call.get(conv, ()))
         if not records:
             return None
         built = EventConversation(conv)
@@ -5780,8 +5804,9 @@ class Inspector:
 
     def webhooks(self, conv: str | None) -> list[dict[str, Any]]:
         with self.lock:
-            records = list(self.records)
-        return [r.detail() for r in records if conv is None or r.conversation == conv]
+            self._catch_up()
+            records = list(self.records) if conv is None else list(self._by_call.get(conv, ()))
+        return [r.detail() for r in records]
 
 
 def inspector_allowed(host: str, port: int) -> set[str]:
