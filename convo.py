@@ -5599,9 +5599,9 @@ class Exchange:
                  "reply_headers", "reply_body", "took_ms", "at", "_received", "_fields")
 
     def __init__(self, index: int, method: str, path: str, query: str,
-                 headers: dict[str, list[str]], body: bytes, *, at: float = 0.0,
+                 headers: tuple[tuple[str, str], ...], body: bytes, *, at: float = 0.0,
                  received: str | None = None, status: int | None = None,
-                 reply_headers: dict[str, str] | None = None, reply_body: bytes = b"",
+                 reply_headers: tuple[tuple[str, str], ...] = (), reply_body: bytes = b"",
                  took_ms: float | None = None, fields: dict[str, Any] | None = None) -> None:
         self.index, self.method, self.path, self.query = index, method, path, query
         self.headers, self.body, self.at, self._received = headers, body, at, received
@@ -5645,11 +5645,11 @@ class Exchange:
     def detail(self) -> dict[str, Any]:
         def text(data: bytes) -> str:
             return data.decode("utf-8", "replace")
-        shown = [(k, shown_header(k, v)) for k, values in self.headers.items() for v in values]
+        shown = [(k, shown_header(k, v)) for k, v in self.headers]
         request = {"method": self.method, "path": self.path, "query": self.query,
                    "headers": shown, "body": text(self.body) if self.body else (
                        "" if self.status is not None else dump_json(self.fields))}
-        replied = list((self.reply_headers or {}).items()) + (
+        replied = [*self.reply_headers] + (
             [("Content-Type", "application/json")] if self.reply_body else [])
         reply = None if self.status is None else {
             "status": self.status, "headers": [(k, shown_header(k, v)) for k, v in replied],
@@ -5684,7 +5684,7 @@ class Inspector:
                 kind = webhook_kind(doc)
                 fields = {k: v for k, v in doc.items() if not k.startswith("_")}
                 method = doc.get("_method") if doc.get("_method") in ("GET", "POST") else "POST"
-                self._add(Exchange(self.count, method, f"/webhooks/{kind}", "", {}, b"",
+                self._add(Exchange(self.count, method, f"/webhooks/{kind}", "", (), b"",
                                    received=_scalar(doc.get("_received_at")) or "",
                                    fields=fields))
         except ConvoError:
@@ -5702,10 +5702,14 @@ class Inspector:
         if path.rstrip("/") not in ("/webhooks/answer", "/webhooks/event", "/webhooks/rtc"):
             return
         at = time.time()
+        # Tuples of strings, which the garbage collector stops tracking: thousands of
+        # records kept as dicts of lists made every collection slower (bench/page.py).
+        pairs = tuple((k, v) for k, values in headers.items() for v in values)
+        replied = tuple(reply_headers.items()) if reply_headers else ()
         with self.lock:
-            record = Exchange(self.count, method, path, query, headers, body, at=at,
-                              status=status, reply_headers=reply_headers,
-                              reply_body=reply_body, took_ms=took_ms)
+            record = Exchange(self.count, method, path, query, pairs, body, at=at,
+                              status=status, reply_headers=replied, reply_body=reply_body,
+                              took_ms=took_ms)
             self._add(record)
             listeners = list(self.listeners)
         for queue in listeners:  # the streams say it (bench/page.py: off this thread)
