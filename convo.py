@@ -3769,7 +3769,10 @@ def account(args: argparse.Namespace) -> Account:
     sources = " and ".join(dict.fromkeys(source for _, source in found.values()))
     logging.getLogger("convo").debug("API key and secret from %s", sources)
     api_url = getattr(args, "api_url", None)
-    api_url = api_url[0] if isinstance(api_url, list) else api_url
+    if isinstance(api_url, list):  # serve's --api-url is the Conversation API's, for --watch;
+        local = [u for u in api_url if split_url(typed_url(u)) is not None
+                 and on_this_machine(split_url(typed_url(u)))]
+        api_url = local[0] if local else None  # a fake here stands in for the account's too
     return Account(found["api-key"][0].strip(), found["api-secret"][0].strip(), sources,
                    api_url, getattr(args, "timeout", HTTP_TIMEOUT_S))
 
@@ -7294,8 +7297,8 @@ def build_parser() -> argparse.ArgumentParser:
     opt("--host", default="127.0.0.1", help="interface to bind (default: %(default)s)")
     opt("--signature-secret", metavar="SECRET",
         help="verify signed webhooks (default: $VONAGE_SIGNATURE_SECRET)")
-    opt("--api-key", metavar="KEY", help="the api_key signed webhooks must carry "
-        "(default: $VONAGE_API_KEY)")
+    opt("--api-key", metavar="KEY", help="the account's API key: signed webhooks must carry "
+        "it, and --configure uses it (default: $VONAGE_API_KEY)")
     opt("--public-url", metavar="URL", help="your tunnel's URL, to print the webhook URLs "
         "(and, with --configure, to point the application at)")
     opt("--configure", action="store_true",
