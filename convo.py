@@ -3524,7 +3524,7 @@ def public_origin(url: str) -> tuple[str, str | None]:
             "", *SERVE_WEBHOOKS.values()):
         raise ConvoError(f"--public-url '{printable(url, 80)}': give the tunnel's own URL, "
                          f"e.g. https://abc123.ngrok.app (it forwards to serve's root, "
-                         f"and serve adds /webhooks/answer and /webhooks/event)", EXIT_USAGE)
+                         f"and serve adds the webhook paths)", EXIT_USAGE)
     if url.rstrip("/") != url or path:
         return origin, f"--public-url reduced to {origin}: serve adds the webhook paths"
     return origin, None
@@ -3876,7 +3876,12 @@ def configure(acct: Account, app_id: str, origin: str, saved: SavedApp, *, rtc: 
         before = saved.restore(acct, pending)
     app = acct.application(app_id)
     body, changes = configured_app(app, origin, rtc=rtc)
-    saved.save(app_id, app, body)
+    try:
+        saved.save(app_id, app, body)
+    except OSError as e:
+        raise ConvoError(f"could not save application {app_id} before changing it "
+                         f"({printable(e.strerror or e, 80)} in {saved.directory}): nothing "
+                         f"was changed") from None
     try:
         acct.put(app_id, body)
     except ConvoError as e:
@@ -3991,12 +3996,34 @@ def app_create(acct: Account, name: str, args: argparse.Namespace, out: TextIO) 
     rc_text = read_own_file(os.path.join(os.getcwd(), ".vonagerc"), MAX_CREDENTIALS_BYTES,
                             "a credentials file")
     merged_vonagerc(rc_text, "", "")  # a file that cannot be merged stops us now
+    kept = " (merged: what it held is kept)" if rc_text else ""
+    if rc_text is None:
+        # A new ./.vonagerc hides ~/.vonage/config.json from the Vonage CLI and convo.py
+        # alike (the first file wins whole), so the account's keys come along.
+        saved = read_vonage_cli_file()
+        account_keys = {k: v for k, v in (saved[1] if saved else {}).items()
+                        if k in ("api-key", "api-secret")}
+        if account_keys:
+            rc_text = json.dumps(account_keys)
+            kept = f" (and the api-key and api-secret of {saved[0]}, which it now hides)"
     origin = public_origin(args.public_url)[0] if args.public_url else PLACEHOLDER_ORIGIN
     doc = create_application(acct, name, origin)
     app_id, pem = doc["id"], doc["keys"]["private_key"]
-    write_new_file(key_path, pem)
-    write_state_file(os.getcwd(), ".vonagerc", merged_vonagerc(rc_text, app_id, pem), sync=True)
-    kept = " (its api-key and api-secret kept)" if rc_text else ""
+    try:
+        write_new_file(key_path, pem)
+    except OSError as e:
+        raise ConvoError(f"created application {app_id}, but its private key could not be "
+                         f"written to {key_path} ({printable(e.strerror or e, 80)}) and "
+                         f"Vonage keeps no copy: delete the application in the dashboard and "
+                         f"create it again") from None
+    try:
+        write_state_file(os.getcwd(), ".vonagerc", merged_vonagerc(rc_text, app_id, pem),
+                         sync=True)
+    except OSError as e:
+        raise ConvoError(f"created application {app_id} (its key is in {key_path}), but "
+                         f"./.vonagerc could not be written ({printable(e.strerror or e, 80)}): "
+                         f"set VONAGE_APPLICATION_ID={app_id} and "
+                         f"VONAGE_APPLICATION_PRIVATE_KEY_PATH={key_path}") from None
     out.write(f"Created application {printable(name, 80)}  {app_id}\n"
               f"  private key  {key_path} (0600: Vonage keeps no copy)\n"
               f"  .vonagerc    its ID and key{kept}: the next commands need nothing else\n")

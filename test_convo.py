@@ -2089,6 +2089,23 @@ def test_app_create_writes_the_key_and_merges_vonagerc(capsys, account, monkeypa
     assert len(account.apps) == before
 
 
+def test_app_create_brings_the_global_account_keys_into_the_new_vonagerc(
+        capsys, account, monkeypatch):
+    for name in ("VONAGE_API_KEY", "VONAGE_API_SECRET", "VONAGE_APPLICATION_ID"):
+        monkeypatch.delenv(name)
+    home = Path(os.environ["HOME"]) / ".vonage"
+    home.mkdir()
+    (home / "config.json").write_text(json.dumps({"api-key": ACCOUNT_KEY,
+                                                  "api-secret": ACCOUNT_SECRET}))
+    code, out, err = run(capsys, "app", "create", "Demo", "--api-url", account.url)
+    assert code == 0, err
+    assert "which it now hides" in out and ACCOUNT_SECRET not in out + err
+    rc = json.loads(Path(".vonagerc").read_text())
+    assert rc["api-key"] == ACCOUNT_KEY and rc["api-secret"] == ACCOUNT_SECRET
+    code, out, err = run(capsys, "app", "--api-url", account.url)  # needs nothing else
+    assert code == 0 and out.startswith("Application Demo"), err
+
+
 def test_app_create_without_a_url_sets_placeholders(capsys, account):
     code, out, _ = run(capsys, "app", "create", "Demo", "--api-url", account.url,
                        "--key-file", "demo.key")
