@@ -5613,6 +5613,8 @@ loadCalls().then(connect, connect);
 
 #: How many webhooks the inspector keeps (this run's and those read from events.jsonl).
 MAX_INSPECTED = 20_000
+#: How much of the end of events.jsonl the inspector reads at start (bytes).
+INSPECT_TAIL_BYTES = 32 << 20
 #: How long the page's stream gathers webhooks before it sends them (seconds).
 STREAM_BATCH_S = 0.02
 #: What every inspector response carries: nothing from elsewhere, nothing inline.
@@ -5707,9 +5709,20 @@ class Inspector:
         self._load(events_path)
 
     def _load(self, path: str) -> None:
-        """Earlier runs' webhooks, from the end of events.jsonl (what it kept: fields)."""
+        """Earlier runs' webhooks, from the end of events.jsonl (what it kept: fields):
+        its last INSPECT_TAIL_BYTES at most, so that a long log does not delay serve."""
         try:
-            lines = input_lines(path, snapshot=True)
+            f = open_input(path, given=False)
+        except ConvoError:
+            return  # no log yet, or one that cannot be read: this run's calls only
+        with f:
+            size = os.fstat(f.fileno()).st_size
+            if size > INSPECT_TAIL_BYTES:
+                f.seek(size - INSPECT_TAIL_BYTES)
+                f.readline()  # the rest of a line cut in two
+            data = f.read(INSPECT_TAIL_BYTES)
+        try:
+            lines = data.decode("utf-8", "replace").splitlines()
             for doc in iter_json_lines(lines, path, []):
                 kind = webhook_kind(doc)
                 fields = {k: v for k, v in doc.items() if not k.startswith("_")}
