@@ -3404,8 +3404,8 @@ return {live: text("#live"), rows: document.querySelectorAll("tr.row").length,
 
 
 def test_serve_inspector_in_a_real_browser_shows_the_call_live(tmp_path, capsys):
+    driver = browser()  # or a skip that says why
     from selenium.webdriver.support.ui import WebDriverWait
-    driver = browser()
 
     def until(check):
         """Wait for the page to be so, reading it all at once (it re-renders live)."""
