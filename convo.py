@@ -1182,11 +1182,12 @@ class Credentials:
         return sign_jwt(claims, key)
 
 
-def read_vonage_cli_file() -> tuple[str, dict[str, str]] | None:
+def read_vonage_cli_file(*, account: bool = False) -> tuple[str, dict[str, str]] | None:
     """The Vonage CLI's saved credentials (github.com/Vonage/vonage-cli, src/middleware/
-    config.js): the first of ./.vonagerc and
-    ~/.vonage/config.json that exists, whole, as (path, keys). Raises ConvoError
-    (exit 2) naming a file that is not a JSON object of text values."""
+    config.js): the first of ./.vonagerc and ~/.vonage/config.json that exists, whole,
+    as (path, keys); with `account`, the first that holds an api-key or api-secret
+    (`app create` writes a ./.vonagerc with the application's alone). Raises
+    ConvoError (exit 2) naming a file that is not a JSON object of text values."""
     for path in (os.path.join(os.getcwd(), ".vonagerc"),
                  os.path.join(os.path.expanduser("~"), ".vonage", "config.json")):
         text = read_own_file(path, MAX_CREDENTIALS_BYTES, "a credentials file")
@@ -1209,6 +1210,8 @@ def read_vonage_cli_file() -> tuple[str, dict[str, str]] | None:
         if not keys:
             raise ConvoError(f"{path}: holds none of the keys convo.py reads ({expected}, or "
                              f"appId, privateKey, apiKey, apiSecret)", EXIT_USAGE)
+        if account and not keys.keys() & {"api-key", "api-secret"}:
+            continue
         return path, keys
     return None
 
@@ -3753,7 +3756,7 @@ def account(args: argparse.Namespace) -> Account:
         elif env(variable):
             found[name] = (env(variable) or "", f"${variable}")
     if len(found) < 2:
-        saved = read_vonage_cli_file()
+        saved = read_vonage_cli_file(account=True)
         if saved:
             path, keys = saved
             for name in ("api-key", "api-secret"):
@@ -3997,15 +4000,10 @@ def app_create(acct: Account, name: str, args: argparse.Namespace, out: TextIO) 
                             "a credentials file")
     merged_vonagerc(rc_text, "", "")  # a file that cannot be merged stops us now
     kept = " (merged: what it held is kept)" if rc_text else ""
-    if rc_text is None:
-        # A new ./.vonagerc hides ~/.vonage/config.json from the Vonage CLI and convo.py
-        # alike (the first file wins whole), so the account's keys come along.
-        saved = read_vonage_cli_file()
-        account_keys = {k: v for k, v in (saved[1] if saved else {}).items()
-                        if k in ("api-key", "api-secret")}
-        if account_keys:
-            rc_text = json.dumps(account_keys)
-            kept = f" (and the api-key and api-secret of {saved[0]}, which it now hides)"
+    hidden = os.path.join(os.path.expanduser("~"), ".vonage", "config.json")
+    if rc_text is None and os.path.exists(hidden):
+        kept = (f" (the Vonage CLI now reads it instead of {hidden}; convo.py still finds "
+                f"the account's keys there)")
     origin = public_origin(args.public_url)[0] if args.public_url else PLACEHOLDER_ORIGIN
     doc = create_application(acct, name, origin)
     app_id, pem = doc["id"], doc["keys"]["private_key"]
@@ -7229,7 +7227,7 @@ JWT | calls get serve | a token to use as it is (--jwt wins); serve uses it for 
 VONAGE_API_URL | calls get serve | API base URLs, comma-separated (--api-url wins); serve asks them for --watch
 CONVO_STATE_DIR | app serve get | where events.jsonl, the last call, the regions and the application saved by serve --configure are kept (default $XDG_STATE_HOME/convo, else ~/.local/state/convo)
 NO_COLOR | jwt serve send calls get show | never colour the output
-./.vonagerc, then ~/.vonage/config.json | app jwt calls get serve | the Vonage CLI's saved credentials (app-id, private-key, api-key, api-secret): the first that exists fills in what flags and variables left out; app create writes ./.vonagerc
+./.vonagerc, then ~/.vonage/config.json | app jwt calls get serve | the Vonage CLI's saved credentials (app-id, private-key, api-key, api-secret): the first that exists fills in what flags and variables left out (the account's keys: the first that holds them); app create writes ./.vonagerc
 """
 #: The same, as (name, the commands that read it, meaning) rows.
 ENVIRONMENT = tuple(tuple(cell.strip() for cell in row.split(" | "))
