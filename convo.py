@@ -6023,11 +6023,14 @@ def replay_exchange(record: Exchange, port: int, config: ServeConfig) -> int:
 # -- the command ---------------------------------------------------------------
 
 def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
-    """Serve the answer and event webhooks.
+    """Serve the answer, event and RTC webhooks, and a page that shows each call.
 
     The answer webhook connects each inbound call to --to and shows its
-    conversation ID; the event webhook shows the call's status timeline.
-    Everything received is saved in the state directory. Ctrl-C or SIGTERM stops.
+    conversation ID; the event webhook shows the call's status timeline; the
+    RTC event webhook shows its conversation as it happens, to its end. Everything
+    received is saved in the state directory. The inspector, on 127.0.0.1, draws
+    each call live. With --configure, the application points here until serve
+    stops. Ctrl-C or SIGTERM stops.
     """
     import signal
     import threading
