@@ -5697,7 +5697,7 @@ class Inspector:
         import threading
         self.records: collections.deque[Exchange] = collections.deque(maxlen=MAX_INSPECTED)
         self.lock = threading.Lock()
-        self.listeners: list[Any] = []  # one queue per page's stream
+        self.closed = threading.Event()  # serve is stopping: the streams end
         self.count = 0
         # By conversation, brought up to date when the page asks (_catch_up), so that
         # neither a webhook nor a page's refresh reads every record (bench/page.py).
@@ -5748,34 +5748,23 @@ class Inspector:
         pairs = tuple((k, v) for k, values in headers.items() for v in values)
         replied = tuple(reply_headers.items()) if reply_headers else ()
         with self.lock:
-            record = Exchange(self.count, method, path, query, pairs, body, at=at,
-                              status=status, reply_headers=replied, reply_body=reply_body,
-                              took_ms=took_ms)
-            self._add(record)
-            listeners = list(self.listeners)
-        for queue in listeners:  # the streams say it (bench/page.py: off this thread)
-            try:
-                queue.put_nowait(record)
-            except Exception:  # queue.Full: a page that stopped reading misses some
-                pass
+            self._add(Exchange(self.count, method, path, query, pairs, body, at=at,
+                               status=status, reply_headers=replied, reply_body=reply_body,
+                               took_ms=took_ms))
 
-    def listen(self) -> Any:
-        import queue
-        q: Any = queue.Queue(maxsize=1000)
+    def since(self, index: int) -> list[Exchange]:
+        """The records from `index` on (the streams look every STREAM_BATCH_S: nothing
+        on the webhook's path signals them, bench/page.py)."""
+        import itertools
         with self.lock:
-            self.listeners.append(q)
-        return q
-
-    def unlisten(self, q: Any) -> None:
-        with self.lock:
-            if q in self.listeners:
-                self.listeners.remove(q)
+            new = min(self.count - index, len(self.records))
+            if new <= 0:
+                return []
+            return list(itertools.islice(reversed(self.records), new))[::-1]  # the end's
 
     def close(self) -> None:
         """End every stream (serve is stopping)."""
-        with self.lock:
-            for q in self.listeners:
-                q.put(None)
+        self.closed.set()
 
     def find(self, index: int) -> Exchange | None:
         with self.lock:
@@ -5923,9 +5912,12 @@ def make_inspector(port: int, inspector: Inspector, config: ServeConfig,
             self.json({"error": "not found"}, 404)
 
         def stream(self) -> None:
-            """Server-Sent Events: a message per webhook, as it is answered."""
-            import queue
-            q = inspector.listen()
+            """Server-Sent Events: a message per webhook, as it is answered. Speed
+            (bench/page.py): it looks for new ones every STREAM_BATCH_S and sends them
+            in one write; a signal from each webhook's thread cost serve a quarter of
+            its answers a second under load."""
+            seen = inspector.count
+            quiet_since = time.monotonic()
             try:
                 self.send_response(200)
                 for name, value in INSPECTOR_HEADERS.items():
@@ -5934,30 +5926,22 @@ def make_inspector(port: int, inspector: Inspector, config: ServeConfig,
                 self.end_headers()
                 self.wfile.write(b": convo.py\n\n")
                 self.wfile.flush()
-                while True:
-                    try:
-                        batch = [q.get(timeout=15)]
-                    except queue.Empty:
+                while not inspector.closed.wait(STREAM_BATCH_S):
+                    batch = inspector.since(seen)
+                    if batch:
+                        seen = batch[-1].index + 1
+                        quiet_since = time.monotonic()
+                        self.wfile.write("".join(
+                            f"data: {dump_json(r.summary(), indent=None)}\n\n"
+                            for r in batch).encode())
+                    elif time.monotonic() - quiet_since > 15:
+                        quiet_since = time.monotonic()
                         self.wfile.write(b": keep-alive\n\n")  # a comment keeps it open
-                        self.wfile.flush()
+                    else:
                         continue
-                    # Speed (bench/page.py): what comes within STREAM_BATCH_S goes in one
-                    # write, so a burst of webhooks wakes this thread once, not per webhook.
-                    time.sleep(STREAM_BATCH_S)
-                    while len(batch) < 1000:
-                        try:
-                            batch.append(q.get_nowait())
-                        except queue.Empty:
-                            break
-                    if None in batch:
-                        return
-                    self.wfile.write("".join(f"data: {dump_json(r.summary(), indent=None)}\n\n"
-                                             for r in batch).encode())
                     self.wfile.flush()
             except OSError:
                 return  # the page went away
-            finally:
-                inspector.unlisten(q)
 
         def do_POST(self) -> None:
             if not self.allowed():
