@@ -5713,15 +5713,12 @@ class Inspector:
             f = open_input(path, given=False)
         except ConvoError:
             return  # no log yet, or one that cannot be read: this run's calls only
-        with f:
-            size = os.fstat(f.fileno()).st_size
-            if size > INSPECT_TAIL_BYTES:
-                f.seek(size - INSPECT_TAIL_BYTES)
-                f.readline()  # the rest of a line cut in two
-            data = f.read(INSPECT_TAIL_BYTES)
+        size = os.fstat(f.fileno()).st_size
+        if size > INSPECT_TAIL_BYTES:
+            f.seek(size - INSPECT_TAIL_BYTES)
+            f.readline()  # the rest of a line cut in two
         try:
-            lines = data.decode("utf-8", "replace").splitlines()
-            for doc in iter_json_lines(lines, path, []):
+            for doc in iter_json_lines(_lines_of(f, path, INSPECT_TAIL_BYTES), path, []):
                 kind = webhook_kind(doc)
                 fields = {k: v for k, v in doc.items() if not k.startswith("_")}
                 method = doc.get("_method") if doc.get("_method") in ("GET", "POST") else "POST"
@@ -5729,7 +5726,7 @@ class Inspector:
                                    received=_scalar(doc.get("_received_at")) or "",
                                    fields=fields))
         except ConvoError:
-            pass  # no log yet, or one that cannot be read: this run's calls only
+            pass  # a line that cannot be read ends what the page shows of earlier runs
 
     def _add(self, record: Exchange) -> None:
         self.records.append(record)
@@ -5789,7 +5786,7 @@ class Inspector:
                                                  "status": "started",
                                                  "first": record.received, "webhooks": 0})
             call["webhooks"] += 1
-            call["last"] = record.received
+            call["last"], call["latest"] = record.received, record.index
             if record.kind == "answer":
                 call["from"], call["to"] = _scalar(fields.get("from")), _scalar(fields.get("to"))
             elif record.kind == "event" and _scalar(fields.get("status")):
@@ -5804,7 +5801,7 @@ class Inspector:
         with self.lock:
             self._catch_up()
             calls = [dict(call) for call in self._calls.values()]
-        return sorted(calls, key=lambda c: c["last"] or "", reverse=True)
+        return sorted(calls, key=lambda c: (c["last"] or "", c["latest"]), reverse=True)
 
     def call(self, conv: str) -> dict[str, Any] | None:
         """One call: the conversation as its RTC events build it (else its legs, from

@@ -3371,6 +3371,18 @@ def test_serve_inspector_reads_earlier_calls_from_events_jsonl(tmp_path):
         assert detail["reply"] is None and '"status": "started"' in detail["request"]["body"]
 
 
+def test_serve_inspector_reads_only_the_end_of_a_long_log(tmp_path, monkeypatch):
+    monkeypatch.setattr(convo, "INSPECT_TAIL_BYTES", 4096)
+    log = tmp_path / "events.jsonl"
+    lines = [_events_line(status="ringing", conversation_uuid=f"CON-00000000-0000-4000-8000-"
+                          f"{n:012d}") for n in range(100)]
+    log.write_text("".join(lines))
+    inspector = convo.Inspector(str(log))
+    calls = [c["id"] for c in inspector.calls()]
+    assert 0 < len(calls) < 100 and calls[0].endswith("000000000099")  # the newest, whole
+    assert all(c.startswith("CON-") and len(c) == 40 for c in calls)
+
+
 def browser():
     """Headless Chromium through Selenium, or a skip that says why."""
     try:
