@@ -5610,7 +5610,7 @@ loadCalls().then(connect, connect);
 """
 
 #: How many webhooks the inspector keeps (this run's and those read from events.jsonl).
-MAX_INSPECTED = 20_000
+MAX_INSPECTED = 10_000
 #: How much of the end of events.jsonl the inspector reads at start (bytes).
 INSPECT_TAIL_BYTES = 32 << 20
 #: How long the page's stream gathers webhooks before it sends them (seconds).

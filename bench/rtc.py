@@ -56,7 +56,8 @@ def rtc_event(conv: str, ident: int, kind: str = "member:media", member: str = M
 def start_serve(state: str, port: int) -> subprocess.Popen:
     env = {**os.environ, "CONVO_STATE_DIR": state}
     proc = subprocess.Popen([sys.executable, str(ROOT / "convo.py"), "serve", "--port",
-                             str(port), "--to", "447700000003"], stdout=subprocess.DEVNULL,
+                             str(port), "--to", "447700000003", "--inspect-port", "0"],
+                            stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True, env=env, bufsize=1)
     wait_listening(port, proc)
     return proc
