@@ -5350,6 +5350,7 @@ nav { border-right: 1px solid #d5d9de; overflow-y: auto; }
 nav button { display: grid; width: 100%; text-align: left; border: 0; border-bottom: 1px solid
              #e3e6ea; background: none; padding: .5em .8em; cursor: pointer; font: inherit; }
 nav button.on { background: #e3ecfa; }
+nav .more { padding: .5em .8em; margin: 0; }
 .id, .when, .dim { color: #68717c; font-size: .85em; font-family: ui-monospace, monospace; }
 section { padding: 1em; overflow-x: auto; }
 .picture { display: flex; flex-direction: column; gap: .6em; margin-bottom: 1.2em; }
@@ -5394,6 +5395,7 @@ async function getJSON(url, options) {
   return reply.json();
 }
 
+const SHOWN_CALLS = 200;  // the newest; the search finds the others
 let calls = [];
 let selected = null;
 const opened = new Map();  // the webhooks whose details are open -> what was said of them
@@ -5402,9 +5404,12 @@ function showCalls() {
   const query = $("search").value.trim().toLowerCase();
   const nav = $("calls");
   nav.replaceChildren();
+  let shown = 0, more = 0;
   for (const call of calls) {
     const text = [call.id, call.from, call.to, call.status].join(" ").toLowerCase();
     if (query && !text.includes(query)) continue;
+    if (shown === SHOWN_CALLS) { more++; continue; }
+    shown++;
     const button = el("button", call.id === selected ? "on" : "");
     button.dataset.id = call.id;
     const who = el("span", "who", (call.from || "?") + " \u2192 " + (call.to || "?"));
@@ -5413,6 +5418,7 @@ function showCalls() {
     button.addEventListener("click", () => select(call.id));
     nav.append(button);
   }
+  if (more) nav.append(el("p", "dim more", more + " more: search to find them"));
 }
 
 async function loadCalls() {
