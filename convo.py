@@ -4704,15 +4704,17 @@ def _server_class() -> Any:
                 played=head.field("user-agent").endswith(SEND_AGENT_MARK))
             if self.server.stopping:
                 self.close_connection = True
+            exchanged = self.server.config.on_exchange
+            if exchanged:  # the inspector's page, before the reply: a client that has
+                # its reply finds the webhook there. What it needs, as it is (bench/page.py).
+                payload = payload if isinstance(payload, bytes) else (
+                    b"" if payload is None else json.dumps(payload).encode())
+                exchanged(head.method, path, query, head.fields, body, status, headers,
+                          payload, (time.monotonic() - started) * 1000)
             try:
-                data = self.reply(status, payload, headers=headers)
+                self.reply(status, payload, headers=headers)
             except ConnectionError:
                 self.close_connection = True
-                return
-            exchanged = self.server.config.on_exchange
-            if exchanged:  # the inspector's page: what it needs, as it is (bench/page.py)
-                exchanged(head.method, path, query, head.fields, body, status, headers, data,
-                          (time.monotonic() - started) * 1000)
 
         def read_head(self) -> RequestHead | None:
             """Read and parse the request line and header lines, each as it arrives;
@@ -4763,9 +4765,8 @@ def _server_class() -> Any:
                 pass
 
         def reply(self, code: int, body: Any = None, *,
-                  headers: dict[str, str] | None = None) -> bytes:
-            """Log the request, then write the whole response in one send; return its
-            body."""
+                  headers: dict[str, str] | None = None) -> None:
+            """Log the request, then write the whole response in one send."""
             data = body if isinstance(body, bytes) else (
                 b"" if body is None else json.dumps(body).encode())
             lines = [f"HTTP/1.1 {code} {HTTPStatus(code).phrase}", "Server: convo",
@@ -4783,7 +4784,6 @@ def _server_class() -> Any:
             if not self.close_connection:
                 self.conn.idle_since = time.monotonic()  # before the client can see the reply
             self.wfile.write(head + (b"" if self.command == "HEAD" else data))
-            return data
 
     class WebhookServer(ThreadingHTTPServer):
         """A threading HTTP server with a cap on busy connections and a graceful stop."""
@@ -5558,6 +5558,7 @@ async function toggle(index, tr) {
 async function detail(index, tr) {
   const d = await getJSON("/api/webhooks/" + index);
   const row = el("tr", "detail");
+  row.dataset.index = index;
   const cell = el("td");
   cell.colSpan = 5;
   const target = d.request.path + (d.request.query ? "?" + d.request.query : "");
@@ -5570,13 +5571,16 @@ async function detail(index, tr) {
     cell.append(el("p", "dim", "Saved by an earlier run: its reply was not kept."));
   }
   const button = el("button", "replay", "Replay");
-  const said = el("span", "dim", opened.get(index) || "");
+  const said = el("span", "dim said", opened.get(index) || "");
   button.addEventListener("click", async () => {
     const result = await getJSON("/api/replay", {
       method: "POST", headers: {"Content-Type": "application/json"},
       body: JSON.stringify({index: index})});
     opened.set(index, " sent again: HTTP " + result.status);
-    said.textContent = opened.get(index);
+    // The new webhook may have redrawn the call meanwhile: say it where it is shown now.
+    for (const shown of document.querySelectorAll(`tr.detail[data-index="${index}"] .said`)) {
+      shown.textContent = opened.get(index);
+    }
   });
   cell.append(button, said);
   row.append(cell);
