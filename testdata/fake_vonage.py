@@ -36,7 +36,33 @@ def problem_body(status: int, code: str, detail: str) -> dict:
             "code": code, "detail": detail, "instance": "00a5916655d650e920ccf0daf40ef4ee"}
 
 
-class FakeVonage:
+class _Fake:
+    """A fake API: a real HTTP server on 127.0.0.1 in a thread, from `with` to its end."""
+
+    def serve(self, handler, port: int = 0, tls=None) -> None:
+        self.server = _QuietServer(("127.0.0.1", port), partial(handler, fake=self))
+        self.server.daemon_threads = True
+        if tls:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(POLL_S,),
+                                       daemon=True)
+
+    @property
+    def url(self) -> str:
+        scheme = "https" if isinstance(self.server.socket, ssl.SSLSocket) else "http"
+        return f"{scheme}://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()
+
+
+class FakeVonage(_Fake):
     """The Conversation API v1 and the Voice API's call list, as far as convo uses them.
 
     Tokens must be RS256, signed by the application's key, for its application_id.
@@ -62,26 +88,7 @@ class FakeVonage:
         self.requests: list[tuple[str, bool]] = []  # (path, sent a token)
         self.connections = 0
         self.lock = threading.Lock()
-        self.server = _QuietServer(("127.0.0.1", port), partial(_FakeHandler, fake=self))
-        self.server.daemon_threads = True
-        if tls:
-            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(POLL_S,),
-                                       daemon=True)
-
-    @property
-    def url(self) -> str:
-        scheme = "https" if isinstance(self.server.socket, ssl.SSLSocket) else "http"
-        return f"{scheme}://127.0.0.1:{self.server.server_address[1]}"
-
-    def __enter__(self) -> "FakeVonage":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join()
+        self.serve(_FakeHandler, port, tls)
 
     def play(self, steps: list[dict], step: int = 0) -> None:
         """Play a call: each step is a state of it (conversation, members, events,
@@ -294,7 +301,7 @@ APPLICATION = json.loads((HERE / "application.json").read_text())
 NUMBERS = json.loads((HERE / "numbers.json").read_text())["numbers"]
 
 
-class FakeAccount:
+class FakeAccount(_Fake):
     """The Applications API v2 and the Numbers API as far as convo.py uses them, for
     one account: Basic auth with API_KEY and API_SECRET is checked on every request.
     PUT replaces the whole application, as every official client assumes (a
@@ -310,21 +317,7 @@ class FakeAccount:
         self.requests: list[tuple[str, str, bytes]] = []  # (method, path, body)
         self.scripted: list[tuple[str, str, int, object]] = []  # (method, prefix, status, body)
         self.lock = threading.Lock()
-        self.server = _QuietServer(("127.0.0.1", 0), partial(_AccountHandler, fake=self))
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(POLL_S,),
-                                       daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def __enter__(self) -> "FakeAccount":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.serve(_AccountHandler)
 
     def script(self, method: str, prefix: str, status: int, body=None) -> None:
         """The next request of `method` to a path under `prefix` gets this answer."""
