@@ -798,10 +798,10 @@ def write_state_file(directory: str, name: str, text: str, *, sync: bool = False
 
 class _locked:
     """An exclusive lock on a lock file (flock), held for the block; none where the
-    system has no flock."""
+    system has no flock. With wait=False, BlockingIOError when another holds it."""
 
-    def __init__(self, path: str) -> None:
-        self.path, self.fd = path, -1
+    def __init__(self, path: str, *, wait: bool = True) -> None:
+        self.path, self.fd, self.wait = path, -1, wait
 
     def __enter__(self) -> None:
         self.fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | _NOFOLLOW, 0o600)
@@ -809,10 +809,17 @@ class _locked:
             import fcntl
         except ImportError:
             return
-        fcntl.flock(self.fd, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | (0 if self.wait else fcntl.LOCK_NB))
+        except OSError:
+            os.close(self.fd)
+            self.fd = -1
+            raise
 
     def __exit__(self, *exc: Any) -> None:
-        os.close(self.fd)  # releases the lock
+        if self.fd >= 0:
+            os.close(self.fd)  # releases the lock
+            self.fd = -1
 
 
 def write_state(call: dict[str, Any], directory: str | None = None) -> None:
@@ -3802,29 +3809,24 @@ class SavedApp:
     def __init__(self, directory: str) -> None:
         self.directory = directory
         self.path = os.path.join(directory, SAVED_APP_FILE)
-        self._lock_fd = -1
+        self._lock: _locked | None = None
 
     def hold(self) -> None:
         """Take the lock for this run. Raises ConvoError when another holds it."""
         os.makedirs(self.directory, mode=0o700, exist_ok=True)
-        fd = os.open(os.path.join(self.directory, CONFIGURE_LOCK),
-                     os.O_WRONLY | os.O_CREAT | _NOFOLLOW, 0o600)
+        lock = _locked(os.path.join(self.directory, CONFIGURE_LOCK), wait=False)
         try:
-            import fcntl
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except ImportError:
-            pass
-        except OSError:
-            os.close(fd)
+            lock.__enter__()
+        except BlockingIOError:
             raise ConvoError("another serve --configure is running with this state directory: "
                              "it puts the application back when it stops; stop it first",
                              EXIT_ERROR) from None
-        self._lock_fd = fd
+        self._lock = lock
 
     def release(self) -> None:
-        if self._lock_fd >= 0:
-            os.close(self._lock_fd)
-            self._lock_fd = -1
+        if self._lock:
+            self._lock.__exit__()
+            self._lock = None
 
     def load(self) -> dict[str, Any] | None:
         text = read_own_file(self.path, MAX_DOCUMENT_BYTES, "the saved application")

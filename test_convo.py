@@ -2278,6 +2278,19 @@ def test_serve_configure_leaves_what_someone_changed_meanwhile(account):
                 ).exists()
 
 
+def test_one_serve_configure_at_a_time(account, capsys):
+    held = convo.SavedApp(os.environ["CONVO_STATE_DIR"])
+    held.hold()
+    try:
+        code, out, err = run(capsys, "serve", "--port", "0", "--to", "447700000003",
+                             "--configure", "--public-url", "https://abc123.ngrok.app",
+                             "--api-url", account.url)
+    finally:
+        held.release()
+    assert code == 1 and "another serve --configure is running" in err and out == ""
+    assert account.sent() == []  # nothing read, nothing changed
+
+
 def test_serve_configure_with_a_failed_put_does_not_start(account, capsys):
     original = app_json(account)
     bad = json.loads((TESTDATA / "application_bad_request.json").read_text())
