@@ -4076,7 +4076,7 @@ def app_restore(acct: Account, out: TextIO) -> int:
 
 
 # ############################################################################
-# 10. Webhooks, as serve, send and show read them
+# 10. Webhooks, as serve, send and show read them, and as convo.py sends one
 # ############################################################################
 
 # -- what they hold (pure) -----------------------------------------------------
@@ -4322,6 +4322,36 @@ def sign_webhook(claims: dict[str, Any], secret: str) -> str:
     import jwt
     allow_short_secrets()
     return jwt.encode(claims, secret, algorithm="HS256", headers={"typ": "JWT"})
+
+# -- sending one, as Vonage does -----------------------------------------------
+
+def webhook_request(method: str, url: str, fields: dict[str, Any]) -> tuple[str, bytes]:
+    """A webhook as Vonage sends it: GET with the fields in the query, or POST with
+    them as a JSON body. Returns (URL, body)."""
+    from urllib.parse import urlencode
+    if method == "GET":
+        query = urlencode({k: v if isinstance(v, str) else json.dumps(v)
+                           for k, v in fields.items()})
+        return f"{url}{'&' if '?' in url else '?'}{query}", b""
+    return url, json.dumps(fields, separators=(",", ":")).encode()
+
+
+def webhook_headers(method: str, url: str, body: bytes, *, secret: str | None,
+                    api_key: str = "", app_id: str | None = None) -> dict[str, str]:
+    """The headers of a webhook that convo.py sends (send, and the inspector's
+    replay): marked as send's, JSON for a POST as Vonage's are, and, with the
+    signature secret, a fresh HS256 token over its payload, as Vonage signs them."""
+    import uuid
+    from urllib.parse import urlsplit
+    headers = {"User-Agent": f"convo.py/{__version__}{SEND_AGENT_MARK}"}
+    if body:
+        headers["Content-Type"] = "application/json"
+    if secret:
+        claims = webhook_claims(body_hash=payload_hash(method, body, urlsplit(url).query),
+                                api_key=api_key, app_id=app_id, now=time.time(),
+                                jti=str(uuid.uuid4()))
+        headers["Authorization"] = f"Bearer {sign_webhook(claims, secret)}"
+    return headers
 
 # -- their lines and table (pure) ----------------------------------------------
 
@@ -5984,23 +6014,9 @@ def replay_exchange(record: Exchange, port: int, config: ServeConfig) -> int:
     """Send one saved webhook again to serve's own webhook port, as send --log does
     (marked as send's, signed afresh when serve checks signatures); its status."""
     import http.client
-    import uuid
-    from urllib.parse import urlencode
-    fields = record.fields
-    if record.method == "GET":
-        query = urlencode({k: v if isinstance(v, str) else json.dumps(v)
-                           for k, v in fields.items()})
-        target, body = f"{record.path}?{query}", b""
-    else:
-        target, body = record.path, json.dumps(fields, separators=(",", ":")).encode()
-    headers = {"User-Agent": f"convo.py/{__version__}{SEND_AGENT_MARK}",
-               "Content-Type": "application/json"}
-    if config.signature_secret:
-        claims = webhook_claims(body_hash=payload_hash(record.method, body,
-                                                       target.partition("?")[2]),
-                                api_key=config.api_key or "", app_id=config.app_id,
-                                now=time.time(), jti=str(uuid.uuid4()))
-        headers["Authorization"] = f"Bearer {sign_webhook(claims, config.signature_secret)}"
+    target, body = webhook_request(record.method, record.path, record.fields)
+    headers = webhook_headers(record.method, target, body, secret=config.signature_secret,
+                              api_key=config.api_key or "", app_id=config.app_id)
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
         conn.request(record.method, target, body=body or None, headers=headers)
@@ -6504,17 +6520,6 @@ def call_event(leg: dict[str, Any], status: str, *, now: float, answered_at: flo
     return event
 
 
-def webhook_request(method: str, url: str, fields: dict[str, Any]) -> tuple[str, bytes]:
-    """A webhook as Vonage sends it: GET with the fields in the query, or POST with
-    them as a JSON body. Returns (URL, body)."""
-    from urllib.parse import urlencode
-    if method == "GET":
-        query = urlencode({k: v if isinstance(v, str) else json.dumps(v)
-                           for k, v in fields.items()})
-        return f"{url}{'&' if '?' in url else '?'}{query}", b""
-    return url, json.dumps(fields, separators=(",", ":")).encode()
-
-
 class Reply:
     """What a webhook server answered, as `send` saw it: the status (0 when it did not
     answer), the headers it judges by, the body (at most SEND_MAX_REPLY bytes) and the
@@ -6676,27 +6681,15 @@ class WebhookSender:
     def send(self, method: str, url: str, fields: dict[str, Any], timeout_s: float
              ) -> tuple[str, Reply]:
         """Send one webhook's fields; return the URL it went to and the reply."""
-        from urllib.parse import urlsplit
         sent, body = webhook_request(method, url, fields)
-        headers = {"User-Agent": f"convo.py/{__version__}{SEND_AGENT_MARK}"}
-        if body:
-            headers["Content-Type"] = "application/json"  # as Vonage sends a POST
+        headers = webhook_headers(method, sent, body, secret=self.secret,
+                                  api_key=self.api_key, app_id=self.app_id)
         if self.replaying:
             headers[REPLAY_HEADER] = self.replaying
-        if self.secret:
-            headers["Authorization"] = f"Bearer {self.sign(method, body, urlsplit(sent).query)}"
         reply = self.exchange(method, sent, body, headers, timeout_s)
         if self.verbose:
             self.log.debug("%s", wire_lines(method, sent, headers.items(), body, reply))
         return sent, reply
-
-    def sign(self, method: str, body: bytes, query: str) -> str:
-        """A fresh HS256 token over this request's payload, as Vonage signs webhooks."""
-        import uuid
-        claims = webhook_claims(body_hash=payload_hash(method, body, query),
-                                api_key=self.api_key, app_id=self.app_id, now=time.time(),
-                                jti=str(uuid.uuid4()))
-        return sign_webhook(claims, self.secret or "")
 
     def exchange(self, method: str, url: str, body: bytes, headers: dict[str, str],
                  timeout_s: float) -> Reply:

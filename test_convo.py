@@ -2309,7 +2309,7 @@ def test_serve_configure_with_a_failed_put_does_not_start(account, capsys):
 
 
 # ---------------------------------------------------------------------------
-# Webhooks, as serve, send and show read them
+# Webhooks, as serve, send and show read them, and as convo.py sends one
 # ---------------------------------------------------------------------------
 
 def test_check_number_strips_plus():
