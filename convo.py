@@ -1522,6 +1522,12 @@ def host_of(url: str) -> str:
     return printable(parts.netloc if parts and parts.netloc else url, 80)
 
 
+def origin_of(url: str) -> str:
+    """'https://host:port' of a URL."""
+    parts = split_url(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts else url
+
+
 def is_vonage_url(url: Any) -> bool:
     """True for an https:// URL on a Vonage host, the only region_url get may trust."""
     parts = split_url(url)
@@ -3514,6 +3520,8 @@ DEFAULT_METHODS = {"answer_url": "GET", "event_url": "POST"}
 #: directory until it is put back; and the lock that a running configure holds.
 SAVED_APP_FILE = "application-before-configure.json"
 CONFIGURE_LOCK = ".configure.lock"
+#: serve's webhook paths, by the kind of webhook (webhook_kind) each takes.
+WEBHOOK_PATHS = {path: path.rsplit("/", 1)[1] for path in SERVE_WEBHOOKS.values()}
 #: Webhook URLs for `app create` without --public-url, until serve --configure sets them.
 PLACEHOLDER_ORIGIN = "https://example.invalid"
 
@@ -3528,7 +3536,7 @@ def public_origin(url: str) -> tuple[str, str | None]:
     checked = check_http_url(typed_url(url), "--public-url", "https://abc123.ngrok.app",
                              typed=url)
     parts = urlsplit(checked)
-    origin = f"{parts.scheme}://{parts.netloc}"
+    origin = origin_of(checked)
     path = parts.path.rstrip("/")
     if parts.query or parts.fragment or parts.username or path not in (
             "", *SERVE_WEBHOOKS.values()):
@@ -4491,15 +4499,14 @@ MAX_HEADER_BLOCK = 64 << 10       # request line and headers together; 431 over 
 EVENTS_FILE = "events.jsonl"      # every webhook received, one JSON line each
 
 #: path -> the methods it answers
-ROUTES = {"/webhooks/answer": ("GET", "POST"), "/webhooks/event": ("GET", "POST"),
-          "/webhooks/rtc": ("GET", "POST"), "/health": ("GET", "HEAD")}
+ROUTES = {**{path: ("GET", "POST") for path in WEBHOOK_PATHS}, "/health": ("GET", "HEAD")}
 
 def route_hint(path: str) -> str:
     """What a request to an unknown path most likely meant."""
     lower = path.lower()
-    for name in ("answer", "event", "rtc"):
+    for path, name in WEBHOOK_PATHS.items():
         if name in lower:
-            return f"the {name} URL should end in /webhooks/{name}"
+            return f"the {name} URL should end in {path}"
     return "serve answers /webhooks/answer, /webhooks/event, /webhooks/rtc and /health"
 
 
@@ -5697,8 +5704,7 @@ class Exchange:
 
     @property
     def kind(self) -> str:
-        return {"/webhooks/answer": "answer", "/webhooks/rtc": "rtc"}.get(
-            self.path.rstrip("/"), "event")
+        return WEBHOOK_PATHS.get(self.path.rstrip("/"), "event")
 
     @property
     def conversation(self) -> str:
@@ -5779,7 +5785,7 @@ class Inspector:
                   reply_body: bytes, took_ms: float) -> None:
         """One webhook answered (serve's handler calls this after its reply). Speed
         (bench/page.py): kept as it came; what the page shows is worked out when asked."""
-        if path.rstrip("/") not in ("/webhooks/answer", "/webhooks/event", "/webhooks/rtc"):
+        if path.rstrip("/") not in WEBHOOK_PATHS:
             return
         at = time.time()
         # Tuples of strings, which the garbage collector stops tracking: thousands of
@@ -6930,12 +6936,6 @@ def cmd_send(args: argparse.Namespace, out: TextIO) -> int:
     return code or EXIT_OK
 
 
-def origin_of(url: str) -> str:
-    """'https://host:port' of a URL."""
-    parts = split_url(url)
-    return f"{parts.scheme}://{parts.netloc}" if parts else url
-
-
 def send_urls(args: argparse.Namespace) -> tuple[str, str, str]:
     """send's base URL (or ''), answer URL and event URL, from URL or --answer-url
     and --event-url, checked with its other options. Raises ConvoError (exit 2)."""
@@ -7114,8 +7114,7 @@ def voice_only(webhooks: Iterable[dict[str, Any]], rtc: list[dict[str, Any]]
                ) -> Iterator[dict[str, Any]]:
     """The voice webhooks of a log; its RTC events are put in `rtc` instead."""
     for webhook in webhooks:
-        if webhook.get("_webhook") == "rtc" or (
-                "conversation_uuid" not in webhook and event_conversation_id(webhook)):
+        if webhook_kind(webhook) == "rtc":
             rtc.append(webhook)
         else:
             yield webhook
