@@ -3703,8 +3703,9 @@ class Account:
         hint = f"Check the API key and secret (from {sources}): the dashboard's API settings"
         make = functools.partial(ApiClient, basic=(key, secret), timeout_s=timeout_s,
                                  auth_hint=hint)
-        self.apps = make(check_account_url(api_url) if api_url else APPLICATIONS_URL)
-        self.numbers = make(check_account_url(api_url) if api_url else NUMBERS_URL)
+        given = check_account_url(api_url) if api_url else None
+        self.apps = make(given or APPLICATIONS_URL)
+        self.numbers = make(given or NUMBERS_URL)
 
     def close(self) -> None:
         self.apps.close()
